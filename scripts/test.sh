@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test suite, as README gives it: `npm test`.
+# Uses the services named by DATABASE_URL, REDIS_URL and KAFKA_BROKERS when all three are set.
+# Otherwise, with a Docker engine, the test setup starts them with testcontainers; without one,
+# scripts/services.sh brings up local PostgreSQL, Redis and Kafka (fast when they are already up).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" || -z "${KAFKA_BROKERS:-}" ]]; then
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    echo "[test] no service variables set: testcontainers will start PostgreSQL, Redis and Kafka" >&2
+  else
+    eval "$(bash scripts/services.sh up)"
+  fi
+fi
+
+# Integration tests run the built CLI, exactly as operators do.
+npm run --silent build
+exec npx vitest run "$@"

@@ -1,0 +1,161 @@
+import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { loadConfig } from '../config/load.js';
+import type { AppConfig } from '../config/config.js';
+import type { EnvName } from '../config/env.js';
+import { CliError, ExitCode, errorMessage } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { ResourceStack } from '../resources.js';
+import { createPool } from '../db/pool.js';
+import { createRedis } from '../redis/client.js';
+import { createKafka } from '../kafka/client.js';
+import { renderTable, type Column } from './table.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * Every command extends this. It owns: configuration (environment, overridden by flags), the logger,
+ * `--json`, SIGINT/SIGTERM (turned into an AbortSignal the jobs watch), the lazily opened
+ * PostgreSQL/Redis/Kafka clients, their release in reverse order, and the error -> exit code mapping.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    'database-url': Flags.string({ helpGroup: 'GLOBAL', summary: 'PostgreSQL URL (env DATABASE_URL).' }),
+    'redis-url': Flags.string({ helpGroup: 'GLOBAL', summary: 'Redis URL (env REDIS_URL).' }),
+    'kafka-brokers': Flags.string({
+      helpGroup: 'GLOBAL',
+      summary: 'Comma-separated Kafka brokers host:port (env KAFKA_BROKERS).',
+    }),
+    'log-level': Flags.string({
+      helpGroup: 'GLOBAL',
+      summary: 'Log level (env LOG_LEVEL).',
+      options: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    }),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: BaseArgs<T>;
+  protected appConfig!: AppConfig;
+  protected logger!: Logger;
+  protected readonly resources = new ResourceStack();
+  private readonly abort = new AbortController();
+  private pool?: pg.Pool;
+  private redisClient?: Redis;
+  private kafkaClient?: Kafka;
+
+  /** Aborted on the first SIGINT/SIGTERM: long-running work stops claiming, finishes its batch, returns. */
+  protected get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Flag values that override environment variables; commands add their own by overriding. */
+  protected configOverrides(): Partial<Record<EnvName, string | number | undefined>> {
+    return {
+      DATABASE_URL: this.flags['database-url'],
+      REDIS_URL: this.flags['redis-url'],
+      KAFKA_BROKERS: this.flags['kafka-brokers'],
+      LOG_LEVEL: this.flags['log-level'],
+    };
+  }
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as BaseArgs<T>;
+    this.appConfig = loadConfig(process.env, this.configOverrides());
+    this.logger = createLogger(this.appConfig.logLevel, { name: this.id ?? 'commerce' });
+    this.installSignalHandlers();
+  }
+
+  private installSignalHandlers(): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.abort.signal.aborted) {
+        this.logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      this.logger.info({ signal }, 'shutting down: finishing the current batch');
+      this.abort.abort(signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    this.resources.defer('signal handlers', () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    });
+  }
+
+  /** The PostgreSQL pool, opened on first use and closed on exit. */
+  protected db(): pg.Pool {
+    if (!this.pool) {
+      const pool = createPool(this.appConfig.database, this.logger);
+      this.pool = pool;
+      this.resources.defer('postgres pool', () => pool.end());
+    }
+    return this.pool;
+  }
+
+  protected redis(): Redis {
+    if (!this.redisClient) {
+      const client = createRedis(this.appConfig.redis, this.logger);
+      this.redisClient = client;
+      this.resources.defer('redis', async () => {
+        await client.quit().catch(() => client.disconnect());
+      });
+    }
+    return this.redisClient;
+  }
+
+  protected kafka(): Kafka {
+    this.kafkaClient ??= createKafka(this.appConfig.kafka, this.logger);
+    return this.kafkaClient;
+  }
+
+  /** Prints rows as a table for people; prints nothing under --json (the result is the output). */
+  protected table<R>(rows: R[], columns: Column<R>[], title?: string): void {
+    if (this.jsonEnabled()) return;
+    if (title) this.log(title);
+    this.log(rows.length === 0 ? '(none)' : renderTable(rows, columns));
+  }
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    const { code, exitCode, message } = classify(err);
+    process.exitCode = exitCode;
+    if (this.jsonEnabled()) {
+      this.logJson({ error: { code, message, exitCode } });
+    } else {
+      process.stderr.write(`Error: ${message}\n`);
+    }
+    if (exitCode === ExitCode.FAILURE && !(err instanceof CliError) && this.logger) {
+      this.logger.debug({ err }, 'unexpected error');
+    }
+  }
+
+  protected override async finally(err: Error | undefined): Promise<void> {
+    await this.resources.releaseAll(this.logger);
+    await super.finally(err);
+  }
+}
+
+function classify(err: Error): { code: string; exitCode: number; message: string } {
+  if (err instanceof CliError) return { code: err.code, exitCode: err.exitCode, message: err.message };
+  if (err instanceof Errors.CLIError) {
+    // oclif's own parse errors (unknown flag, bad option value): a usage error.
+    const exit = (err as Errors.CLIError).oclif?.exit ?? ExitCode.USAGE;
+    return { code: 'USAGE', exitCode: exit, message: err.message.split('\n')[0] ?? err.message };
+  }
+  return { code: 'FAILURE', exitCode: ExitCode.FAILURE, message: errorMessage(err) };
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the tool reads, with its default and its validation.
+ * README's table of variables is written from this list; keep them in step.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const weight = z.coerce.number().finite().min(0);
+
+export const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/commerce'),
+  DATABASE_POOL_MAX: positiveInt.max(200).default(10),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default('commerce:'),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'a comma-separated list of host:port')
+    .default('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('commerce'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ -')
+    .default(''),
+  KAFKA_PARTITIONS: positiveInt.max(1000).default(3),
+  KAFKA_REPLICATION_FACTOR: positiveInt.max(10).default(1),
+  KAFKA_GROUP_ID: z.string().min(1).default('commerce-collector'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(8080),
+  ADMIN_TOKEN: z.string().default(''),
+  CACHE_TTL_SECONDS: positiveInt.default(60),
+  METRICS_PORT: port.optional(),
+  TIMEZONE: z.string().refine(isTimeZone, 'an IANA time zone such as UTC or Asia/Seoul').default('UTC'),
+  RANKING_WEIGHT_VIEW: weight.default(0.1),
+  RANKING_WEIGHT_LIKE: weight.default(0.2),
+  RANKING_WEIGHT_ORDER: weight.default(0.7),
+  EVENT_HANDLED_RETENTION: z.string().default('30d'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type EnvName = keyof Env;
+export const ENV_NAMES = Object.keys(envSchema.shape) as EnvName[];
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

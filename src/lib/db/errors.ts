@@ -1,0 +1,66 @@
+import { UnavailableError } from '../errors.js';
+
+/**
+ * PostgreSQL errors by SQLSTATE, in one table: which ones a retry can fix, which mean "unreachable",
+ * and which are the caller's fault (a constraint the input broke).
+ */
+const RETRYABLE = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
+
+export const SqlState = {
+  UNIQUE_VIOLATION: '23505',
+  FOREIGN_KEY_VIOLATION: '23503',
+  CHECK_VIOLATION: '23514',
+  NOT_NULL_VIOLATION: '23502',
+  INVALID_TEXT_REPRESENTATION: '22P02',
+  NUMERIC_VALUE_OUT_OF_RANGE: '22003',
+  INVALID_CATALOG_NAME: '3D000',
+  INVALID_PASSWORD: '28P01',
+  INVALID_AUTHORIZATION: '28000',
+} as const;
+
+function codeOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err
+    ? String((err as { code: unknown }).code)
+    : undefined;
+}
+
+export function isSqlState(err: unknown, state: string): boolean {
+  return codeOf(err) === state;
+}
+
+export function isConnectionError(err: unknown): boolean {
+  const code = codeOf(err);
+  if (code && (NETWORK_CODES.has(code) || code.startsWith('08'))) return true;
+  if (code === SqlState.INVALID_CATALOG_NAME || code === SqlState.INVALID_PASSWORD) return true;
+  if (code === SqlState.INVALID_AUTHORIZATION) return true;
+  const message = err instanceof Error ? err.message : '';
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(message);
+}
+
+export function isRetryableSqlError(err: unknown): boolean {
+  const code = codeOf(err);
+  return (code !== undefined && RETRYABLE.has(code)) || isConnectionError(err);
+}
+
+/** Turns "cannot reach PostgreSQL" into the one-line, exit-code-4 error operators see. */
+export function asUnavailable(err: unknown): unknown {
+  if (!isConnectionError(err)) return err;
+  const detail = err instanceof Error && err.message ? err.message : (codeOf(err) ?? 'connection failed');
+  return new UnavailableError('PostgreSQL', detail, err);
+}

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { CliError } from '../errors.js';
+import { sql, rows } from './query.js';
+
+/** migrations/ at the package root; the same relative path from src/lib/db and dist/lib/db. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
+
+// One fixed advisory-lock key for "schema migration": two `db migrate` at once take turns.
+const MIGRATION_LOCK_KEY = 72_130_001;
+
+export interface MigrationFile {
+  version: number;
+  name: string;
+  checksum: string;
+  sql: string;
+}
+
+export interface MigrationState {
+  version: number;
+  name: string;
+  status: 'applied' | 'pending' | 'changed';
+  appliedAt: Date | null;
+}
+
+const queries = {
+  createTable: () =>
+    sql(
+      'migrations.create',
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version    integer PRIMARY KEY,
+         name       text NOT NULL,
+         checksum   text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    ),
+  tableExists: () =>
+    sql('migrations.exists', `SELECT to_regclass('schema_migrations') IS NOT NULL AS exists`),
+  applied: () =>
+    sql(
+      'migrations.applied',
+      'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
+    ),
+  record: (m: MigrationFile) =>
+    sql('migrations.record', 'INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+      m.version,
+      m.name,
+      m.checksum,
+    ]),
+  lock: () => sql('migrations.lock', 'SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]),
+  unlock: () => sql('migrations.unlock', 'SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]),
+};
+
+/** Reads `NNN_name.sql` files in version order. */
+export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFile[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  const result: MigrationFile[] = [];
+  for (const file of files) {
+    const match = /^(\d+)_([\w-]+)\.sql$/.exec(file);
+    if (!match) throw new CliError(`migration file name "${file}" is not NNN_name.sql`, 'MIGRATION');
+    const text = await readFile(`${dir}/${file}`, 'utf8');
+    result.push({
+      version: Number(match[1]),
+      name: match[2]!,
+      checksum: createHash('sha256').update(text).digest('hex').slice(0, 16),
+      sql: text,
+    });
+  }
+  const versions = result.map((m) => m.version);
+  if (new Set(versions).size !== versions.length)
+    throw new CliError('two migrations share a version', 'MIGRATION');
+  return result;
+}
+
+interface AppliedRow extends pg.QueryResultRow {
+  version: number;
+  name: string;
+  checksum: string;
+  applied_at: Date;
+}
+
+export async function migrationStatus(db: pg.Pool | pg.PoolClient, dir?: string): Promise<MigrationState[]> {
+  const files = await readMigrations(dir);
+  const [exists] = await rows<{ exists: boolean }>(db, queries.tableExists());
+  const applied = exists?.exists ? await rows<AppliedRow>(db, queries.applied()) : [];
+  const byVersion = new Map(applied.map((a) => [a.version, a]));
+  return files.map((f) => {
+    const a = byVersion.get(f.version);
+    if (!a) return { version: f.version, name: f.name, status: 'pending', appliedAt: null };
+    return {
+      version: f.version,
+      name: f.name,
+      status: a.checksum === f.checksum ? 'applied' : 'changed',
+      appliedAt: a.applied_at,
+    };
+  });
+}
+
+/**
+ * Applies pending migrations, each in its own transaction, under a session advisory lock so that
+ * concurrent runs serialize (the second finds nothing left to do). Refuses to run when an applied
+ * migration's file has changed since: that is a mistake to fix by hand, not to paper over.
+ */
+export async function migrate(pool: pg.Pool, dir?: string): Promise<MigrationState[]> {
+  const files = await readMigrations(dir);
+  const client = await pool.connect();
+  try {
+    await client.query(queries.lock());
+    try {
+      await client.query(queries.createTable());
+      const applied = new Map((await rows<AppliedRow>(client, queries.applied())).map((a) => [a.version, a]));
+      const done: MigrationState[] = [];
+      for (const file of files) {
+        const prior = applied.get(file.version);
+        if (prior) {
+          if (prior.checksum !== file.checksum) {
+            throw new CliError(
+              `migration ${file.version}_${file.name} was changed after it was applied; add a new migration instead`,
+              'MIGRATION',
+            );
+          }
+          continue;
+        }
+        await client.query('BEGIN');
+        try {
+          await client.query(file.sql);
+          await client.query(queries.record(file));
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw new CliError(
+            `migration ${file.version}_${file.name} failed: ${(err as Error).message}`,
+            'MIGRATION',
+            undefined,
+            { cause: err },
+          );
+        }
+        done.push({ version: file.version, name: file.name, status: 'applied', appliedAt: new Date() });
+      }
+      return done;
+    } finally {
+      await client.query(queries.unlock());
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Errors that end a command, each with the exit code cron and Kubernetes act on.
+ * User-facing errors print one line and no stack trace; anything else is a bug and is logged in full.
+ */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1, // the job ran and failed (or an unexpected error)
+  USAGE: 2, // bad flag or argument (oclif's own parse errors use 2 as well)
+  CONFIG: 3, // a configuration value is invalid
+  UNAVAILABLE: 4, // PostgreSQL, Redis or Kafka could not be reached
+  LOCKED: 5, // another run of the same job holds the lock
+  VERIFY: 6, // the work finished but its self-check found a discrepancy
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exitCode: ExitCode = ExitCode.FAILURE,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, 'USAGE', ExitCode.USAGE);
+  }
+}
+
+export class ConfigError extends CliError {
+  constructor(message: string) {
+    super(message, 'CONFIG', ExitCode.CONFIG);
+  }
+}
+
+export class UnavailableError extends CliError {
+  constructor(service: string, detail: string, cause?: unknown) {
+    super(`${service} is unavailable: ${detail}`, 'UNAVAILABLE', ExitCode.UNAVAILABLE, { cause });
+  }
+}
+
+export class LockedError extends CliError {
+  constructor(message: string) {
+    super(message, 'LOCKED', ExitCode.LOCKED);
+  }
+}
+
+export class VerifyError extends CliError {
+  constructor(message: string) {
+    super(message, 'VERIFY', ExitCode.VERIFY);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}

@@ -1,0 +1,43 @@
+import type { Kafka as KafkaClient, LogEntry, Producer } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel } from './kafkajs.js';
+import type { AppConfig } from '../config/config.js';
+import type { Logger } from '../log.js';
+
+/** kafkajs logs through our logger, one level quieter: its INFO is chatty (every join, every connect). */
+function logCreator(logger?: Logger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      if (!logger) return;
+      const { message, ...extra } = log;
+      const fields = { kafka: namespace, ...extra };
+      if (level === KafkaLogLevel.ERROR) logger.warn(fields, message);
+      else if (level === KafkaLogLevel.WARN) logger.info(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+export function createKafka(
+  config: Pick<AppConfig['kafka'], 'brokers' | 'clientId'>,
+  logger?: Logger,
+): KafkaClient {
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 100, retries: 5, maxRetryTime: 5_000 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: logCreator(logger),
+  });
+}
+
+/**
+ * The one way to make a producer: idempotent, acks=all, and one request in flight, because kafkajs
+ * can reorder or drop messages when an idempotent producer has several concurrent requests.
+ */
+export function createIdempotentProducer(kafka: KafkaClient): Producer {
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+}
+
+/** Send options that go with createIdempotentProducer: acks from all in-sync replicas. */
+export const SEND_ACKS_ALL = { acks: -1 } as const;

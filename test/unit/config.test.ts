@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/lib/config/load.js';
+import { ConfigError } from '../../src/lib/errors.js';
+
+describe('loadConfig', () => {
+  it('has working defaults for a local machine', () => {
+    const config = loadConfig({});
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.kafka.topics).toEqual({ catalog: 'catalog-events', order: 'order-events' });
+    expect(config.timezone).toBe('UTC');
+  });
+
+  it('lets flags override the environment and prefixes topics', () => {
+    const config = loadConfig(
+      { KAFKA_BROKERS: 'a:1', KAFKA_TOPIC_PREFIX: 'dev-' },
+      { KAFKA_BROKERS: 'b:2,c:3' },
+    );
+    expect(config.kafka.brokers).toEqual(['b:2', 'c:3']);
+    expect(config.kafka.topics.order).toBe('dev-order-events');
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL.*postgres/],
+    ['KAFKA_BROKERS', 'localhost', /KAFKA_BROKERS.*host:port/],
+    ['API_PORT', '70000', /API_PORT/],
+    ['DATABASE_POOL_MAX', 'lots', /DATABASE_POOL_MAX/],
+    ['TIMEZONE', 'Mars/Base', /TIMEZONE.*IANA/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['RANKING_WEIGHT_VIEW', '-1', /RANKING_WEIGHT_VIEW/],
+    ['EVENT_HANDLED_RETENTION', 'forever', /EVENT_HANDLED_RETENTION/],
+  ])('rejects %s=%s naming the variable', (name, value, pattern) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(pattern);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ API_PORT: '' }).api.port).toBe(8080);
+  });
+});

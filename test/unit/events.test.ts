@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createEvent,
+  decodeEvent,
+  encodeEvent,
+  PoisonMessageError,
+  topicFor,
+} from '../../src/lib/events/index.js';
+
+const topics = { catalog: 'catalog-events', order: 'order-events' };
+
+describe('events', () => {
+  it('round-trips an event through its wire form', () => {
+    const event = createEvent('OrderCreated', 5, 1, {
+      orderId: 5,
+      userId: 'u1',
+      items: [{ productId: 1, quantity: 2, unitPrice: 1000 }],
+      totalAmount: 2000,
+    });
+    expect(decodeEvent(Buffer.from(encodeEvent(event)))).toEqual(event);
+    expect(topicFor(event, topics)).toBe('order-events');
+    expect(event.aggregateType).toBe('order');
+  });
+
+  it('refuses to build an event whose payload is invalid', () => {
+    expect(() =>
+      createEvent('StockAdjusted', 1, 1, { productId: 1, delta: 1, newStock: -1, reason: 'x' }),
+    ).toThrow(/newStock/);
+  });
+
+  it.each([
+    [null, /empty/],
+    ['not json', /not valid JSON/],
+    ['{}', /invalid envelope/],
+  ])('poison: %j', (value, pattern) => {
+    expect(() => decodeEvent(value as string | null)).toThrow(PoisonMessageError);
+    expect(() => decodeEvent(value as string | null)).toThrow(pattern);
+  });
+
+  it('poison: unknown type, wrong aggregate, bad payload', () => {
+    const base = createEvent('ProductViewed', 3, 2, { productId: 3, count: 4 });
+    expect(() => decodeEvent(JSON.stringify({ ...base, eventType: 'Nope' }))).toThrow(
+      /unknown event type "Nope"/,
+    );
+    expect(() => decodeEvent(JSON.stringify({ ...base, aggregateType: 'order' }))).toThrow(
+      /product aggregate/,
+    );
+    expect(() => decodeEvent(JSON.stringify({ ...base, payload: { productId: 3, count: 0 } }))).toThrow(
+      /count/,
+    );
+  });
+});
