@@ -1,0 +1,106 @@
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { LockedError } from '../errors.js';
+import { sql, one, rows } from './query.js';
+
+/**
+ * The job-run history (table job_run) and the one-run-at-a-time lock of batch jobs.
+ * The lock is a session advisory lock held on a dedicated connection for the whole run: if the
+ * process dies, PostgreSQL drops the connection and with it the lock.
+ */
+export interface JobRunRow {
+  id: number;
+  job_name: string;
+  params: Record<string, unknown>;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  rows_read: number;
+  rows_written: number;
+  started_at: Date;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  error: string | null;
+  host: string | null;
+}
+
+export const jobRunQueries = {
+  start: (jobName: string, params: Record<string, unknown>) =>
+    sql('job_run.start', `INSERT INTO job_run (job_name, params, host) VALUES ($1, $2, $3) RETURNING *`, [
+      jobName,
+      JSON.stringify(params),
+      hostname(),
+    ]),
+  finish: (
+    id: number,
+    status: 'SUCCEEDED' | 'FAILED',
+    rowsRead: number,
+    rowsWritten: number,
+    error: string | null,
+  ) =>
+    sql(
+      'job_run.finish',
+      `UPDATE job_run
+          SET status = $2, rows_read = $3, rows_written = $4, error = $5, finished_at = now(),
+              duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint
+        WHERE id = $1
+      RETURNING *`,
+      [id, status, rowsRead, rowsWritten, error],
+    ),
+  recent: (jobName: string | null, limit: number) =>
+    sql(
+      'job_run.recent',
+      `SELECT * FROM job_run WHERE ($1::text IS NULL OR job_name = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
+      [jobName, limit],
+    ),
+  tryLock: (key: string) =>
+    sql('job_run.try_lock', 'SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]),
+  unlock: (key: string) => sql('job_run.unlock', 'SELECT pg_advisory_unlock(hashtext($1))', [key]),
+};
+
+export async function recentJobRuns(db: pg.Pool, jobName: string | null, limit = 20): Promise<JobRunRow[]> {
+  return rows<JobRunRow>(db, jobRunQueries.recent(jobName, limit));
+}
+
+export interface JobRunContext {
+  run: JobRunRow;
+  rowsRead: number;
+  rowsWritten: number;
+}
+
+/**
+ * Runs `fn` as job `jobName` while holding its lock, recording the run (RUNNING, then SUCCEEDED or
+ * FAILED with the error). A second run while one holds the lock throws LockedError and records nothing.
+ */
+export async function runExclusiveJob<T>(
+  pool: pg.Pool,
+  jobName: string,
+  lockKey: string,
+  params: Record<string, unknown>,
+  fn: (ctx: JobRunContext) => Promise<T>,
+): Promise<{ result: T; run: JobRunRow }> {
+  const lockClient = await pool.connect();
+  try {
+    const lock = await one<{ locked: boolean }>(lockClient, jobRunQueries.tryLock(lockKey));
+    if (!lock?.locked)
+      throw new LockedError(`another ${jobName} run holds the lock (${lockKey}); try again later`);
+    try {
+      const started = (await one<JobRunRow>(pool, jobRunQueries.start(jobName, params)))!;
+      const ctx: JobRunContext = { run: started, rowsRead: 0, rowsWritten: 0 };
+      try {
+        const result = await fn(ctx);
+        const run = (await one<JobRunRow>(
+          pool,
+          jobRunQueries.finish(started.id, 'SUCCEEDED', ctx.rowsRead, ctx.rowsWritten, null),
+        ))!;
+        return { result, run };
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        await pool.query(jobRunQueries.finish(started.id, 'FAILED', ctx.rowsRead, ctx.rowsWritten, message));
+        throw err;
+      }
+    } finally {
+      await lockClient.query(jobRunQueries.unlock(lockKey));
+    }
+  } finally {
+    lockClient.release();
+  }
+}
