@@ -1,0 +1,46 @@
+import {
+  evictProductDetail,
+  evictProductLists,
+  productCacheKeys,
+  productListGeneration,
+} from '../../cache/product-cache.js';
+import { soft } from '../../redis/soft.js';
+import type { ServiceDeps } from '../deps.js';
+
+/**
+ * Cache-aside over Redis for product reads. Every Redis call is soft (see redis/soft.ts): when Redis
+ * is down or slow, reads go to PostgreSQL and writes skip eviction (nothing was cached anyway, and
+ * any entry that survives expires by its TTL).
+ */
+export async function cached<T>(deps: ServiceDeps, key: string, load: () => Promise<T | undefined>) {
+  const hit = await soft(() => deps.redis.get(key), deps.logger);
+  if (hit) return JSON.parse(hit) as T;
+  const value = await load();
+  if (value !== undefined) {
+    const ttl = deps.config.api.cacheTtlSeconds;
+    await soft(() => deps.redis.set(key, JSON.stringify(value), 'EX', ttl), deps.logger);
+  }
+  return value;
+}
+
+export function detailKey(productId: number): string {
+  return productCacheKeys.detail(productId);
+}
+
+/** The list key for a query under the current generation; falls back to generation 0 without Redis. */
+export async function listKey(deps: ServiceDeps, query: string): Promise<string> {
+  const generation = (await soft(() => productListGeneration(deps.redis), deps.logger)) ?? 0;
+  return productCacheKeys.list(generation, query);
+}
+
+/** After a write that changed what a product shows: its detail and every list are stale. */
+export async function evictProduct(deps: ServiceDeps, productId: number): Promise<void> {
+  await Promise.all([
+    soft(() => evictProductDetail(deps.redis, productId), deps.logger),
+    soft(() => evictProductLists(deps.redis), deps.logger),
+  ]);
+}
+
+export async function evictLists(deps: ServiceDeps): Promise<void> {
+  await soft(() => evictProductLists(deps.redis), deps.logger);
+}

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ServiceDeps } from '../../domain/deps.js';
+import { adjustStock, createBrand, createProduct, patchProduct } from '../../domain/catalog/service.js';
+import { getProduct, listProducts } from '../../domain/catalog/reads.js';
+import { dailyRankOf } from '../../domain/rankings/service.js';
+import type { ViewBuffer } from '../../domain/views/view-buffer.js';
+import { PRODUCT_SORTS, type ProductSort } from '../../domain/catalog/sql.js';
+import { adminGuard } from '../auth.js';
+import { id, idParams, money, paging } from '../schemas.js';
+import { parse } from '../validate.js';
+
+const name = z.string().trim().min(1).max(200);
+const description = z.string().max(5_000);
+const brandBody = z.object({ name, description: description.default('') });
+const productBody = z.object({
+  brandId: id,
+  name,
+  description: description.default(''),
+  price: money,
+  stock: z.number().int().min(0).max(2_147_483_647).default(0),
+});
+const patchBody = z
+  .object({ name, description, price: money })
+  .partial()
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'name at least one of name, description, price');
+const reason = z.string().trim().min(1).max(200);
+const quantity = z.number().int().min(-2_147_483_647).max(2_147_483_647);
+const stockBody = z.union([
+  z.object({ set: quantity.min(0), reason }).strict(),
+  z.object({ delta: quantity.refine((n) => n !== 0, 'must not be 0'), reason }).strict(),
+]);
+const listQuery = z.object({
+  sort: z.enum(Object.keys(PRODUCT_SORTS) as [ProductSort, ...ProductSort[]]).default('latest'),
+  brandId: id.optional(),
+  ...paging,
+});
+
+/** Brands and products: admin writes, public reads (cache-aside; a detail read counts a view). */
+export function catalogRoutes(app: FastifyInstance, deps: ServiceDeps, views: ViewBuffer): void {
+  const admin = { onRequest: adminGuard(deps.config.api.adminToken) };
+
+  app.post('/brands', admin, async (request, reply) => {
+    const brand = await createBrand(deps, parse(brandBody, request.body, 'body'));
+    return reply.code(201).send(brand);
+  });
+
+  app.post('/products', admin, async (request, reply) => {
+    const productId = await createProduct(deps, parse(productBody, request.body, 'body'));
+    return reply.code(201).send(await getProduct(deps, productId));
+  });
+
+  app.patch('/products/:id', admin, async (request) => {
+    const { id: productId } = parse(idParams, request.params, 'id');
+    await patchProduct(deps, productId, parse(patchBody, request.body, 'body'));
+    return getProduct(deps, productId);
+  });
+
+  app.post('/products/:id/stock', admin, async (request) => {
+    const { id: productId } = parse(idParams, request.params, 'id');
+    return adjustStock(deps, productId, parse(stockBody, request.body, 'body'));
+  });
+
+  app.get('/products', async (request) => listProducts(deps, parse(listQuery, request.query, 'query')));
+
+  app.get('/products/:id', async (request) => {
+    const { id: productId } = parse(idParams, request.params, 'id');
+    const [product, dailyRank] = await Promise.all([
+      getProduct(deps, productId),
+      dailyRankOf(deps, productId),
+    ]);
+    views.record(productId);
+    return { ...product, dailyRank };
+  });
+}

@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ServiceDeps } from '../../domain/deps.js';
+import { createOrder } from '../../domain/orders/create.js';
+import { cancelOrder, payOrder } from '../../domain/orders/lifecycle.js';
+import { getOrder, listOrders } from '../../domain/orders/reads.js';
+import { userIdOf } from '../auth.js';
+import { id, idParams, paging } from '../schemas.js';
+import { parse } from '../validate.js';
+
+const orderBody = z.object({
+  items: z
+    .array(z.object({ productId: id, quantity: z.number().int().positive().max(10_000) }))
+    .min(1)
+    .max(100)
+    .refine(
+      (items) => new Set(items.map((i) => i.productId)).size === items.length,
+      'a product appears twice',
+    ),
+});
+const idempotencyKey = z.string().min(1).max(200).optional();
+
+/** Orders of the X-USER-ID user. POST honours Idempotency-Key: a retry answers 200 with the first order. */
+export function orderRoutes(app: FastifyInstance, deps: ServiceDeps): void {
+  app.post('/orders', async (request, reply) => {
+    const userId = userIdOf(request);
+    const key = parse(idempotencyKey, request.headers['idempotency-key'], 'Idempotency-Key');
+    const { items } = parse(orderBody, request.body, 'body');
+    const { order, created } = await createOrder(deps, userId, items, key);
+    return reply.code(created ? 201 : 200).send(order);
+  });
+
+  app.get('/orders', async (request) => {
+    const userId = userIdOf(request);
+    const { page, size } = parse(z.object(paging), request.query, 'query');
+    return listOrders(deps, userId, page, size);
+  });
+
+  app.get('/orders/:id', async (request) => {
+    const userId = userIdOf(request);
+    return getOrder(deps, userId, parse(idParams, request.params, 'id').id);
+  });
+
+  app.post('/orders/:id/pay', async (request) => {
+    const userId = userIdOf(request);
+    return payOrder(deps, userId, parse(idParams, request.params, 'id').id);
+  });
+
+  app.post('/orders/:id/cancel', async (request) => {
+    const userId = userIdOf(request);
+    return cancelOrder(deps, userId, parse(idParams, request.params, 'id').id);
+  });
+}
