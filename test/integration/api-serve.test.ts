@@ -21,20 +21,20 @@ describe('commerce api serve', () => {
       expect(await ready.json()).toEqual({ status: 'ready', postgres: 'up', redis: 'up' });
 
       const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-      const brand = await (
+      const brand = (await (
         await fetch(`${url}/api/v1/brands`, {
           method: 'POST',
           headers: auth,
           body: JSON.stringify({ name: 'cli' }),
         })
-      ).json();
-      const product = await (
+      ).json()) as { id: number };
+      const product = (await (
         await fetch(`${url}/api/v1/products`, {
           method: 'POST',
           headers: auth,
           body: JSON.stringify({ brandId: brand.id, name: 'served', price: 10 }),
         })
-      ).json();
+      ).json()) as { id: number };
       expect((await fetch(`${url}/api/v1/products/${product.id}`)).status).toBe(200);
 
       const metrics = await (await fetch(`${url}/metrics`)).text();

@@ -59,7 +59,8 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
 export function installErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500 && !(err instanceof HttpError)) logger.error({ err, method: request.method, url: request.url }, 'request failed');
+    if (status >= 500 && !(err instanceof HttpError))
+      logger.error({ err, method: request.method, url: request.url }, 'request failed');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
