@@ -1,34 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../support/context.js';
-import { lastOutboxId, outboxRows, seedProduct, startApi, type TestApi } from '../support/api.js';
+import { describe, expect, it } from 'vitest';
+import { lastOutboxId, outboxRows, seedProduct, useTestApi } from '../support/api.js';
 
 describe('api: orders', () => {
-  let ctx: TestContext;
-  let api: TestApi;
-  beforeAll(async () => {
-    ctx = await createTestContext({ topics: false });
-    api = await startApi(ctx);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await ctx?.close();
-  });
+  const s = useTestApi();
 
   const stockOf = async (id: number) =>
-    (await ctx.pool.query('SELECT stock FROM products WHERE id = $1', [id])).rows[0].stock as number;
+    (await s.ctx.pool.query('SELECT stock FROM products WHERE id = $1', [id])).rows[0].stock as number;
   const counts = async () =>
     (
-      await ctx.pool.query(
+      await s.ctx.pool.query(
         `SELECT (SELECT count(*)::int FROM orders) AS orders, (SELECT count(*)::int FROM order_items) AS items,
                 (SELECT count(*)::int FROM outbox_event) AS outbox`,
       )
     ).rows[0];
 
   it('creates an order with database prices, takes stock, and writes StockAdjusted per product + OrderCreated', async () => {
-    const a = await seedProduct(api, { price: 1500, stock: 5 });
-    const b = await seedProduct(api, { price: 200, stock: 3 });
-    const before = await lastOutboxId(ctx);
-    const res = await api.call('POST', '/orders', {
+    const a = await seedProduct(s.api, { price: 1500, stock: 5 });
+    const b = await seedProduct(s.api, { price: 200, stock: 3 });
+    const before = await lastOutboxId(s.ctx);
+    const res = await s.api.call('POST', '/orders', {
       user: 'u1',
       body: {
         items: [
@@ -44,13 +34,13 @@ describe('api: orders', () => {
       { productId: b.id, quantity: 2, unitPrice: 200 },
     ]);
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([4, 1]);
-    const rows = await outboxRows(ctx, before);
+    const rows = await outboxRows(s.ctx, before);
     expect(
       rows.map((r) => [r.event_type, r.aggregate_id, r.aggregate_version, r.topic, r.partition_key]),
     ).toEqual([
-      ['StockAdjusted', String(a.id), 2, ctx.config.kafka.topics.catalog, String(a.id)],
-      ['StockAdjusted', String(b.id), 2, ctx.config.kafka.topics.catalog, String(b.id)],
-      ['OrderCreated', String(res.body.id), 1, ctx.config.kafka.topics.order, String(res.body.id)],
+      ['StockAdjusted', String(a.id), 2, s.ctx.config.kafka.topics.catalog, String(a.id)],
+      ['StockAdjusted', String(b.id), 2, s.ctx.config.kafka.topics.catalog, String(b.id)],
+      ['OrderCreated', String(res.body.id), 1, s.ctx.config.kafka.topics.order, String(res.body.id)],
     ]);
     expect(rows[1]!.payload.payload).toMatchObject({
       delta: -2,
@@ -62,7 +52,7 @@ describe('api: orders', () => {
   });
 
   it('refuses bad orders with a clear error and changes nothing', async () => {
-    const p = await seedProduct(api, { stock: 2 });
+    const p = await seedProduct(s.api, { stock: 2 });
     const before = await counts();
     const cases: Array<[unknown, number, string, RegExp]> = [
       [
@@ -97,22 +87,24 @@ describe('api: orders', () => {
       ],
     ];
     for (const [body, status, code, message] of cases) {
-      const res = await api.call('POST', '/orders', { user: 'u2', body });
+      const res = await s.api.call('POST', '/orders', { user: 'u2', body });
       expect(res.status, JSON.stringify(body)).toBe(status);
       expect(res.body.error.code).toBe(code);
       expect(res.body.error.message).toMatch(message);
     }
-    const noUser = await api.call('POST', '/orders', { body: { items: [{ productId: p.id, quantity: 1 }] } });
+    const noUser = await s.api.call('POST', '/orders', {
+      body: { items: [{ productId: p.id, quantity: 1 }] },
+    });
     expect(noUser.status).toBe(401);
     expect(await counts()).toEqual(before);
     expect(await stockOf(p.id)).toBe(2);
   });
 
   it('never oversells: 50 concurrent orders for a product with stock 10 sell exactly 10', async () => {
-    const p = await seedProduct(api, { stock: 10 });
+    const p = await seedProduct(s.api, { stock: 10 });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        api.call('POST', '/orders', {
+        s.api.call('POST', '/orders', {
           user: `buyer-${i}`,
           body: { items: [{ productId: p.id, quantity: 1 }] },
         }),
@@ -122,13 +114,13 @@ describe('api: orders', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);
     expect(statuses.filter((s) => s === 409)).toHaveLength(40);
     expect(await stockOf(p.id)).toBe(0);
-    const { rows } = await ctx.pool.query(
+    const { rows } = await s.ctx.pool.query(
       `SELECT count(*)::int AS n FROM outbox_event WHERE event_type = 'StockAdjusted' AND aggregate_id = $1`,
       [String(p.id)],
     );
     expect(rows[0].n).toBe(10);
     // Versions of the product's events form one gap-free sequence: creation, then ten sales.
-    const versions = await ctx.pool.query(
+    const versions = await s.ctx.pool.query(
       `SELECT aggregate_version AS v FROM outbox_event WHERE aggregate_id = $1 AND aggregate_type = 'product' ORDER BY v`,
       [String(p.id)],
     );
@@ -136,22 +128,22 @@ describe('api: orders', () => {
   });
 
   it('an Idempotency-Key retry (sequential and concurrent) returns the first order and creates one', async () => {
-    const p = await seedProduct(api, { stock: 10 });
+    const p = await seedProduct(s.api, { stock: 10 });
     const body = { items: [{ productId: p.id, quantity: 1 }] };
     const headers = { 'idempotency-key': 'key-1' };
-    const first = await api.call('POST', '/orders', { user: 'u3', body, headers });
-    const again = await api.call('POST', '/orders', { user: 'u3', body, headers });
+    const first = await s.api.call('POST', '/orders', { user: 'u3', body, headers });
+    const again = await s.api.call('POST', '/orders', { user: 'u3', body, headers });
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     const burst = await Promise.all(
       Array.from({ length: 8 }, () =>
-        api.call('POST', '/orders', { user: 'u3', body, headers: { 'idempotency-key': 'key-2' } }),
+        s.api.call('POST', '/orders', { user: 'u3', body, headers: { 'idempotency-key': 'key-2' } }),
       ),
     );
     expect(burst.filter((r) => r.status === 201)).toHaveLength(1);
     expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
-    const other = await api.call('POST', '/orders', {
+    const other = await s.api.call('POST', '/orders', {
       user: 'u3',
       body: { items: [{ productId: p.id, quantity: 2 }] },
       headers,
@@ -159,73 +151,73 @@ describe('api: orders', () => {
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     // The same key from another user is another request.
-    const otherUser = await api.call('POST', '/orders', { user: 'u4', body, headers });
+    const otherUser = await s.api.call('POST', '/orders', { user: 'u4', body, headers });
     expect(otherUser.status).toBe(201);
     expect(await stockOf(p.id)).toBe(7);
-    const { rows } = await ctx.pool.query(`SELECT count(*)::int AS n FROM orders WHERE user_id = 'u3'`);
+    const { rows } = await s.ctx.pool.query(`SELECT count(*)::int AS n FROM orders WHERE user_id = 'u3'`);
     expect(rows[0].n).toBe(2);
   });
 
   it('pays once, cancels with stock restored, and refuses paying a cancelled order', async () => {
-    const p = await seedProduct(api, { price: 700, stock: 4 });
+    const p = await seedProduct(s.api, { price: 700, stock: 4 });
     const order = (
-      await api.call('POST', '/orders', { user: 'u5', body: { items: [{ productId: p.id, quantity: 3 }] } })
+      await s.api.call('POST', '/orders', { user: 'u5', body: { items: [{ productId: p.id, quantity: 3 }] } })
     ).body;
-    let mark = await lastOutboxId(ctx);
-    const paid = await api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });
+    let mark = await lastOutboxId(s.ctx);
+    const paid = await s.api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });
     expect(paid.status).toBe(200);
     expect(paid.body.status).toBe('PAID');
-    let rows = await outboxRows(ctx, mark);
+    let rows = await outboxRows(s.ctx, mark);
     expect(rows.map((r) => [r.event_type, r.aggregate_id, r.aggregate_version])).toEqual([
       ['OrderPaid', String(order.id), 2],
     ]);
     expect(rows[0]!.payload.payload).toMatchObject({ amount: 2100, userId: 'u5' });
 
-    mark = await lastOutboxId(ctx);
-    const twice = await api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });
+    mark = await lastOutboxId(s.ctx);
+    const twice = await s.api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('ORDER_ALREADY_PAID');
-    expect(await outboxRows(ctx, mark)).toEqual([]);
+    expect(await outboxRows(s.ctx, mark)).toEqual([]);
 
-    const cancelled = await api.call('POST', `/orders/${order.id}/cancel`, { user: 'u5' });
+    const cancelled = await s.api.call('POST', `/orders/${order.id}/cancel`, { user: 'u5' });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('CANCELLED');
     expect(await stockOf(p.id)).toBe(4);
-    rows = await outboxRows(ctx, mark);
+    rows = await outboxRows(s.ctx, mark);
     expect(rows.map((r) => [r.event_type, r.aggregate_id, r.aggregate_version])).toEqual([
       ['StockAdjusted', String(p.id), 3],
       ['OrderCancelled', String(order.id), 3],
     ]);
     expect(rows[0]!.payload.payload).toMatchObject({ delta: 3, newStock: 4, reason: 'order-cancelled' });
     expect(rows[1]!.payload.payload).toMatchObject({ previousStatus: 'PAID' });
-    const payment = await ctx.pool.query('SELECT status FROM payments WHERE order_id = $1', [order.id]);
+    const payment = await s.ctx.pool.query('SELECT status FROM payments WHERE order_id = $1', [order.id]);
     expect(payment.rows[0].status).toBe('REFUNDED');
 
-    mark = await lastOutboxId(ctx);
-    const payCancelled = await api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });
+    mark = await lastOutboxId(s.ctx);
+    const payCancelled = await s.api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });
     expect(payCancelled.status).toBe(409);
     expect(payCancelled.body.error.code).toBe('ORDER_CANCELLED');
-    const cancelAgain = await api.call('POST', `/orders/${order.id}/cancel`, { user: 'u5' });
+    const cancelAgain = await s.api.call('POST', `/orders/${order.id}/cancel`, { user: 'u5' });
     expect(cancelAgain.status).toBe(409);
-    expect(await outboxRows(ctx, mark)).toEqual([]);
+    expect(await outboxRows(s.ctx, mark)).toEqual([]);
     expect(await stockOf(p.id)).toBe(4);
   });
 
   it("reads a user's own orders only", async () => {
-    const p = await seedProduct(api, { stock: 5 });
+    const p = await seedProduct(s.api, { stock: 5 });
     const order = (
-      await api.call('POST', '/orders', { user: 'u6', body: { items: [{ productId: p.id, quantity: 1 }] } })
+      await s.api.call('POST', '/orders', { user: 'u6', body: { items: [{ productId: p.id, quantity: 1 }] } })
     ).body;
-    const mine = await api.call('GET', `/orders/${order.id}`, { user: 'u6' });
+    const mine = await s.api.call('GET', `/orders/${order.id}`, { user: 'u6' });
     expect(mine.status).toBe(200);
     expect(mine.body).toEqual(order);
-    const theirs = await api.call('GET', `/orders/${order.id}`, { user: 'someone-else' });
+    const theirs = await s.api.call('GET', `/orders/${order.id}`, { user: 'someone-else' });
     expect(theirs.status).toBe(404);
     expect(theirs.body.error.code).toBe('NOT_FOUND');
-    const list = await api.call('GET', '/orders?size=10', { user: 'u6' });
+    const list = await s.api.call('GET', '/orders?size=10', { user: 'u6' });
     expect(list.body).toMatchObject({ total: 1, page: 1, size: 10 });
     expect(list.body.items[0].id).toBe(order.id);
-    const payOther = await api.call('POST', `/orders/${order.id}/pay`, { user: 'someone-else' });
+    const payOther = await s.api.call('POST', `/orders/${order.id}/pay`, { user: 'someone-else' });
     expect(payOther.status).toBe(404);
   });
 });

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../src/lib/config/config.js';
 import { buildApp, listen, type ApiApp } from '../../src/lib/http/app.js';
 import { createLogger } from '../../src/lib/log.js';
-import type { TestContext } from './context.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestContext, type TestContext } from './context.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
@@ -100,4 +101,18 @@ export async function seedProduct(
   });
   if (res.status !== 201) throw new Error(`seed failed: ${JSON.stringify(res.body)}`);
   return { id: res.body.id, brandId: brandId! };
+}
+
+/** Registers beforeAll/afterAll for a test file: its own context and an in-process API over it. */
+export function useTestApi(): { ctx: TestContext; api: TestApi } {
+  const state = {} as { ctx: TestContext; api: TestApi };
+  beforeAll(async () => {
+    state.ctx = await createTestContext({ topics: false });
+    state.api = await startApi(state.ctx);
+  });
+  afterAll(async () => {
+    await state.api?.close();
+    await state.ctx?.close();
+  });
+  return state;
 }
