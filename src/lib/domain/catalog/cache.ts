@@ -13,12 +13,12 @@ import type { ServiceDeps } from '../deps.js';
  * any entry that survives expires by its TTL).
  */
 export async function cached<T>(deps: ServiceDeps, key: string, load: () => Promise<T | undefined>) {
-  const hit = await soft(() => deps.redis.get(key), deps.logger);
+  const hit = await soft(deps.redis, () => deps.redis.get(key), deps.logger);
   if (hit) return JSON.parse(hit) as T;
   const value = await load();
   if (value !== undefined) {
     const ttl = deps.config.api.cacheTtlSeconds;
-    await soft(() => deps.redis.set(key, JSON.stringify(value), 'EX', ttl), deps.logger);
+    await soft(deps.redis, () => deps.redis.set(key, JSON.stringify(value), 'EX', ttl), deps.logger);
   }
   return value;
 }
@@ -29,18 +29,18 @@ export function detailKey(productId: number): string {
 
 /** The list key for a query under the current generation; falls back to generation 0 without Redis. */
 export async function listKey(deps: ServiceDeps, query: string): Promise<string> {
-  const generation = (await soft(() => productListGeneration(deps.redis), deps.logger)) ?? 0;
+  const generation = (await soft(deps.redis, () => productListGeneration(deps.redis), deps.logger)) ?? 0;
   return productCacheKeys.list(generation, query);
 }
 
 /** After a write that changed what a product shows: its detail and every list are stale. */
 export async function evictProduct(deps: ServiceDeps, productId: number): Promise<void> {
   await Promise.all([
-    soft(() => evictProductDetail(deps.redis, productId), deps.logger),
-    soft(() => evictProductLists(deps.redis), deps.logger),
+    soft(deps.redis, () => evictProductDetail(deps.redis, productId), deps.logger),
+    soft(deps.redis, () => evictProductLists(deps.redis), deps.logger),
   ]);
 }
 
 export async function evictLists(deps: ServiceDeps): Promise<void> {
-  await soft(() => evictProductLists(deps.redis), deps.logger);
+  await soft(deps.redis, () => evictProductLists(deps.redis), deps.logger);
 }

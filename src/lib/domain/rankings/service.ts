@@ -59,7 +59,7 @@ export async function getRanking(
 /** The product's place in today's live ranking (1 = first), or null when it is not ranked. */
 export async function dailyRankOf(deps: ServiceDeps, productId: number): Promise<number | null> {
   const key = dailyRankingKey(compactDate(today(deps)));
-  const rank = await soft(() => deps.redis.zrevrank(key, String(productId)), deps.logger);
+  const rank = await soft(deps.redis, () => deps.redis.zrevrank(key, String(productId)), deps.logger);
   return rank === undefined || rank === null ? null : rank + 1;
 }
 
@@ -70,6 +70,7 @@ function today(deps: ServiceDeps): string {
 async function dailyPage(deps: ServiceDeps, day: string, offset: number, size: number) {
   const key = dailyRankingKey(compactDate(day));
   const result = await soft(
+    deps.redis,
     () =>
       Promise.all([
         deps.redis.zrevrange(key, offset, offset + size - 1, 'WITHSCORES'),

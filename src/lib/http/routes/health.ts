@@ -12,7 +12,9 @@ export function healthRoutes(app: FastifyInstance, deps: ServiceDeps): void {
         () => 'up' as const,
         () => 'down' as const,
       ),
-      soft(() => deps.redis.ping(), deps.logger, 1_000).then((pong) => (pong === 'PONG' ? 'up' : 'down')),
+      soft(deps.redis, () => deps.redis.ping(), deps.logger, 1_000).then((pong) =>
+        pong === 'PONG' ? 'up' : 'down',
+      ),
     ]);
     const ready = postgres === 'up' && redis === 'up';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', postgres, redis });
