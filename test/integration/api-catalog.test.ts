@@ -99,6 +99,12 @@ describe('api: brands and products', () => {
     expect(tooMuch.body.error.code).toBe('INSUFFICIENT_STOCK');
     const noReason = await s.api.call('POST', `/products/${p.id}/stock`, { admin: true, body: { set: 1 } });
     expect(noReason.status).toBe(400);
+    expect(noReason.body.error.message).toMatch(/^reason:/);
+    const both = await s.api.call('POST', `/products/${p.id}/stock`, {
+      admin: true,
+      body: { set: 1, delta: 1, reason: 'x' },
+    });
+    expect(both.body.error.message).toMatch(/exactly one of set, delta/);
     const rows = await outboxRows(s.ctx, mark);
     expect(rows.map((r) => [r.event_type, r.aggregate_version, r.payload.payload])).toEqual([
       ['StockAdjusted', 2, { productId: p.id, delta: 3, newStock: 8, reason: 'count' }],

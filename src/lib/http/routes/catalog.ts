@@ -24,13 +24,17 @@ const patchBody = z
   .object({ name, description, price: money })
   .partial()
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'name at least one of name, description, price');
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of name, description, price');
 const reason = z.string().trim().min(1).max(200);
 const quantity = z.number().int().min(-2_147_483_647).max(2_147_483_647);
-const stockBody = z.union([
-  z.object({ set: quantity.min(0), reason }).strict(),
-  z.object({ delta: quantity.refine((n) => n !== 0, 'must not be 0'), reason }).strict(),
-]);
+// Exactly one of `set` (the new stock) and `delta` (add or remove), always with a reason.
+const stockBody = z
+  .object({ set: quantity.min(0).optional(), delta: quantity.optional(), reason })
+  .strict()
+  .refine((b) => (b.set === undefined) !== (b.delta === undefined), 'give exactly one of set, delta')
+  .transform((b) =>
+    b.set !== undefined ? { set: b.set, reason: b.reason } : { delta: b.delta!, reason: b.reason },
+  );
 const listQuery = z.object({
   sort: z.enum(Object.keys(PRODUCT_SORTS) as [ProductSort, ...ProductSort[]]).default('latest'),
   brandId: id.optional(),
