@@ -32,7 +32,8 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HOST=127.0.0.1
 PG_PORT=5432
 PG_USER=postgres
-PG_DATABASE="test"
+# The pipeline's own database (the default DATABASE_URL); tests create theirs next to it.
+PG_DATABASE="${PG_DATABASE:-commerce}"
 REDIS_PORT=6379
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
