@@ -37,7 +37,7 @@ export function startTestCollector(ctx: TestContext, options: CollectorOptions =
       pool: ctx.pool,
       redis: ctx.redis,
       kafka: ctx.kafka,
-      logger: createLogger('warn', { pretty: false }),
+      logger: createLogger('error', { pretty: false }),
     },
     { sessionTimeoutMs: 6_000, backoff: { baseMs: 20, maxMs: 100 }, ...options },
   );
