@@ -75,9 +75,10 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       throw asKafkaUnavailable(err, k.brokers);
     });
     this.resources.defer('collector', () => collector.stop());
-    await new Promise<void>((resolve) =>
+    const aborted = new Promise<void>((resolve) =>
       this.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
+    await Promise.race([aborted, collector.failed]); // a consumer that crashed for good exits 1
     await collector.stop();
     const { stats } = collector;
     this.log(

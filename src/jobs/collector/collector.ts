@@ -39,6 +39,8 @@ export interface CollectorOptions {
 export interface CollectorHandle {
   readonly stats: Readonly<CollectorStats>;
   readonly groupId: string;
+  /** Rejects if the consumer crashed for good (kafkajs gave up restarting it); never resolves. */
+  readonly failed: Promise<never>;
   /** Finishes the current chunk, commits, leaves the group. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -64,6 +66,13 @@ export async function startCollector(
     heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
   });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  const failed = new Promise<never>((_, reject) =>
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      logger.error({ err: errorMessage(payload.error), restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart) reject(payload.error);
+    }),
+  );
+  failed.catch(() => undefined); // observed by whoever awaits it
 
   const handle = async (events: LoggedEvent[]) => {
     const result = await applyEvents(
@@ -137,5 +146,5 @@ export async function startCollector(
       logger.info({ ...stats }, 'collector stopped');
     })());
   signal.addEventListener('abort', () => void stop(), { once: true });
-  return { stats, groupId, stop };
+  return { stats, groupId, failed, stop };
 }
