@@ -1,15 +1,13 @@
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
 import { createIdempotentProducer } from '../../lib/kafka/client.js';
 import { errorMessage } from '../../lib/errors.js';
-import { applyEvents, type FaultInjector } from './apply.js';
-import { applyRedisEffects } from './redis-effects.js';
-import { processChunk } from './process-chunk.js';
-import { sendDeadLetters } from './dead-letters.js';
+import type { FaultInjector } from './apply.js';
+import { createBatchHandler } from './batch-handler.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
 import type { LoggedEvent } from './store.js';
 
@@ -50,14 +48,13 @@ export async function startCollector(
   deps: CollectorDeps,
   options: CollectorOptions = {},
 ): Promise<CollectorHandle> {
-  const { config, pool, redis, kafka, logger } = deps;
+  const { config, kafka, logger } = deps;
   const groupId = options.groupId ?? config.kafka.groupId;
   const topics = options.topics ?? [config.kafka.topics.catalog, config.kafka.topics.order];
   const batchSize = options.batchSize ?? 500;
   const metrics = createCollectorMetrics(options.registry ?? new Registry());
   const stats: CollectorStats = { consumed: 0, duplicates: 0, deadLettered: 0, batches: 0 };
   const signal = deps.signal ?? new AbortController().signal;
-  const effects = { weights: config.ranking, timeZone: config.timezone };
 
   const producer = createIdempotentProducer(kafka);
   const consumer: Consumer = kafka.consumer({
@@ -74,68 +71,30 @@ export async function startCollector(
   );
   failed.catch(() => undefined); // observed by whoever awaits it
 
-  const handle = async (events: LoggedEvent[]) => {
-    const result = await applyEvents(
-      pool,
-      { consumer: groupId, timeZone: config.timezone, faultInjector: options.faultInjector },
-      events,
-    );
-    await options.afterDbCommit?.(events);
-    await applyRedisEffects(
-      redis,
-      events.map((e) => e.event),
-      effects,
-    );
-    const topic = events[0]!.topic;
-    stats.consumed += result.applied;
-    stats.duplicates += result.duplicates;
-    metrics.consumed.inc({ topic }, result.applied);
-    metrics.duplicates.inc({ topic }, result.duplicates);
-  };
+  const eachBatch = createBatchHandler({
+    ...deps,
+    options,
+    groupId,
+    batchSize,
+    metrics,
+    stats,
+    signal,
+    producer,
+    commit: (offsets) => consumer.commitOffsets(offsets),
+  });
 
-  const eachBatch = async (payload: EachBatchPayload) => {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
-    const at = { topic: batch.topic, partition: batch.partition };
-    for (let i = 0; i < batch.messages.length; i += batchSize) {
-      if (!isRunning() || isStale()) return;
-      const started = process.hrtime.bigint();
-      const chunk = batch.messages.slice(i, i + batchSize);
-      const outcome = await processChunk(
-        {
-          maxAttempts: options.maxAttempts ?? 3,
-          backoff: options.backoff ?? { baseMs: 200, maxMs: 5_000 },
-          signal,
-          heartbeat,
-          handle,
-          onRetry: (err, attempt, size) =>
-            logger.warn({ ...at, attempt, size, err: errorMessage(err) }, 'batch failed'),
-        },
-        at,
-        chunk,
-      );
-      if (!outcome.complete) return;
-      await sendDeadLetters(producer, { ...at, group: groupId }, outcome.letters);
-      for (const l of outcome.letters) {
-        metrics.deadLettered.inc({ topic: at.topic, kind: l.kind });
-        logger.warn({ ...at, offset: l.message.offset, kind: l.kind, err: l.error }, 'dead-lettered');
-      }
-      stats.deadLettered += outcome.letters.length;
-      // Every message of the chunk is now processed or dead-lettered: commit past the last one.
-      const last = chunk[chunk.length - 1]!.offset;
-      resolveOffset(last);
-      await consumer.commitOffsets([{ ...at, offset: (BigInt(last) + 1n).toString() }]);
-      await heartbeat();
-      stats.batches += 1;
-      metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    }
-    metrics.lag.set({ topic: at.topic, partition: String(at.partition) }, Number(batch.offsetLag()));
-  };
-
-  await producer.connect();
-  await consumer.connect();
-  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
-  await joined;
+  try {
+    await producer.connect();
+    await consumer.connect();
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    await Promise.race([joined, failed]);
+  } catch (err) {
+    // Leave nothing connected behind a failed start (the process must be able to exit).
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    throw err;
+  }
   logger.info({ groupId, topics }, 'collector running');
 
   let stopping: Promise<void> | undefined;
