@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate, readMigrations } from '../../src/lib/db/migrations.js';
 import { createPool } from '../../src/lib/db/pool.js';
-import { SERVICE_ENV, TEMPLATE_DB_ENV, withDatabase } from './services.js';
+import { RUN_ID_ENV, SERVICE_ENV, TEMPLATE_DB_ENV, testDatabasePrefix, withDatabase } from './services.js';
 
 /**
  * Uses the services named by DATABASE_URL, REDIS_URL and KAFKA_BROKERS when all are set (CI and
@@ -16,6 +16,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   }
   const template = await createTemplateDatabase(process.env.DATABASE_URL!);
   process.env[TEMPLATE_DB_ENV] = template;
+  process.env[RUN_ID_ENV] = randomBytes(4).toString('hex');
   return async () => {
     await dropTestDatabases(process.env.DATABASE_URL!);
     for (const stop of stops.reverse()) await stop();
@@ -72,8 +73,11 @@ async function dropTestDatabases(url: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
+    // Only this run's databases: other runs may share the server (several worktrees, one PostgreSQL).
+    const prefix = testDatabasePrefix(process.env[RUN_ID_ENV]!).replaceAll('_', '\\_');
     const { rows } = await admin.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'commerce\\_t\\_%'",
+      'SELECT datname FROM pg_database WHERE datname LIKE $1',
+      [`${prefix}%`],
     );
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } finally {

@@ -1,6 +1,9 @@
 /** The names under which global setup hands the services' addresses to test files. */
 export const SERVICE_ENV = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'] as const;
 export const TEMPLATE_DB_ENV = 'COMMERCE_TEST_TEMPLATE_DB';
+/** Names this run's test databases, so a run's teardown drops its own and never a parallel run's. */
+export const RUN_ID_ENV = 'COMMERCE_TEST_RUN_ID';
+export const testDatabasePrefix = (runId: string) => `commerce_run_${runId}_`;
 
 export function requireEnv(name: string): string {
   const value = process.env[name];

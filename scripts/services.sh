@@ -1,0 +1,393 @@
+#!/usr/bin/env bash
+# Make PostgreSQL, Redis and Apache Kafka available on 127.0.0.1 for commerce,
+# without Docker (see docker-compose.yml for the Docker way).
+#
+#   scripts/services.sh up          postgres + redis + kafka, then print the env (stdout)
+#   scripts/services.sh down        stop Kafka (PostgreSQL and Redis are left alone)
+#   scripts/services.sh status      one line per service; exit 1 if any is down
+#   scripts/services.sh env         print the exports
+#   scripts/services.sh kafka-up    only Kafka; prints `export KAFKA_BROKERS=...`
+#   scripts/services.sh kafka-down  only Kafka
+#   scripts/services.sh kafka-run CLASS [ARGS...]   run a Kafka tool on the broker's classpath,
+#       e.g. kafka-run org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list
+#
+#   eval "$(scripts/services.sh up)"      # progress goes to stderr, exports to stdout
+#
+# Every command is idempotent: `up` on a running setup checks and returns in well under a second.
+#
+# Environment (all optional):
+#   KAFKA_PORT=9092  KAFKA_CONTROLLER_PORT=9093   the broker's client and controller ports
+#   SERVICES_DIR=<repo>/.services                  Kafka config, data, logs and pid live in $SERVICES_DIR/kafka
+#   KAFKA_LIB_DIR=<repo>/.services/kafka/lib       the jars; shared by every SERVICES_DIR so a
+#                                                  second broker starts without resolving again
+#   KAFKA_START_TIMEOUT=90  KAFKA_HEAP_OPTS="-Xms256m -Xmx512m"
+#   A second, private broker (e.g. for a test):
+#     SERVICES_DIR=/tmp/x KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 scripts/services.sh kafka-up
+#     SERVICES_DIR=/tmp/x KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 scripts/services.sh kafka-down
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# 127.0.0.1, never localhost: Node may resolve localhost to ::1.
+HOST=127.0.0.1
+PG_PORT=5432
+PG_USER=postgres
+# The pipeline's own database (the default DATABASE_URL); tests create theirs next to it.
+PG_DATABASE="${PG_DATABASE:-commerce}"
+REDIS_PORT=6379
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
+
+SERVICES_DIR=${SERVICES_DIR:-$REPO_ROOT/.services}
+KAFKA_POM=$REPO_ROOT/scripts/kafka/pom.xml
+KAFKA_LIB_DIR=${KAFKA_LIB_DIR:-$REPO_ROOT/.services/kafka/lib}
+# Absolute paths: they end up in the broker's command line, which is how we recognise it.
+case $SERVICES_DIR in /*) ;; *) SERVICES_DIR=$PWD/$SERVICES_DIR ;; esac
+case $KAFKA_LIB_DIR in /*) ;; *) KAFKA_LIB_DIR=$PWD/$KAFKA_LIB_DIR ;; esac
+KAFKA_HOME=$SERVICES_DIR/kafka            # this broker's own files
+KAFKA_CONFIG=$KAFKA_HOME/config/server.properties
+KAFKA_LOG4J=$KAFKA_HOME/config/log4j.properties
+KAFKA_TOOLS_LOG4J=$KAFKA_HOME/config/tools-log4j.properties
+KAFKA_DATA=$KAFKA_HOME/data
+KAFKA_LOGS=$KAFKA_HOME/logs
+KAFKA_PIDFILE=$KAFKA_HOME/kafka.pid
+KAFKA_CLUSTER_ID_FILE=$KAFKA_HOME/cluster-id
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM")
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# apt-get needs root; use sudo when we are not.
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  log "installing $* with apt-get"
+  as_root apt-get update -qq >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+need_cmd() { command -v "$1" >/dev/null 2>&1 || apt_install "$2"; }
+
+# True when something accepts TCP connections on $HOST:$1 (bash's /dev/tcp, no extra tools).
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+env_exports() {
+  echo "export DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/$PG_DATABASE"
+  echo "export REDIS_URL=redis://$HOST:$REDIS_PORT"
+  echo "export KAFKA_BROKERS=$HOST:$KAFKA_PORT"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+pg_ready() {
+  if command -v pg_isready >/dev/null 2>&1; then pg_isready -q -h "$HOST" -p "$PG_PORT"; else port_open "$PG_PORT"; fi
+}
+pg_psql() { psql -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U "$PG_USER" "$@"; }
+pg_version() { find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -V | tail -n1; }
+
+pg_up() {
+  if ! pg_ready; then
+    local fresh=0
+    if [ -z "$(pg_version)" ]; then apt_install postgresql; fresh=1; fi
+    local ver; ver=$(pg_version)
+    # A fresh Debian cluster asks for a password on 127.0.0.1; DATABASE_URL has none,
+    # so on a cluster we just installed (a dev/CI box) trust local TCP connections.
+    if [ "$fresh" -eq 1 ]; then
+      local hba=/etc/postgresql/$ver/main/pg_hba.conf
+      as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    fi
+    # Installed but stopped (or the package's postinst did not start it: no systemd here).
+    if ! pg_ready; then
+      log "starting PostgreSQL $ver"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start >&2
+    elif [ "$fresh" -eq 1 ]; then
+      as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main reload >&2
+    fi
+    local _; for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
+    pg_ready || die "PostgreSQL did not come up on $HOST:$PG_PORT"
+  fi
+  need_cmd psql postgresql-client
+  if [ -z "$(pg_psql -d postgres -tAc "select 1 from pg_database where datname = '$PG_DATABASE'")" ]; then
+    log "creating database $PG_DATABASE"
+    pg_psql -d postgres -c "create database \"$PG_DATABASE\"" >&2
+  fi
+}
+
+pg_status() {
+  if pg_ready; then
+    local db=missing
+    [ -n "$(pg_psql -d postgres -tAc "select 1 from pg_database where datname = '$PG_DATABASE'" 2>/dev/null)" ] && db=present
+    echo "postgres  up    $HOST:$PG_PORT (database $PG_DATABASE: $db)"
+  else
+    echo "postgres  down  $HOST:$PG_PORT"; return 1
+  fi
+}
+
+# --------------------------------------------------------------------- Redis
+redis_ready() {
+  if command -v redis-cli >/dev/null 2>&1; then
+    [ "$(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]
+  else # speak RESP over /dev/tcp when redis-cli is not there
+    # shellcheck disable=SC2016 # $0/$1 are the inner shell's arguments
+    timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"; printf "PING\r\n" >&3; head -c 5 <&3' "$HOST" "$REDIS_PORT" 2>/dev/null | grep -q '+PONG'
+  fi
+}
+
+redis_up() {
+  redis_ready && return 0
+  need_cmd redis-server redis-server
+  # The package's postinst may already have started it.
+  if ! redis_ready; then
+    log "starting Redis on $HOST:$REDIS_PORT (no persistence: a cache and a ranking, tests only)"
+    redis-server --daemonize yes --bind "$HOST" --port "$REDIS_PORT" --save "" --appendonly no >&2
+  fi
+  local _; for _ in $(seq 1 50); do redis_ready && return 0; sleep 0.2; done
+  die "Redis did not come up on $HOST:$REDIS_PORT"
+}
+
+redis_status() {
+  if redis_ready; then echo "redis     up    $HOST:$REDIS_PORT"; else echo "redis     down  $HOST:$REDIS_PORT"; return 1; fi
+}
+
+# --------------------------------------------------------------------- Kafka
+# Readiness without a JVM: send a Kafka Metadata v4 request (all topics) over /dev/tcp and
+# check the reply carries our correlation id and at least one broker. A broker only answers
+# this once it serves clients, so it is "a client can list topics", in ~10 ms.
+kafka_answers() {
+  local port=$1 out
+  # shellcheck disable=SC2016 # $0/$1 are the inner shell's arguments
+  out=$(timeout 3 bash -c '
+      exec 3<>"/dev/tcp/$0/$1"
+      # size=20 | api_key=3 (Metadata) | api_version=4 | correlation_id=1 | client_id="probe"
+      # | topics=null (all) | allow_auto_topic_creation=false
+      printf "\x00\x00\x00\x14\x00\x03\x00\x04\x00\x00\x00\x01\x00\x05probe\xff\xff\xff\xff\x00" >&3
+      head -c 16 <&3 | od -An -tx1 -v' "$HOST" "$port" 2>/dev/null) || return 1
+  # reply: size(4) correlation_id(4) throttle_time_ms(4) broker_count(4)
+  # shellcheck disable=SC2086 # split the hex bytes into $1..$16
+  set -- $out
+  [ $# -eq 16 ] && [ "$5$6$7$8" = 00000001 ] && [ $((16#${13}${14}${15}${16})) -ge 1 ]
+}
+
+kafka_pid() { cat "$KAFKA_PIDFILE" 2>/dev/null || true; }
+
+# Our broker is alive: the pid in the pidfile is a java running *this* config (not a reused pid).
+kafka_alive() {
+  local pid; pid=$(kafka_pid)
+  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $KAFKA_CONFIG"
+}
+
+# Run a Kafka tool class on the broker's classpath; small heap and quick-start flags,
+# warnings only, on stderr.
+kafka_tool() {
+  "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$KAFKA_TOOLS_LOG4J" -cp "$KAFKA_LIB_DIR/*" "$@"
+}
+
+write_if_changed() { # file content: only touch the file when the content differs
+  [ -f "$1" ] && [ "$(cat "$1")" = "$2" ] && return 0
+  printf '%s\n' "$2" >"$1"
+}
+
+# Resolve the jars from Maven Central once. The stamp holds the pom's checksum, so editing
+# the pom (e.g. a new Kafka version) re-resolves; otherwise this is one sha256sum.
+kafka_resolve() {
+  local sum; sum=$(sha256sum "$KAFKA_POM" | cut -d' ' -f1)
+  [ "$(cat "$KAFKA_LIB_DIR/.stamp" 2>/dev/null)" = "$sum" ] && return 0
+  mkdir -p "$(dirname "$KAFKA_LIB_DIR")"
+  # Two brokers starting at once share KAFKA_LIB_DIR: one resolves, the other waits.
+  exec 8>"$KAFKA_LIB_DIR.lock"; flock -w 600 8 || die "timed out waiting for $KAFKA_LIB_DIR.lock"
+  if [ "$(cat "$KAFKA_LIB_DIR/.stamp" 2>/dev/null)" != "$sum" ]; then
+    need_cmd "$JAVA" default-jre-headless
+    need_cmd mvn maven
+    log "resolving Kafka $KAFKA_VERSION from Maven Central into $KAFKA_LIB_DIR (once; needs the network unless ~/.m2 has it)"
+    local tmp=$KAFKA_LIB_DIR.tmp.$$
+    rm -rf "$tmp"
+    # (sed: Debian's Maven 3.8 prints colour codes even with -B and no terminal.)
+    mvn -q -B -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 \
+      | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2 || { rm -rf "$tmp"; die "mvn could not resolve Kafka"; }
+    echo "$sum" >"$tmp/.stamp"
+    rm -rf "$KAFKA_LIB_DIR" && mv "$tmp" "$KAFKA_LIB_DIR"   # swap whole, never half-copied
+  fi
+  exec 8>&-
+}
+
+kafka_tools_configure() {
+  mkdir -p "$KAFKA_HOME/config"
+  # Keep generated files out of git without touching the repo's .gitignore.
+  [ -f "$SERVICES_DIR/.gitignore" ] || echo '*' >"$SERVICES_DIR/.gitignore"
+  write_if_changed "$KAFKA_TOOLS_LOG4J" "# Command-line tools: warnings only, on stderr.
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n"
+}
+
+kafka_configure() {
+  mkdir -p "$KAFKA_DATA" "$KAFKA_LOGS"
+  kafka_tools_configure
+  write_if_changed "$KAFKA_CONFIG" "# Generated by scripts/services.sh; edits are overwritten.
+# KRaft single node: this process is both the broker and the (only) controller.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$KAFKA_DATA
+# One broker: every replication factor is 1.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+default.replication.factor=1
+min.insync.replicas=1
+num.partitions=3
+# Topics are created by the CLI; a typo in a topic name must fail, not create a topic.
+auto.create.topics.enable=false
+delete.topic.enable=true
+# Consumer groups start at once instead of waiting 3 s for more members (fast tests).
+group.initial.rebalance.delay.ms=0"
+  write_if_changed "$KAFKA_LOG4J" "# Broker log: $KAFKA_LOGS/server.log
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$KAFKA_LOGS/server.log
+log4j.appender.file.MaxFileSize=50MB
+log4j.appender.file.MaxBackupIndex=2
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN"
+  # Format the storage once; the cluster id is made once and kept next to it.
+  if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
+    [ -s "$KAFKA_CLUSTER_ID_FILE" ] || kafka_tool kafka.tools.StorageTool random-uuid >"$KAFKA_CLUSTER_ID_FILE"
+    log "formatting KRaft storage in $KAFKA_DATA (cluster id $(cat "$KAFKA_CLUSTER_ID_FILE"))"
+    kafka_tool kafka.tools.StorageTool format -g -t "$(cat "$KAFKA_CLUSTER_ID_FILE")" -c "$KAFKA_CONFIG" >&2
+  fi
+}
+
+kafka_start() {
+  local p; for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    port_open "$p" && die "port $p is taken by another process; set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+  done
+  log "starting Kafka $KAFKA_VERSION on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, dir $KAFKA_HOME)"
+  # nohup + setsid: the broker outlives this shell and its process group (Ctrl-C, test runners).
+  # 8>&- 9>&-: do not hand our lock files to the broker, or it would hold them forever.
+  # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of flags
+  nohup setsid "$JAVA" $KAFKA_HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
+    -Djava.awt.headless=true -Dkafka.logs.dir="$KAFKA_LOGS" -Dlog4j.configuration="file:$KAFKA_LOG4J" \
+    -cp "$KAFKA_LIB_DIR/*" kafka.Kafka "$KAFKA_CONFIG" \
+    </dev/null >>"$KAFKA_LOGS/stdout.log" 2>&1 8>&- 9>&- &
+  echo $! >"$KAFKA_PIDFILE"
+  sha256sum "$KAFKA_POM" | cut -d' ' -f1 >"$KAFKA_HOME/running.stamp"
+
+  # Wait until it answers Metadata, then confirm once with the real admin client.
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  until kafka_answers "$KAFKA_PORT"; do
+    if ! kafka_alive; then
+      tail -n 30 "$KAFKA_LOGS/server.log" "$KAFKA_LOGS/stdout.log" >&2 2>/dev/null || true
+      rm -f "$KAFKA_PIDFILE"; die "Kafka exited during startup (logs in $KAFKA_LOGS)"
+    fi
+    [ $SECONDS -lt $deadline ] || { kafka_stop; die "Kafka not ready after ${KAFKA_START_TIMEOUT}s (logs in $KAFKA_LOGS)"; }
+    sleep 0.3
+  done
+  until kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$KAFKA_PORT" --list >/dev/null; do
+    [ $SECONDS -lt $deadline ] || { kafka_stop; die "Kafka not listing topics after ${KAFKA_START_TIMEOUT}s"; }
+    sleep 1
+  done
+  log "Kafka ready on $HOST:$KAFKA_PORT (pid $(kafka_pid), log $KAFKA_LOGS/server.log)"
+}
+
+kafka_stop() {
+  if kafka_alive; then
+    local pid; pid=$(kafka_pid)
+    log "stopping Kafka (pid $pid, $HOST:$KAFKA_PORT)"
+    kill -TERM "$pid"   # controlled shutdown: flushes logs, next start needs no recovery
+    local _; for _ in $(seq 1 150); do kafka_alive || break; sleep 0.2; done
+    if kafka_alive; then log "Kafka still running after 30s; killing it"; kill -KILL "$pid"; sleep 0.5; fi
+  elif kafka_answers "$KAFKA_PORT"; then
+    log "a Kafka broker on $HOST:$KAFKA_PORT was not started from $KAFKA_HOME; leaving it alone"
+  else
+    log "Kafka ($HOST:$KAFKA_PORT, $KAFKA_HOME) is not running"
+  fi
+  rm -f "$KAFKA_PIDFILE"
+}
+
+kafka_up() {
+  mkdir -p "$KAFKA_HOME"
+  # One kafka-up/down at a time per SERVICES_DIR (parallel test runners).
+  exec 9>"$KAFKA_HOME/.lock"; flock -w 300 9 || die "timed out waiting for $KAFKA_HOME/.lock"
+  kafka_resolve
+  if kafka_alive; then
+    # Jars changed under a running broker (pom edited): restart it on the new ones.
+    if [ "$(cat "$KAFKA_HOME/running.stamp" 2>/dev/null)" != "$(cat "$KAFKA_LIB_DIR/.stamp")" ]; then
+      log "the Kafka jars changed; restarting the broker"
+      kafka_stop
+    elif kafka_answers "$KAFKA_PORT"; then
+      exec 9>&-; return 0   # already up: the fast path
+    else
+      # Alive but not answering: still starting (another caller) or wedged. Wait, don't restart.
+      log "Kafka (pid $(kafka_pid)) is running but not answering yet; waiting"
+      local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+      until kafka_answers "$KAFKA_PORT"; do
+        [ $SECONDS -lt $deadline ] || die "Kafka (pid $(kafka_pid)) not answering; see $KAFKA_LOGS/server.log or run kafka-down"
+        sleep 0.5
+      done
+      exec 9>&-; return 0
+    fi
+  elif kafka_answers "$KAFKA_PORT"; then
+    # Same idea as PostgreSQL and Redis: a broker that is already there (e.g. docker compose) is used.
+    log "a Kafka broker already answers on $HOST:$KAFKA_PORT (not started by this script); using it"
+    exec 9>&-; return 0
+  fi
+  kafka_configure
+  kafka_start
+  exec 9>&-
+}
+
+kafka_down() {
+  mkdir -p "$KAFKA_HOME"
+  exec 9>"$KAFKA_HOME/.lock"; flock -w 300 9 || die "timed out waiting for $KAFKA_HOME/.lock"
+  kafka_stop
+  exec 9>&-
+}
+
+kafka_status() {
+  if kafka_alive && kafka_answers "$KAFKA_PORT"; then
+    echo "kafka     up    $HOST:$KAFKA_PORT (Kafka $KAFKA_VERSION, pid $(kafka_pid), dir $KAFKA_HOME)"
+  elif kafka_alive; then
+    echo "kafka     starting/unresponsive  $HOST:$KAFKA_PORT (pid $(kafka_pid), log $KAFKA_LOGS/server.log)"; return 1
+  elif kafka_answers "$KAFKA_PORT"; then
+    echo "kafka     up    $HOST:$KAFKA_PORT (not managed by this script)"
+  else
+    echo "kafka     down  $HOST:$KAFKA_PORT"; return 1
+  fi
+}
+
+# ---------------------------------------------------------------------- main
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+
+case "${1:-}" in
+  up)
+    pg_up; redis_up; kafka_up
+    env_exports ;;
+  down)
+    kafka_down
+    log "PostgreSQL and Redis are this machine's services: left running" ;;
+  status)
+    rc=0
+    pg_status || rc=1; redis_status || rc=1; kafka_status || rc=1
+    exit $rc ;;
+  env) env_exports ;;
+  kafka-up)
+    kafka_up
+    echo "export KAFKA_BROKERS=$HOST:$KAFKA_PORT" ;;
+  kafka-down) kafka_down ;;
+  kafka-run)
+    shift; [ $# -ge 1 ] || usage
+    kafka_resolve; kafka_tools_configure
+    kafka_tool "$@" ;;
+  *) usage ;;
+esac

@@ -1,0 +1,90 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../lib/cli/base-command.js';
+import { createRegistry } from '../../lib/metrics/registry.js';
+import { startMetricsServer } from '../../lib/metrics/server.js';
+import { parseDuration } from '../../lib/duration.js';
+import { UsageError } from '../../lib/errors.js';
+import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
+import { startCollector } from '../../jobs/collector/collector.js';
+import type { CollectorStats } from '../../jobs/collector/metrics.js';
+
+// Test hook only: kill the process between the database commit and the offset commit.
+const CRASH_HOOK_ENV = 'COMMERCE_TEST_CRASH_AFTER_DB_COMMIT';
+
+export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
+  static override summary = 'Consume the event topics and apply every event exactly once (until SIGTERM).';
+  static override examples = [
+    '<%= config.bin %> collector run',
+    '<%= config.bin %> collector run --group collector-b --topics order-events --metrics-port 9464',
+  ];
+  static override flags = {
+    group: Flags.string({ summary: 'Consumer group (env KAFKA_GROUP_ID); also the idempotency scope.' }),
+    topics: Flags.string({ summary: 'Comma-separated topics (default: both event topics).' }),
+    'max-attempts': Flags.integer({
+      summary: 'Attempts before a failing event is dead-lettered.',
+      default: 3,
+      min: 1,
+    }),
+    'batch-size': Flags.integer({ summary: 'Events per transaction.', default: 500, min: 1, max: 10_000 }),
+    'session-timeout': Flags.string({ summary: 'Consumer group session timeout, e.g. 30s.', default: '30s' }),
+    'metrics-port': Flags.integer({ summary: 'Serve /metrics on this port (env METRICS_PORT).' }),
+  };
+
+  protected override configOverrides() {
+    return {
+      ...super.configOverrides(),
+      KAFKA_GROUP_ID: this.flags.group,
+      METRICS_PORT: this.flags['metrics-port'],
+    };
+  }
+
+  public async run(): Promise<CollectorStats & { groupId: string }> {
+    let sessionTimeoutMs: number;
+    try {
+      sessionTimeoutMs = parseDuration(this.flags['session-timeout']);
+    } catch (err) {
+      throw new UsageError(`--session-timeout: ${(err as Error).message}`);
+    }
+    const { kafka: k, metricsPort } = this.appConfig;
+    const topics = this.flags.topics
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const registry = createRegistry({ service: 'collector' });
+    if (metricsPort !== undefined) {
+      const server = await startMetricsServer(registry, metricsPort);
+      this.resources.defer('metrics server', () => server.close());
+    }
+    const deps = {
+      config: this.appConfig,
+      pool: this.db(),
+      redis: this.redis(),
+      kafka: this.kafka(),
+      logger: this.logger,
+      signal: this.signal,
+    };
+    const collector = await startCollector(deps, {
+      topics,
+      maxAttempts: this.flags['max-attempts'],
+      batchSize: this.flags['batch-size'],
+      sessionTimeoutMs,
+      registry,
+      afterDbCommit:
+        process.env[CRASH_HOOK_ENV] === '1' ? () => void process.kill(process.pid, 'SIGKILL') : undefined,
+    }).catch((err) => {
+      throw asKafkaUnavailable(err, k.brokers);
+    });
+    this.resources.defer('collector', () => collector.stop());
+    const aborted = new Promise<void>((resolve) =>
+      this.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    await Promise.race([aborted, collector.failed]); // a consumer that crashed for good exits 1
+    await collector.stop();
+    const { stats } = collector;
+    this.log(
+      `Collector stopped: ${stats.consumed} event(s) applied, ${stats.duplicates} duplicate(s) skipped, ` +
+        `${stats.deadLettered} dead-lettered, ${stats.batches} batch(es).`,
+    );
+    return { groupId: collector.groupId, ...stats };
+  }
+}

@@ -1,0 +1,61 @@
+import type pg from 'pg';
+import { exec, rows } from '../../lib/db/query.js';
+import { withRetryingTransaction } from '../../lib/db/transaction.js';
+import type { DomainEvent } from '../../lib/events/index.js';
+import { foldDaily, foldProducts } from '../../lib/collector/fold.js';
+import {
+  claimEvents,
+  insertEventLog,
+  upsertDailyMetrics,
+  upsertProductMetrics,
+  type LoggedEvent,
+} from './store.js';
+
+/** Test hook: throws for events whose handler should "keep failing". Never set in production. */
+export type FaultInjector = (event: DomainEvent) => void;
+
+export interface ApplyResult {
+  applied: number;
+  duplicates: number;
+}
+
+/**
+ * The database effects of a batch, in ONE transaction: claim the events in event_handled (events
+ * already there are skipped), then audit and metrics for the new ones only. A redelivered batch
+ * therefore changes nothing, whether it is redelivered whole, in part, or out of order.
+ */
+export async function applyEvents(
+  pool: pg.Pool,
+  options: { consumer: string; timeZone: string; faultInjector?: FaultInjector },
+  logged: LoggedEvent[],
+): Promise<ApplyResult> {
+  const unique = dedupe(logged);
+  if (unique.length === 0) return { applied: 0, duplicates: logged.length };
+  return withRetryingTransaction(pool, async (client) => {
+    for (const l of unique) options.faultInjector?.(l.event);
+    const claimed = await rows<{ event_id: string }>(
+      client,
+      claimEvents(
+        options.consumer,
+        unique.map((l) => l.event.eventId),
+      ),
+    );
+    const isNew = new Set(claimed.map((r) => r.event_id));
+    const fresh = unique.filter((l) => isNew.has(l.event.eventId));
+    if (fresh.length > 0) {
+      const events = fresh.map((l) => l.event);
+      await exec(client, insertEventLog(options.consumer, fresh));
+      const products = foldProducts(events);
+      if (products.length > 0) await exec(client, upsertProductMetrics(products));
+      const daily = foldDaily(events, options.timeZone);
+      if (daily.length > 0) await exec(client, upsertDailyMetrics(daily));
+    }
+    return { applied: fresh.length, duplicates: logged.length - fresh.length };
+  });
+}
+
+/** The same event twice in one batch counts once (the first delivery's position is audited). */
+function dedupe(logged: LoggedEvent[]): LoggedEvent[] {
+  const seen = new Set<string>();
+  return logged.filter((l) => !seen.has(l.event.eventId) && seen.add(l.event.eventId));
+}

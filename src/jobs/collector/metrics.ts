@@ -1,0 +1,48 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The collector's Prometheus metrics, on the registry the caller serves (or a private one). */
+export function createCollectorMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    consumed: new Counter({
+      name: 'collector_events_consumed_total',
+      help: 'Events whose effects were applied (new events).',
+      labelNames: ['topic'],
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'collector_duplicates_skipped_total',
+      help: 'Events skipped because they were handled before (redeliveries).',
+      labelNames: ['topic'],
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'collector_dead_lettered_total',
+      help: 'Messages sent to the dead-letter topic.',
+      labelNames: ['topic', 'kind'],
+      registers,
+    }),
+    batchSeconds: new Histogram({
+      name: 'collector_batch_duration_seconds',
+      help: 'Time from receiving a batch to committing its offset.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'collector_lag_messages',
+      help: 'Messages behind the high watermark after the last batch, per partition.',
+      labelNames: ['topic', 'partition'],
+      registers,
+    }),
+  };
+}
+
+export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>;
+
+/** Live counters for in-process callers (tests, `commerce dev`) and the final summary. */
+export interface CollectorStats {
+  consumed: number;
+  duplicates: number;
+  deadLettered: number;
+  batches: number;
+}

@@ -1,0 +1,48 @@
+import type { Redis } from 'ioredis';
+import type { DomainEvent } from '../../lib/events/index.js';
+import { evictProductDetail, evictProductLists } from '../../lib/cache/product-cache.js';
+import { applyRankingIncrements, rankingIncrements } from '../../lib/ranking/live-ranking.js';
+import type { RankingWeights } from '../../lib/ranking/score.js';
+
+export interface Evictions {
+  details: number[];
+  lists: boolean;
+}
+
+/**
+ * Which cached reads an event makes stale: a product's detail on a like, a stock change or an update;
+ * every list when a product sells out or comes back (lists filter or order by availability).
+ */
+export function evictionsFor(events: DomainEvent[]): Evictions {
+  const details = new Set<number>();
+  let lists = false;
+  for (const e of events) {
+    if (e.eventType === 'LikeChanged' || e.eventType === 'ProductUpdated') {
+      details.add(e.payload.productId);
+    } else if (e.eventType === 'StockAdjusted') {
+      details.add(e.payload.productId);
+      const before = e.payload.newStock - e.payload.delta;
+      if (e.payload.newStock === 0 || (before <= 0 && e.payload.newStock > 0)) lists = true;
+    }
+  }
+  return { details: [...details].sort((a, b) => a - b), lists };
+}
+
+/**
+ * Redis effects of a batch, run after its transaction commits, for EVERY event of the batch (new or
+ * duplicate): a crash between the commit and this step leaves the events marked handled, so the
+ * redelivery must still reach Redis. Both effects are idempotent: evictions by nature, ranking
+ * increments by their mark keys.
+ */
+export async function applyRedisEffects(
+  redis: Redis,
+  events: DomainEvent[],
+  options: { weights: RankingWeights; timeZone: string },
+): Promise<{ rankingApplied: number }> {
+  const increments = events.flatMap((e) => rankingIncrements(e, options.weights, options.timeZone));
+  const rankingApplied = await applyRankingIncrements(redis, increments);
+  const { details, lists } = evictionsFor(events);
+  for (const id of details) await evictProductDetail(redis, id);
+  if (lists) await evictProductLists(redis);
+  return { rankingApplied };
+}

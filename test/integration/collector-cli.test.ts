@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../support/context.js';
+import { eventually } from '../support/wait.js';
+import { startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { committedOffsets, endOffsets, metricsRow, publish } from '../support/collector.js';
+import { createEvent } from '../../src/lib/events/index.js';
+
+describe('commerce collector run', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx?.close());
+
+  it('consumes until SIGTERM, then commits, leaves the group and exits 0 with a summary', async () => {
+    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const child = startCli(['collector', 'run', '--metrics-port', String(port)], {
+      ...ctx.env,
+      LOG_LEVEL: 'info',
+    });
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    try {
+      await waitForOutput(child, /collector running/);
+      await publish(ctx, [
+        createEvent('ProductViewed', 4, 1, { productId: 4, count: 3 }),
+        createEvent('OrderCreated', 300, 1, {
+          orderId: 300,
+          userId: 'u',
+          items: [{ productId: 4, quantity: 1, unitPrice: 900 }],
+          totalAmount: 900,
+        }),
+      ]);
+      await eventually(async () => (await metricsRow(ctx, 4))?.sales_count === 1);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/collector_events_consumed_total\{[^}]*topic="[^"]*catalog-events"[^}]*\} 1/);
+      expect(metrics).toMatch(/collector_batch_duration_seconds_count/);
+    } finally {
+      expect(await stopCli(child, 'SIGTERM')).toBe(0);
+    }
+    expect(stdout).toMatch(
+      /Collector stopped: 2 event\(s\) applied, 0 duplicate\(s\) skipped, 0 dead-lettered/,
+    );
+    for (const topic of Object.values(ctx.config.kafka.topics)) {
+      const [committed, end] = await Promise.all([
+        committedOffsets(ctx, ctx.config.kafka.groupId, topic),
+        endOffsets(ctx, topic),
+      ]);
+      end.forEach((high, p) => expect(high === 0 ? 0 : committed[p]).toBe(high));
+    }
+    expect(await metricsRow(ctx, 4)).toMatchObject({ view_count: 3, sales_amount: 900 });
+  });
+
+  it('refuses a bad flag with a usage error', async () => {
+    const child = startCli(['collector', 'run', '--session-timeout', 'soon'], ctx.env);
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+  });
+});

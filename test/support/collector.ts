@@ -1,0 +1,76 @@
+import type { Message } from 'kafkajs';
+import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
+import { eventHeaders } from '../../src/lib/kafka/event-headers.js';
+import { encodeEvent, topicFor, type DomainEvent } from '../../src/lib/events/index.js';
+import { createLogger } from '../../src/lib/log.js';
+import { startCollector, type CollectorOptions } from '../../src/jobs/collector/collector.js';
+import type { TestContext } from './context.js';
+
+/** Publishes events as the relay does: idempotent producer, keyed by aggregate id, event headers. */
+export async function publish(
+  ctx: TestContext,
+  events: DomainEvent[],
+  raw: Array<Message & { topic: string }> = [],
+) {
+  const producer = createIdempotentProducer(ctx.kafka);
+  await producer.connect();
+  try {
+    for (const e of events) {
+      await producer.send({
+        topic: topicFor(e, ctx.config.kafka.topics),
+        ...SEND_ACKS_ALL,
+        messages: [{ key: e.aggregateId, value: encodeEvent(e), headers: eventHeaders(e) }],
+      });
+    }
+    for (const { topic, ...message } of raw)
+      await producer.send({ topic, ...SEND_ACKS_ALL, messages: [message] });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Runs the collector in this process against the context's services. */
+export function startTestCollector(ctx: TestContext, options: CollectorOptions = {}) {
+  return startCollector(
+    {
+      config: ctx.config,
+      pool: ctx.pool,
+      redis: ctx.redis,
+      kafka: ctx.kafka,
+      logger: createLogger('error', { pretty: false }),
+    },
+    { sessionTimeoutMs: 6_000, backoff: { baseMs: 20, maxMs: 100 }, ...options },
+  );
+}
+
+/** Committed offset per partition of the group (-1 when none), summed over a topic's partitions. */
+export async function committedOffsets(ctx: TestContext, groupId: string, topic: string): Promise<number[]> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return result!.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function endOffsets(ctx: TestContext, topic: string): Promise<number[]> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function metricsRow(ctx: TestContext, productId: number) {
+  const { rows } = await ctx.pool.query(
+    `SELECT view_count::int, like_count::int, like_version::int, sales_count::int, sales_amount::int,
+            stock, stock_version::int FROM product_metrics WHERE product_id = $1`,
+    [productId],
+  );
+  return rows[0];
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
+import { createEvent, encodeEvent } from '../../src/lib/events/index.js';
+import { processChunk, type ChunkRunner } from '../../src/jobs/collector/process-chunk.js';
+import type { LoggedEvent } from '../../src/jobs/collector/store.js';
+
+const at = { topic: 't', partition: 0 };
+const message = (offset: number, value: string): KafkaMessage =>
+  ({ offset: String(offset), key: Buffer.from('1'), value: Buffer.from(value), headers: {} }) as KafkaMessage;
+const views = [1, 2, 3].map((v) => createEvent('ProductViewed', 1, v, { productId: 1, count: 1 }));
+const messages = [
+  message(0, encodeEvent(views[0]!)),
+  message(1, '{'),
+  ...views.slice(1).map((e, i) => message(i + 2, encodeEvent(e))),
+];
+
+function runner(
+  handle: (events: LoggedEvent[]) => Promise<void>,
+  signal = new AbortController().signal,
+): ChunkRunner {
+  return { maxAttempts: 3, backoff: { baseMs: 1, maxMs: 2 }, signal, heartbeat: async () => {}, handle };
+}
+
+describe('processChunk', () => {
+  it('dead-letters poison at once and, after the retries, only the event that fails on its own', async () => {
+    const calls: number[] = [];
+    const outcome = await processChunk(
+      runner(async (events) => {
+        calls.push(events.length);
+        if (events.some((e) => e.event.version === 2)) throw new Error('boom');
+      }),
+      at,
+      messages,
+    );
+    expect(outcome.complete).toBe(true);
+    expect(outcome.letters.map((l) => [l.message.offset, l.kind, l.attempts])).toEqual([
+      ['1', 'poison', 1],
+      ['2', 'failed', 3],
+    ]);
+    expect(calls).toEqual([3, 3, 3, 1, 1, 1, 1, 1]); // 3 whole attempts, then one by one (v2 three times)
+  });
+
+  it('rethrows an unreachable database instead of dead-lettering', async () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    await expect(
+      processChunk(
+        runner(async () => Promise.reject(down)),
+        at,
+        messages,
+      ),
+    ).rejects.toBe(down);
+  });
+
+  it('reports an incomplete chunk when stopped during a retry backoff', async () => {
+    const abort = new AbortController();
+    const outcome = await processChunk(
+      runner(async () => {
+        abort.abort();
+        throw new Error('boom');
+      }, abort.signal),
+      at,
+      messages,
+    );
+    expect(outcome.complete).toBe(false);
+  });
+});
