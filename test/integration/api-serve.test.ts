@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { startCli, stopCli, waitForOutput } from '../support/cli.js';
-import { ADMIN_TOKEN } from '../support/api.js';
+import { ADMIN_TOKEN, seedProduct, startApi } from '../support/api.js';
+import { eventually } from '../support/wait.js';
 
 describe('commerce api serve', () => {
   let ctx: TestContext;
@@ -60,5 +61,31 @@ describe('commerce api serve', () => {
     const child = startCli(['api', 'serve', '--port', '70000'], ctx.env);
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(2);
+  });
+
+  it('close() finishes an in-flight request before it resolves', async () => {
+    const api = await startApi(ctx);
+    const p = await seedProduct(api);
+    // Hold the product's row lock so a like request is stuck inside its transaction.
+    const blocker = await ctx.pool.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM products WHERE id = $1 FOR UPDATE', [p.id]);
+    const inFlight = api.call('POST', `/products/${p.id}/likes`, { user: 'late' });
+    await eventually(async () => {
+      const { rows } = await ctx.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+      );
+      return rows[0].n > 0;
+    });
+    let closed = false;
+    const closing = api.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(closed).toBe(false);
+    await blocker.query('COMMIT');
+    blocker.release();
+    expect((await inFlight).status).toBe(200);
+    await closing;
+    const { rows } = await ctx.pool.query('SELECT like_count FROM products WHERE id = $1', [p.id]);
+    expect(rows[0].like_count).toBe(1);
   });
 });

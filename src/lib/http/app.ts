@@ -31,6 +31,12 @@ export interface BuildOptions {
 export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): Promise<ApiApp> {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
   const views = new ViewBuffer(deps, options.viewFlushIntervalMs);
+  let closing: Promise<void> | undefined;
+  // A keep-alive connection would hold close() open after its in-flight response: answers sent while
+  // closing tell the client to hang up, so the connection ends with that response.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   installErrorHandlers(app, deps.logger);
   installMetrics(app, createRegistry({ service: 'api' }), deps.pool);
   healthRoutes(app, deps);
@@ -44,7 +50,6 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     { prefix: '/api/v1' },
   );
   views.start();
-  let closing: Promise<void> | undefined;
   return {
     app,
     views,
