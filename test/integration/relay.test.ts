@@ -21,14 +21,15 @@ describe('outbox relay', () => {
   });
   afterAll(() => ctx?.close());
 
-  const relay = (options: Parameters<typeof parseRelayOptions>[0] = {}) =>
-    new Relay({
-      config: ctx.config,
-      pool: ctx.pool,
-      kafka: ctx.kafka,
-      logger,
-      options: parseRelayOptions(options),
-    });
+  type Flags = Parameters<typeof parseRelayOptions>[0];
+  const deps = (options: Flags) => ({
+    config: ctx.config,
+    pool: ctx.pool,
+    kafka: ctx.kafka,
+    logger,
+    options: parseRelayOptions(options),
+  });
+  const relay = (options: Flags = {}) => new Relay(deps(options));
   const statusCounts = async () => {
     const { rows: r } = await ctx.pool.query<{ status: string; n: number }>(
       'SELECT status, count(*)::int AS n FROM outbox_event GROUP BY status',
@@ -55,44 +56,17 @@ describe('outbox relay', () => {
     const c = await rows<ClaimedEvent>(ctx.pool, claimEvents('relay-c', 100, 60_000));
     expect(c.map((e) => e.version)).toEqual([1, 2, 3]);
     expect(await exec(ctx.pool, markPublished('relay-a', [a[0]!.id]))).toBe(0);
-    expect(
-      await exec(
-        ctx.pool,
-        markPublished(
-          'relay-c',
-          c.map((e) => e.id),
-        ),
-      ),
-    ).toBe(3);
-    expect(
-      await exec(
-        ctx.pool,
-        markPublished(
-          'relay-b',
-          b.map((e) => e.id),
-        ),
-      ),
-    ).toBe(3);
+    const ids = (claimed: ClaimedEvent[]) => claimed.map((e) => e.id);
+    expect(await exec(ctx.pool, markPublished('relay-c', ids(c)))).toBe(3);
+    expect(await exec(ctx.pool, markPublished('relay-b', ids(b)))).toBe(3);
   });
 
   it('publishes 10,000 rows with two relays at once, every aggregate in order on one partition', async () => {
     const events = viewEvents(300, 34); // 10,200 rows
     await insertEvents(ctx.pool, events, ctx.config.kafka.topics);
     const [r1, r2] = await Promise.all([
-      startRelay({
-        config: ctx.config,
-        pool: ctx.pool,
-        kafka: ctx.kafka,
-        logger,
-        options: parseRelayOptions({ batchSize: 200 }),
-      }),
-      startRelay({
-        config: ctx.config,
-        pool: ctx.pool,
-        kafka: ctx.kafka,
-        logger,
-        options: parseRelayOptions({ batchSize: 200 }),
-      }),
+      startRelay(deps({ batchSize: 200 })),
+      startRelay(deps({ batchSize: 200 })),
     ]);
     await eventually(async () => (await statusCounts()).PENDING === undefined, 50_000, 200);
     const [s1, s2] = await Promise.all([r1.stop(), r2.stop()]);
@@ -136,7 +110,7 @@ describe('outbox relay', () => {
       30_000,
       100,
     );
-    expect(summary.published).toBe(others.length);
+    expect(summary!.published).toBe(others.length);
     const { rows: state } = await ctx.pool.query(
       `SELECT aggregate_version AS v, status, attempt_count AS attempts, last_error FROM outbox_event
         WHERE aggregate_id = '7001' ORDER BY id`,
@@ -153,13 +127,7 @@ describe('outbox relay', () => {
   });
 
   it('wakes on NOTIFY without waiting for the poll interval', async () => {
-    const r = await startRelay({
-      config: ctx.config,
-      pool: ctx.pool,
-      kafka: ctx.kafka,
-      logger,
-      options: parseRelayOptions({ pollInterval: '10m' }),
-    });
+    const r = await startRelay(deps({ pollInterval: '10m' }));
     try {
       await new Promise((resolve) => setTimeout(resolve, 300)); // let the first (empty) cycle go to sleep
       const events = viewEvents(3, 1, 8_001);

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Queryable } from '../../lib/db/query.js';
 import { one } from '../../lib/db/query.js';
 import { oldestPendingAge } from '../../lib/outbox/mark.js';
