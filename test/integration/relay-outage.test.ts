@@ -63,7 +63,8 @@ describe('relay through a broker outage', () => {
     await broker('kafka-up');
     await eventually(async () => (await count(`status <> 'PUBLISHED'`)) === 0, 60_000, 200);
     expect(await count(`status = 'FAILED' OR attempt_count > 0`)).toBe(0);
-    expect(relay.stats.failed).toBe(0);
+    expect((await relay.stop()).failed).toBe(0);
+    relay = undefined;
 
     const all = [...before, ...during];
     const delivery = checkDelivery(

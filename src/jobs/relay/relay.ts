@@ -29,8 +29,8 @@ export interface RelayDeps {
 
 export interface RelaySummary extends RelayStats {
   relayId: string;
-  /** PENDING rows left (not yet due, leased by another relay, or held behind a FAILED row). */
-  remaining: number;
+  /** PENDING rows left (not yet due, leased by another relay, or held behind a FAILED row); null if unknown. */
+  remaining: number | null;
 }
 
 const OUTAGE_BACKOFF = { baseMs: 500, maxMs: 10_000 };
@@ -72,7 +72,11 @@ export class Relay {
     this.stopping.abort();
     await this.loop;
     await this.close();
-    return this.summary();
+    // Shutting down must not fail because PostgreSQL went away: the count is only informative.
+    return this.summary().catch((err) => {
+      this.deps.logger.warn({ err }, 'could not count remaining rows');
+      return { relayId: this.id, ...this.stats, remaining: null };
+    });
   }
 
   /** Resolves when the loop has ended (after stop() or the signal). */
