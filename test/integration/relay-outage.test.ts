@@ -31,8 +31,9 @@ describe('relay through a broker outage', () => {
     ctx = await createTestContext({ env: { KAFKA_BROKERS: '127.0.0.1:19092' } });
   });
   afterAll(async () => {
-    await relay?.stop();
-    await ctx?.close();
+    // Each step runs even if an earlier one fails: the private broker must never be left running.
+    await relay?.stop().catch(() => undefined);
+    await ctx?.close().catch(() => undefined);
     await broker('kafka-down').catch(() => undefined);
     await rm(BROKER_ENV.SERVICES_DIR, { recursive: true, force: true });
   });
@@ -48,7 +49,7 @@ describe('relay through a broker outage', () => {
       config: ctx.config,
       pool: ctx.pool,
       kafka: ctx.kafka,
-      logger: createLogger('silent'),
+      logger: createLogger((process.env.RELAY_TEST_LOG as 'info' | undefined) ?? 'silent'),
       options: parseRelayOptions({ maxAttempts: 2, retryBackoff: '50ms', pollInterval: '200ms' }),
     });
     await eventually(async () => (await count(`status = 'PENDING'`)) === 0, 30_000, 100);
