@@ -1,0 +1,108 @@
+import type { Queryable } from '../../lib/db/query.js';
+import { exec, rows } from '../../lib/db/query.js';
+import type { Logger } from '../../lib/log.js';
+import { claimEvents, type ClaimedEvent } from '../../lib/outbox/claim.js';
+import { markAttemptFailed, markPublished, releaseEvents } from '../../lib/outbox/mark.js';
+import type { BatchOutcome } from './batch.js';
+import type { RelayMetrics } from './metrics.js';
+import type { RelayOptions } from './options.js';
+import type { Publisher } from './publisher.js';
+
+/** Counters since the relay started. `lost` = rows whose lease another relay took before we marked them. */
+export interface RelayStats {
+  batches: number;
+  published: number;
+  failed: number;
+  retried: number;
+  released: number;
+  lost: number;
+  pauses: number;
+}
+
+export function emptyStats(): RelayStats {
+  return { batches: 0, published: 0, failed: 0, retried: 0, released: 0, lost: 0, pauses: 0 };
+}
+
+export interface CycleDeps {
+  db: Queryable;
+  publisher: Publisher;
+  options: RelayOptions;
+  stats: RelayStats;
+  metrics: RelayMetrics;
+  logger: Logger;
+}
+
+/**
+ * One relay cycle: claim a batch with a lease, publish it, record the outcome. Returns how many rows
+ * were claimed and, if the broker was unreachable, the error (the rows were given back untouched).
+ */
+export async function relayCycle(deps: CycleDeps): Promise<{ claimed: number; unavailable?: unknown }> {
+  const { db, options } = deps;
+  const events = await rows<ClaimedEvent>(
+    db,
+    claimEvents(options.relayId, options.batchSize, options.leaseMs),
+  );
+  if (events.length === 0) return { claimed: 0 };
+  const timer = deps.metrics.batchDuration.startTimer();
+  const outcome = await deps.publisher.publish(events);
+  await recordOutcome(deps, events, outcome);
+  timer();
+  deps.stats.batches++;
+  return { claimed: events.length, unavailable: outcome.unavailable };
+}
+
+/** Marks in this order: published, then attempts (so held rows stay behind their failed row), then releases. */
+async function recordOutcome(deps: CycleDeps, events: ClaimedEvent[], outcome: BatchOutcome): Promise<void> {
+  const { db, options, stats, metrics, logger } = deps;
+  let marked = 0;
+  if (outcome.published.length > 0) {
+    const n = await exec(db, markPublished(options.relayId, outcome.published));
+    stats.published += n;
+    metrics.published.inc(n);
+    marked += n;
+  }
+  if (outcome.rejected.length > 0) {
+    const updated = await rows<{ id: number; status: string; attemptCount: number }>(
+      db,
+      markAttemptFailed(options.relayId, outcome.rejected, {
+        maxAttempts: options.maxAttempts,
+        baseBackoffMs: options.retryBackoffMs,
+        maxBackoffMs: Math.max(options.maxBackoffMs, options.retryBackoffMs),
+      }),
+    );
+    marked += updated.length;
+    const byId = new Map(events.map((e) => [e.id, e]));
+    const errors = new Map(outcome.rejected.map((r) => [r.id, r.error]));
+    for (const row of updated) {
+      const event = byId.get(row.id)!;
+      const fields = {
+        eventId: event.eventId,
+        aggregate: `${event.aggregateType}:${event.aggregateId}`,
+        attempts: row.attemptCount,
+        error: errors.get(row.id),
+      };
+      if (row.status === 'FAILED') {
+        stats.failed++;
+        metrics.failed.inc();
+        logger.error(
+          fields,
+          'event FAILED after its last attempt: later events of its aggregate wait until an operator retries it',
+        );
+      } else {
+        stats.retried++;
+        metrics.retried.inc();
+        logger.warn(fields, 'event rejected by Kafka: will retry');
+      }
+    }
+  }
+  if (outcome.held.length > 0) {
+    const n = await exec(db, releaseEvents(options.relayId, outcome.held));
+    stats.released += n;
+    marked += n;
+  }
+  const lost = events.length - marked;
+  if (lost > 0) {
+    stats.lost += lost;
+    logger.warn({ rows: lost }, 'lease taken over by another relay before marking: left to the new owner');
+  }
+}

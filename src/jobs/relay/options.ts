@@ -1,0 +1,65 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseDuration } from '../../lib/duration.js';
+import { UsageError } from '../../lib/errors.js';
+
+export interface RelayOptions {
+  /** Unique per process: the owner written to locked_by. */
+  relayId: string;
+  batchSize: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  maxAttempts: number;
+  /** First retry delay of a rejected event; doubles per attempt up to maxBackoffMs. */
+  retryBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const RELAY_DEFAULTS = {
+  batchSize: 500,
+  lease: '30s',
+  pollInterval: '1s',
+  maxAttempts: 10,
+  retryBackoff: '1s',
+  maxBackoff: '5m',
+} as const;
+
+export function newRelayId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Validates the relay's flags; any bad value is a UsageError (exit 2) before anything runs. */
+export function parseRelayOptions(raw: {
+  batchSize?: number;
+  lease?: string;
+  pollInterval?: string;
+  maxAttempts?: number;
+  retryBackoff?: string;
+  relayId?: string;
+}): RelayOptions {
+  const batchSize = raw.batchSize ?? RELAY_DEFAULTS.batchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new UsageError(`--batch-size must be an integer from 1 to 10000, got ${batchSize}`);
+  const maxAttempts = raw.maxAttempts ?? RELAY_DEFAULTS.maxAttempts;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1_000)
+    throw new UsageError(`--max-attempts must be an integer from 1 to 1000, got ${maxAttempts}`);
+  const leaseMs = duration('--lease', raw.lease ?? RELAY_DEFAULTS.lease);
+  if (leaseMs < 1_000) throw new UsageError('--lease must be at least 1s');
+  return {
+    relayId: raw.relayId ?? newRelayId(),
+    batchSize,
+    leaseMs,
+    pollIntervalMs: duration('--poll-interval', raw.pollInterval ?? RELAY_DEFAULTS.pollInterval),
+    maxAttempts,
+    retryBackoffMs: duration('--retry-backoff', raw.retryBackoff ?? RELAY_DEFAULTS.retryBackoff),
+    maxBackoffMs: parseDuration(RELAY_DEFAULTS.maxBackoff),
+  };
+}
+
+function duration(flag: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,164 @@
+import type pg from 'pg';
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import type { AppConfig } from '../../lib/config/config.js';
+import type { Logger } from '../../lib/log.js';
+import { one } from '../../lib/db/query.js';
+import { asUnavailable } from '../../lib/db/errors.js';
+import { UnavailableError, errorMessage } from '../../lib/errors.js';
+import { backoffDelay } from '../../lib/backoff.js';
+import { sleep } from '../../lib/sleep.js';
+import { countPending } from '../../lib/outbox/mark.js';
+import { emptyStats, relayCycle, type RelayStats } from './cycle.js';
+import { relayMetrics, type RelayMetrics } from './metrics.js';
+import type { RelayOptions } from './options.js';
+import { Publisher } from './publisher.js';
+import { Wakeup } from './wakeup.js';
+
+export interface RelayDeps {
+  config: AppConfig;
+  pool: pg.Pool;
+  kafka: Kafka;
+  logger: Logger;
+  options: RelayOptions;
+  /** Aborting it stops the relay like stop() does (SIGTERM in `relay run`). */
+  signal?: AbortSignal;
+  /** Where the relay's metrics go; a private registry when absent. */
+  registry?: Registry;
+}
+
+export interface RelaySummary extends RelayStats {
+  relayId: string;
+  /** PENDING rows left (not yet due, leased by another relay, or held behind a FAILED row); null if unknown. */
+  remaining: number | null;
+}
+
+const OUTAGE_BACKOFF = { baseMs: 500, maxMs: 10_000 };
+
+/**
+ * The outbox relay. `start()` runs the loop until stop() or the signal; `drain()` publishes what is due
+ * and returns (--once). Stopping never interrupts a batch: the in-flight send finishes and is marked,
+ * so the relay leaves no lease behind; a crash leaves leases that expire and another relay takes over.
+ */
+export class Relay {
+  readonly stats = emptyStats();
+  private readonly stopping = new AbortController();
+  private readonly publisher: Publisher;
+  private readonly metrics: RelayMetrics;
+  private readonly wakeup: Wakeup;
+  private loop?: Promise<void>;
+
+  constructor(private readonly deps: RelayDeps) {
+    const { signal } = deps;
+    if (signal?.aborted) this.stopping.abort();
+    signal?.addEventListener('abort', () => this.stopping.abort(), { once: true });
+    this.publisher = new Publisher(deps.kafka, deps.logger);
+    this.metrics = relayMetrics(deps.registry ?? new Registry(), deps.pool);
+    this.wakeup = new Wakeup(deps.config.database.url, this.stopping.signal, deps.logger);
+  }
+
+  get id(): string {
+    return this.deps.options.relayId;
+  }
+
+  async start(): Promise<void> {
+    await this.wakeup.start();
+    this.loop = this.run();
+    this.deps.logger.info({ ...this.deps.options }, 'relay running');
+  }
+
+  /** Stops claiming, lets the in-flight batch finish, disconnects. Safe to call twice. */
+  async stop(): Promise<RelaySummary> {
+    this.stopping.abort();
+    await this.loop;
+    await this.close();
+    // Shutting down must not fail because PostgreSQL went away: the count is only informative.
+    return this.summary().catch((err) => {
+      this.deps.logger.warn({ err }, 'could not count remaining rows');
+      return { relayId: this.id, ...this.stats, remaining: null };
+    });
+  }
+
+  /** Resolves when the loop has ended (after stop() or the signal). */
+  async finished(): Promise<void> {
+    await this.loop;
+  }
+
+  /** Publishes every due row and returns; throws UnavailableError if Kafka cannot be reached. */
+  async drain(): Promise<RelaySummary> {
+    try {
+      while (!this.stopping.signal.aborted) {
+        const result = await this.cycle().catch((err) => {
+          throw asUnavailable(err);
+        });
+        if (result.unavailable !== undefined)
+          throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
+        if (result.claimed === 0) break;
+      }
+      return await this.summary();
+    } finally {
+      await this.close();
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { logger, options } = this.deps;
+    const signal = this.stopping.signal;
+    let outages = 0;
+    let errors = 0;
+    while (!signal.aborted) {
+      let result: Awaited<ReturnType<Relay['cycle']>>;
+      try {
+        result = await this.cycle();
+        errors = 0;
+      } catch (err) {
+        logger.warn({ err }, 'relay cycle failed: retrying');
+        await sleep(backoffDelay(++errors, OUTAGE_BACKOFF), signal);
+        continue;
+      }
+      if (result.unavailable !== undefined) {
+        this.stats.pauses++;
+        const delay = backoffDelay(++outages, OUTAGE_BACKOFF);
+        logger.warn(
+          { err: errorMessage(result.unavailable), retryInMs: delay },
+          'Kafka unavailable: pausing',
+        );
+        await sleep(delay, signal);
+        continue;
+      }
+      if (outages > 0) logger.info('Kafka reachable again: publishing');
+      outages = 0;
+      if (result.claimed < options.batchSize) await this.wakeup.wait(options.pollIntervalMs);
+    }
+  }
+
+  private cycle() {
+    return relayCycle({
+      db: this.deps.pool,
+      publisher: this.publisher,
+      options: this.deps.options,
+      stats: this.stats,
+      metrics: this.metrics,
+      logger: this.deps.logger,
+    });
+  }
+
+  private async summary(): Promise<RelaySummary> {
+    const row = await one<{ n: number }>(this.deps.pool, countPending()).catch((err) => {
+      throw asUnavailable(err);
+    });
+    return { relayId: this.id, ...this.stats, remaining: row?.n ?? 0 };
+  }
+
+  private async close(): Promise<void> {
+    await this.wakeup.stop();
+    await this.publisher.reset();
+  }
+}
+
+/** Starts a relay loop in this process (relay run, dev, tests); await `stop()` to end it. */
+export async function startRelay(deps: RelayDeps): Promise<Relay> {
+  const relay = new Relay(deps);
+  await relay.start();
+  return relay;
+}

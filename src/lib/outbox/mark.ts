@@ -1,0 +1,80 @@
+import { sql } from '../db/query.js';
+
+/**
+ * Finishing claimed rows, one statement per batch. Every statement is fenced on `locked_by`: a relay
+ * whose lease was taken over by another relay touches nothing (the new owner decides).
+ */
+
+export function markPublished(relayId: string, ids: number[]) {
+  return sql(
+    'outbox.mark-published',
+    `UPDATE outbox_event
+        SET status = 'PUBLISHED', published_at = now(), locked_by = NULL, locked_until = NULL
+      WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'`,
+    [relayId, ids],
+  );
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  /** Delay before the first retry; doubles with each attempt up to maxBackoffMs. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+/**
+ * One failed attempt per row: attempt_count + 1, the error kept, the next attempt pushed back
+ * exponentially with jitter (50-100% of the delay, computed in SQL so concurrent relays spread out),
+ * and FAILED once max attempts are used. Returns each row's new status.
+ */
+export function markAttemptFailed(
+  relayId: string,
+  failures: Array<{ id: number; error: string }>,
+  policy: RetryPolicy,
+) {
+  return sql(
+    'outbox.mark-attempt-failed',
+    `UPDATE outbox_event o
+        SET attempt_count = o.attempt_count + 1,
+            last_error = f.error,
+            status = CASE WHEN o.attempt_count + 1 >= $3 THEN 'FAILED' ELSE 'PENDING' END,
+            next_attempt_at = now() + make_interval(secs =>
+              least($5::double precision, $4::double precision * 2 ^ o.attempt_count)
+              * (0.5 + random() / 2) / 1000),
+            locked_by = NULL, locked_until = NULL
+       FROM unnest($2::bigint[], $6::text[]) AS f(id, error)
+      WHERE o.id = f.id AND o.locked_by = $1 AND o.status = 'PENDING'
+     RETURNING o.id, o.status, o.attempt_count AS "attemptCount"`,
+    [
+      relayId,
+      failures.map((f) => f.id),
+      policy.maxAttempts,
+      policy.baseBackoffMs,
+      policy.maxBackoffMs,
+      failures.map((f) => f.error),
+    ],
+  );
+}
+
+/** Gives rows back untouched (no attempt used): broker outage, shutdown, or held behind a failure. */
+export function releaseEvents(relayId: string, ids: number[]) {
+  return sql(
+    'outbox.release',
+    `UPDATE outbox_event SET locked_by = NULL, locked_until = NULL
+      WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'`,
+    [relayId, ids],
+  );
+}
+
+/** Seconds since the oldest PENDING row was written (0 when none): the relay's lag. */
+export function oldestPendingAge() {
+  return sql(
+    'outbox.oldest-pending-age',
+    `SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS seconds
+       FROM outbox_event WHERE status = 'PENDING'`,
+  );
+}
+
+export function countPending() {
+  return sql('outbox.count-pending', `SELECT count(*)::int AS n FROM outbox_event WHERE status = 'PENDING'`);
+}

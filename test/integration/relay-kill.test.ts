@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { createTestContext, type TestContext } from '../support/context.js';
+import { startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { eventually } from '../support/wait.js';
+import { readTopic } from '../support/topic-reader.js';
+import { checkDelivery, insertEvents, viewEvents } from '../support/outbox-fixtures.js';
+
+// Kills only its own relay processes, on its own database and topics: safe next to other files.
+describe('relay killed with SIGKILL mid-batch', () => {
+  let ctx: TestContext;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    ctx = await createTestContext({ env: { LOG_LEVEL: 'info' } });
+  });
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await ctx?.close();
+  });
+
+  const count = async (where: string, values: unknown[] = []) =>
+    (
+      await ctx.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox_event WHERE ${where}`,
+        values,
+      )
+    ).rows[0]!.n;
+
+  it('loses nothing: after the lease expires another relay publishes the rows', async () => {
+    const events = viewEvents(200, 30); // 6,000 rows
+    await insertEvents(ctx.pool, events, ctx.config.kafka.topics);
+
+    const first = startCli(['relay', 'run', '--lease', '3s', '--batch-size', '100'], ctx.env);
+    children.push(first);
+    await waitForOutput(first, /relay running/);
+    const owner = `%-${first.pid}-%`;
+    // Kill it while it holds a lease on a batch it has not marked yet.
+    await eventually(
+      async () =>
+        (await count(`status = 'PUBLISHED'`)) > 0 && (await count(`locked_by LIKE $1`, [owner])) > 0,
+      30_000,
+      5,
+    );
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    const orphaned = await count(`locked_by LIKE $1 AND status = 'PENDING'`, [owner]);
+    expect(orphaned).toBeGreaterThan(0);
+    expect(await count(`status = 'PENDING'`)).toBeGreaterThan(0);
+
+    const second = startCli(['relay', 'run', '--lease', '3s', '--poll-interval', '200ms'], ctx.env);
+    children.push(second);
+    await eventually(async () => (await count(`status <> 'PUBLISHED'`)) === 0, 45_000, 200);
+    expect(await stopCli(second)).toBe(0);
+
+    const delivery = checkDelivery(
+      await readTopic(ctx.kafka, ctx.config.kafka.topics.catalog),
+      events.map((e) => e.eventId),
+    );
+    expect(delivery.missing).toEqual([]);
+    expect(delivery.outOfOrder).toEqual([]);
+    expect(await count(`locked_by IS NOT NULL`)).toBe(0);
+  }, 90_000);
+});
