@@ -7,6 +7,7 @@ import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/cli
 import { deadLetterMessage, DLQ_HEADERS, headerString } from '../../src/lib/kafka/dead-letter.js';
 import { eventHeaders } from '../../src/lib/kafka/event-headers.js';
 import { readRange } from '../../src/lib/kafka/read-range.js';
+import { withAdmin } from '../../src/lib/kafka/admin.js';
 import { createEvent, encodeEvent, type DomainEvent } from '../../src/lib/events/index.js';
 
 /** Every message now on a topic, read through a throwaway group. */
@@ -21,19 +22,12 @@ async function readAll(ctx: TestContext, topic: string): Promise<KafkaMessage[]>
 }
 
 async function endOffsets(ctx: TestContext, topic: string): Promise<string[]> {
-  const admin = ctx.kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  const offsets = await withAdmin(ctx.kafka, (admin) => admin.fetchTopicOffsets(topic));
   return offsets.sort((a, b) => a.partition - b.partition).map((p) => p.high);
 }
 
 async function groupOffsets(ctx: TestContext, groupId: string, topics: string[]) {
-  const admin = ctx.kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchOffsets({ groupId, topics });
-  await admin.disconnect();
-  return offsets;
+  return withAdmin(ctx.kafka, (admin) => admin.fetchOffsets({ groupId, topics }));
 }
 
 describe('commerce dlq list / replay', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../lib/kafka/client.js';
 import { readRange } from '../../lib/kafka/read-range.js';
-import { deleteGroupQuietly } from '../../lib/kafka/dead-letter-list.js';
+import { deleteGroupQuietly, withAdmin } from '../../lib/kafka/admin.js';
 import { replayMessage, viewDeadLetter, type DeadLetterView } from '../../lib/kafka/dead-letter-view.js';
 
 export type ReplayAction = 'replayed' | 'would-replay' | 'skipped' | 'would-skip';
@@ -100,9 +100,7 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
 
 /** The replay group's progress, for a dry run that must read from the same place without joining it. */
 async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const low = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.low]));
     return new Map(
@@ -111,7 +109,5 @@ async function committedOffsets(kafka: Kafka, groupId: string, topic: string): P
         p.offset === '-1' ? (low.get(p.partition) ?? '0') : p.offset,
       ]),
     );
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { withAdmin } from './admin.js';
 
 export interface PartitionLag {
   topic: string;
@@ -19,9 +20,7 @@ export interface GroupLag {
 
 /** A group's lag per partition, read through the admin API: it does not join or disturb the group. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<GroupLag> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const committed = await admin.fetchOffsets({ groupId, topics });
     const partitions: PartitionLag[] = [];
     for (const topic of topics) {
@@ -44,7 +43,5 @@ export async function consumerLag(kafka: Kafka, groupId: string, topics: string[
       }
     }
     return { groupId, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { readRange } from './read-range.js';
+import { deleteGroupQuietly, withAdmin } from './admin.js';
 import { viewDeadLetter, type DeadLetterView } from './dead-letter-view.js';
 
 export interface ListOptions {
@@ -41,25 +42,6 @@ export async function listDeadLetters(kafka: Kafka, options: ListOptions): Promi
 }
 
 async function everyPartition(kafka: Kafka, topic: string, offset: string): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const partitions = await admin.fetchTopicOffsets(topic);
-    return new Map(partitions.map((p) => [p.partition, offset]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** A group that never committed may already be gone; either way it must not linger. */
-export async function deleteGroupQuietly(kafka: Kafka, groupId: string): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    await admin.deleteGroups([groupId]);
-  } catch {
-    // GROUP_ID_NOT_FOUND or a transient error: an empty group with no offsets expires on its own.
-  } finally {
-    await admin.disconnect();
-  }
+  const partitions = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
+  return new Map(partitions.map((p) => [p.partition, offset]));
 }

@@ -1,4 +1,5 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { withAdmin } from './admin.js';
 
 export interface RangeMessage {
   topic: string;
@@ -87,9 +88,7 @@ async function startPositions(
   groupId: string,
   explicit: Map<number, string> | undefined,
 ): Promise<Map<number, { start: string; end: string }>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const ends = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const result = new Map<number, { start: string; end: string }>();
@@ -100,7 +99,5 @@ async function startPositions(
       result.set(p.partition, { start, end: p.high });
     }
     return result;
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
