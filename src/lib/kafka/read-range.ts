@@ -1,5 +1,6 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { withAdmin } from './admin.js';
+import { CliError } from '../errors.js';
 
 export interface RangeMessage {
   topic: string;
@@ -89,6 +90,8 @@ async function startPositions(
   explicit: Map<number, string> | undefined,
 ): Promise<Map<number, { start: string; end: string }>> {
   return withAdmin(kafka, async (admin) => {
+    if (!(await admin.listTopics()).includes(topic))
+      throw new CliError(`topic "${topic}" does not exist`, 'NO_TOPIC');
     const ends = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const result = new Map<number, { start: string; end: string }>();
