@@ -1,0 +1,36 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../lib/cli/base-command.js';
+import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
+import { consumerLag, type GroupLag } from '../../lib/kafka/consumer-lag.js';
+
+export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
+  static override summary = "The collector group's committed offset, end offset and lag per partition.";
+  static override description =
+    'Read through the admin API: the group is not joined or disturbed. A partition the group has ' +
+    'never committed on counts its lag from the low watermark (everything still on the log).';
+  static override examples = [
+    '<%= config.bin %> collector lag',
+    '<%= config.bin %> collector lag --group commerce-collector --topics catalog-events --json',
+  ];
+  static override flags = {
+    group: Flags.string({ summary: 'Consumer group (default KAFKA_GROUP_ID).' }),
+    topics: Flags.string({ multiple: true, summary: 'Topics to check (default: the two event topics).' }),
+  };
+
+  public async run(): Promise<GroupLag> {
+    const { kafka } = this.appConfig;
+    const topics = this.flags.topics ?? [kafka.topics.catalog, kafka.topics.order];
+    const lag = await consumerLag(this.kafka(), this.flags.group ?? kafka.groupId, topics).catch((err) => {
+      throw asKafkaUnavailable(err, kafka.brokers);
+    });
+    this.table(lag.partitions, [
+      { header: 'Topic', get: (p) => p.topic },
+      { header: 'Partition', get: (p) => p.partition, align: 'right' },
+      { header: 'Committed', get: (p) => p.committed ?? '-', align: 'right' },
+      { header: 'End', get: (p) => p.end, align: 'right' },
+      { header: 'Lag', get: (p) => p.lag, align: 'right' },
+    ]);
+    this.log(`Group ${lag.groupId}: total lag ${lag.total}`);
+    return lag;
+  }
+}

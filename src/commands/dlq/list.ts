@@ -1,0 +1,46 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../lib/cli/base-command.js';
+import { dlqTopic } from '../../lib/config/config.js';
+import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
+import { listDeadLetters } from '../../lib/kafka/dead-letter-list.js';
+import type { DeadLetterView } from '../../lib/kafka/dead-letter-view.js';
+import { startProgress } from '../../lib/cli/progress.js';
+import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
+import { UsageError } from '../../lib/errors.js';
+
+export default class DlqList extends BaseCommand<typeof DlqList> {
+  static override summary = 'List dead letters without disturbing any consumer group.';
+  static override description =
+    'Reads from the start (or --from-offset) up to the end offsets at the time of the call, through a ' +
+    'throwaway group that never commits and is deleted afterwards.';
+  static override examples = [
+    '<%= config.bin %> dlq list',
+    '<%= config.bin %> dlq list --topic order-events.dlq --limit 20 --json',
+  ];
+  static override flags = {
+    topic: Flags.string({ summary: 'Dead-letter topic (default: the catalog-events dead-letter topic).' }),
+    limit: Flags.integer({ default: 100, min: 1, max: 100_000, summary: 'At most this many letters.' }),
+    'from-offset': Flags.string({ summary: 'Start at this offset instead of the earliest.' }),
+  };
+
+  public async run(): Promise<{ topic: string; letters: DeadLetterView[] }> {
+    const topic = this.flags.topic ?? dlqTopic(this.appConfig.kafka.topics.catalog);
+    const from = this.flags['from-offset'];
+    if (from !== undefined && !/^\d+$/.test(from))
+      throw new UsageError(`--from-offset must be a non-negative integer`);
+    const progress = startProgress(`reading ${topic}`, !this.jsonEnabled());
+    const letters = await listDeadLetters(this.kafka(), {
+      topic,
+      limit: this.flags.limit,
+      fromOffset: from,
+      groupPrefix: this.appConfig.kafka.groupId,
+      signal: this.signal,
+    }).catch((err) => {
+      progress.fail(`could not read ${topic}`);
+      throw asKafkaUnavailable(err, this.appConfig.kafka.brokers);
+    });
+    progress.succeed(`${letters.length} dead letter(s) in ${topic}`);
+    this.table(letters, deadLetterColumns);
+    return { topic, letters };
+  }
+}

@@ -1,0 +1,47 @@
+import type { Kafka } from 'kafkajs';
+import { withAdmin } from './admin.js';
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** The group's committed offset, or null when it has never committed on this partition. */
+  committed: string | null;
+  low: string;
+  end: string;
+  /** end - committed; without a committed offset, end - low (everything still on the log is unread). */
+  lag: number;
+}
+
+export interface GroupLag {
+  groupId: string;
+  partitions: PartitionLag[];
+  total: number;
+}
+
+/** A group's lag per partition, read through the admin API: it does not join or disturb the group. */
+export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<GroupLag> {
+  return withAdmin(kafka, async (admin) => {
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    const partitions: PartitionLag[] = [];
+    for (const topic of topics) {
+      const stored = new Map(
+        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+      );
+      for (const p of (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition)) {
+        const offset = stored.get(p.partition);
+        const has = offset !== undefined && offset !== '-1';
+        const from = has && BigInt(offset) > BigInt(p.low) ? BigInt(offset) : BigInt(p.low);
+        const lag = BigInt(p.high) > from ? Number(BigInt(p.high) - from) : 0;
+        partitions.push({
+          topic,
+          partition: p.partition,
+          committed: has ? offset : null,
+          low: p.low,
+          end: p.high,
+          lag,
+        });
+      }
+    }
+    return { groupId, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
+  });
+}

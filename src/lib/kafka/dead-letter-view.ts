@@ -1,0 +1,77 @@
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { DLQ_HEADERS, headerString, readDeadLetter } from './dead-letter.js';
+import { EVENT_HEADERS } from './event-headers.js';
+
+/** One dead letter as `dlq list` and `dlq replay` show it. */
+export interface DeadLetterView {
+  partition: number;
+  offset: string;
+  key: string | null;
+  eventId: string | null;
+  /** From the value's eventType, else the event-type header, else '?'. */
+  eventType: string;
+  originalTopic: string | null;
+  originalPartition: number | null;
+  originalOffset: string | null;
+  consumerGroup: string | null;
+  error: string | null;
+  errorKind: string | null;
+  attempts: number | null;
+  failedAt: string | null;
+  replayCount: number;
+}
+
+export function viewDeadLetter(partition: number, message: KafkaMessage): DeadLetterView {
+  const info = readDeadLetter(message.headers);
+  const value = parseValue(message.value);
+  return {
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? null,
+    eventId: stringField(value, 'eventId') ?? headerString(message.headers, EVENT_HEADERS.eventId) ?? null,
+    eventType:
+      stringField(value, 'eventType') ?? headerString(message.headers, EVENT_HEADERS.eventType) ?? '?',
+    originalTopic: info.originalTopic || null,
+    originalPartition: Number.isInteger(info.originalPartition) ? info.originalPartition! : null,
+    originalOffset: info.originalOffset ?? null,
+    consumerGroup: info.consumerGroup ?? null,
+    error: info.error ?? null,
+    errorKind: info.errorKind ?? null,
+    attempts: Number.isInteger(info.attempts) ? info.attempts! : null,
+    failedAt: info.failedAt ?? null,
+    replayCount: Number.isInteger(info.replayCount) ? info.replayCount : 0,
+  };
+}
+
+const DLQ_HEADER_NAMES = new Set<string>(Object.values(DLQ_HEADERS));
+
+/**
+ * The message to send back to the original topic: the letter's key and value untouched, its headers
+ * without the dead-letter headers (a replayed event is not a dead letter), plus x-replay-count + 1.
+ */
+export function replayMessage(
+  message: KafkaMessage,
+  replayCount: number,
+): { key: Buffer | null; value: Buffer | null; headers: IHeaders } {
+  const headers: IHeaders = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (!DLQ_HEADER_NAMES.has(name) && value !== undefined) headers[name] = value;
+  }
+  headers[DLQ_HEADERS.replayCount] = String(replayCount + 1);
+  return { key: message.key ?? null, value: message.value ?? null, headers };
+}
+
+function parseValue(value: Buffer | null): unknown {
+  if (!value || value.length === 0) return undefined;
+  try {
+    return JSON.parse(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function stringField(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const field = (value as Record<string, unknown>)[name];
+  return typeof field === 'string' && field.length > 0 ? field : undefined;
+}

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../support/context.js';
+import { runCli } from '../support/cli.js';
+import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
+
+describe('commerce collector lag', () => {
+  let ctx: TestContext;
+  let catalog: string;
+  let order: string;
+  beforeAll(async () => {
+    ctx = await createTestContext({ topics: true });
+    ({ catalog, order } = ctx.config.kafka.topics);
+    const producer = createIdempotentProducer(ctx.kafka);
+    await producer.connect();
+    const to = (topic: string, partition: number, n: number) =>
+      producer.send({
+        topic,
+        ...SEND_ACKS_ALL,
+        messages: Array.from({ length: n }, (_, i) => ({ partition, key: `k${i}`, value: `v${i}` })),
+      });
+    await to(catalog, 0, 5);
+    await to(catalog, 1, 3);
+    await to(order, 2, 2);
+    await producer.disconnect();
+  });
+  afterAll(() => ctx?.close());
+
+  it('a group that never committed lags by everything on the log', async () => {
+    const result = await runCli(['collector', 'lag', '--json'], ctx.env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json.groupId).toBe(ctx.config.kafka.groupId);
+    expect(result.json.total).toBe(10);
+    expect(result.json.partitions.every((p: { committed: string | null }) => p.committed === null)).toBe(
+      true,
+    );
+  });
+
+  it('reports committed offset, end offset and lag per partition after a consumer commits', async () => {
+    // A real consumer of the collector's group reads and commits part of catalog partition 0.
+    const consumer = ctx.kafka.consumer({ groupId: ctx.config.kafka.groupId });
+    await consumer.connect();
+    await consumer.subscribe({ topic: catalog, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            if (partition === 0 && message.offset === '1') {
+              await consumer.commitOffsets([{ topic: catalog, partition: 0, offset: '2' }]);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+    await consumer.disconnect();
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    await admin.setOffsets({
+      groupId: ctx.config.kafka.groupId,
+      topic: catalog,
+      partitions: [{ partition: 1, offset: '3' }],
+    });
+    await admin.disconnect();
+
+    const result = await runCli(['collector', 'lag', '--json'], ctx.env);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = result.json.partitions.map((p: Record<string, unknown>) => [
+      p.topic,
+      p.partition,
+      p.committed,
+      p.end,
+      p.lag,
+    ]);
+    expect(rows).toEqual([
+      [catalog, 0, '2', '5', 3],
+      [catalog, 1, '3', '3', 0],
+      [catalog, 2, null, '0', 0],
+      [order, 0, null, '0', 0],
+      [order, 1, null, '0', 0],
+      [order, 2, null, '2', 2],
+    ]);
+    expect(result.json.total).toBe(5);
+
+    const one = await runCli(['collector', 'lag', '--topics', catalog, '--json'], ctx.env);
+    expect(one.json.total).toBe(3);
+    const other = await runCli(
+      ['collector', 'lag', '--group', `${ctx.config.kafka.groupId}-other`, '--json'],
+      ctx.env,
+    );
+    expect(other.json.total).toBe(10);
+    const table = await runCli(['collector', 'lag'], ctx.env);
+    expect(table.stdout).toMatch(/total lag 5/);
+  });
+
+  it('an unreachable broker exits 4', async () => {
+    const result = await runCli(['collector', 'lag'], { ...ctx.env, KAFKA_BROKERS: '127.0.0.1:1' }, 90_000);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/Kafka is unavailable/);
+  });
+});
