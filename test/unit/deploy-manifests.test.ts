@@ -1,26 +1,17 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { Config } from '@oclif/core';
+import { Parser } from '@oclif/core';
+import type { BaseCommand } from '../../src/lib/cli/base-command.js';
 
 /**
  * deploy/k8s must stay valid and must only run commands the CLI has. Command ids come from the
- * source tree (src/commands/<topic>/<verb>.ts), and, when the CLI is built, from oclif itself (which
- * also knows each command's flags).
+ * source tree (src/commands/<topic>/<verb>.ts); each container's argv is parsed with that command's
+ * own flags by oclif's parser, so a renamed flag or a value the flag rejects fails here, not in a pod.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const K8S = `${ROOT}deploy/k8s/`;
-
-// Commands written on other branches at the time of writing. A command listed here is only skipped
-// while its source file is absent; REMOVE THIS LIST once those branches are merged.
-const EXPECTED_FROM_OTHER_BRANCHES = new Set([
-  'api:serve',
-  'relay:run',
-  'collector:run',
-  'aggregate',
-  'ranking:carry-over',
-]);
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -57,17 +48,19 @@ function commandId(args: string[]): string {
   return words.join(':');
 }
 
-function sourceCommandIds(dir = `${ROOT}src/commands`, prefix: string[] = []): Set<string> {
-  const ids = new Set<string>();
+/** Command id -> source file, the way oclif names them (`index.ts` is its folder's command). */
+function sourceCommands(dir = `${ROOT}src/commands`, prefix: string[] = []): Map<string, string> {
+  const commands = new Map<string, string>();
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
     if (entry.isDirectory()) {
-      for (const id of sourceCommandIds(`${dir}/${entry.name}`, [...prefix, entry.name])) ids.add(id);
+      for (const [id, file] of sourceCommands(path, [...prefix, entry.name])) commands.set(id, file);
     } else if (entry.name.endsWith('.ts')) {
       const name = entry.name.slice(0, -3);
-      ids.add([...prefix, ...(name === 'index' ? [] : [name])].join(':'));
+      commands.set([...prefix, ...(name === 'index' ? [] : [name])].join(':'), path);
     }
   }
-  return ids;
+  return commands;
 }
 
 describe('deploy/k8s manifests', () => {
@@ -128,25 +121,48 @@ describe('deploy/k8s manifests', () => {
     ]);
   });
 
-  const sourceIds = sourceCommandIds();
+  const commands = sourceCommands();
+  // `commerce aggregate` lands from branch issue-6 (src/commands/aggregate/index.ts); until that merge
+  // its two cron jobs cannot be checked. Remove this line and the skipIf once it is on main.
+  const awaitingIssue6 = (id: string) => id === 'aggregate' && !commands.has(id);
   for (const { where, args } of invocations) {
-    const id = commandId(args);
-    const pending = !sourceIds.has(id) && EXPECTED_FROM_OTHER_BRANCHES.has(id);
-    it.skipIf(pending)(`${where} runs a command of the CLI: ${args.join(' ')}`, () => {
-      expect(sourceIds).toContain(id);
-    });
+    it.skipIf(awaitingIssue6(commandId(args)))(
+      `${where} runs a command of the CLI, with flags it accepts: ${args.join(' ')}`,
+      async () => {
+        const id = commandId(args);
+        expect([...commands.keys()]).toContain(id);
+        // The command class itself, parsed by oclif's own parser exactly as `node bin/run.js` would:
+        // an unknown flag, a missing value or a value the flag rejects (integer, options) throws.
+        const { default: command } = (await import(commands.get(id)!)) as { default: typeof BaseCommand };
+        const argv = args.slice(id.split(':').length);
+        await expect(
+          Parser.parse(argv, {
+            flags: { ...command.baseFlags, ...command.flags },
+            args: command.args,
+            strict: command.strict,
+          }),
+          `${where}: ${args.join(' ')}`,
+        ).resolves.toBeDefined();
+      },
+    );
   }
 
-  const built = existsSync(`${ROOT}dist/commands`);
-  it.skipIf(!built)('every command and flag the manifests use is known to the built CLI', async () => {
-    const config = await Config.load(ROOT);
-    for (const { where, args } of invocations) {
-      const id = commandId(args);
-      if (!sourceIds.has(id)) continue; // not written yet (see EXPECTED_FROM_OTHER_BRANCHES)
-      const command = config.findCommand(id);
-      expect(command, `${where}: ${id}`).toBeDefined();
-      for (const flag of args.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!)) {
-        expect(Object.keys(command!.flags), `${where}: ${id} --${flag}`).toContain(flag);
+  it('probes and scrape annotations point at the port each command listens on', () => {
+    for (const d of ofKind('Deployment')) {
+      const spec = podSpec(d);
+      for (const c of spec.containers as Doc[]) {
+        const args = c.args as string[];
+        const flagPort = args.indexOf('--metrics-port');
+        // Workers serve /healthz and /metrics on --metrics-port; the API listens on API_PORT.
+        const port =
+          flagPort >= 0
+            ? Number(args[flagPort + 1])
+            : Number((c.env as Doc[]).find((e) => e.name === 'API_PORT')?.value);
+        const named = (name: string) => (c.ports as Doc[]).find((p) => p.name === name)?.containerPort;
+        expect(named(c.livenessProbe.httpGet.port), d.metadata.name).toBe(port);
+        expect(named(c.readinessProbe.httpGet.port), d.metadata.name).toBe(port);
+        const scrape = d.spec.template.metadata.annotations?.['prometheus.io/port'];
+        if (scrape !== undefined) expect(Number(scrape), d.metadata.name).toBe(port);
       }
     }
   });
