@@ -163,7 +163,8 @@ describe('dlq replay into a running collector', () => {
       counter(text, 'collector_events_consumed_total') + counter(text, 'collector_duplicates_skipped_total');
     const text = await eventually(async () => {
       const t = await metrics();
-      return seen(t) === 2 && t;
+      if (seen(t) !== 2) throw new Error(`the collector has seen ${seen(t)} of 2 deliveries`);
+      return t;
     });
     expect(counter(text, 'collector_duplicates_skipped_total')).toBe(1);
     expect(counter(text, 'collector_events_consumed_total')).toBe(1);

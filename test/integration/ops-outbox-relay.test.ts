@@ -113,7 +113,8 @@ describe('outbox retry, then the relay publishes', () => {
     const port = 30_000 + Math.floor(Math.random() * 20_000);
     const relay = startCli(['relay', 'run', '--metrics-port', String(port)], ctx.env);
     try {
-      const health = await eventually(() => fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined));
+      // Refused until the server listens: eventually retries a fetch that throws.
+      const health = await eventually(() => fetch(`http://127.0.0.1:${port}/healthz`));
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok' });
       expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
