@@ -1,0 +1,41 @@
+import ora, { type Ora } from 'ora';
+import type { Logger } from '../log.js';
+
+/**
+ * Progress of a batch: an ora spinner on an interactive stderr, otherwise a log line at most every
+ * `intervalMs` (cron and Kubernetes logs get a heartbeat, not a line per chunk). Never on stdout.
+ */
+export interface Progress {
+  update(text: string): void;
+  succeed(text: string): void;
+  fail(text: string): void;
+}
+
+export function createProgress(options: {
+  interactive: boolean;
+  logger: Logger;
+  intervalMs?: number;
+}): Progress {
+  if (options.interactive) return spinner(ora({ stream: process.stderr, discardStdin: false }).start());
+  const { logger } = options;
+  const interval = options.intervalMs ?? 5_000;
+  let last = 0;
+  return {
+    update(text) {
+      const now = Date.now();
+      if (now - last < interval) return;
+      last = now;
+      logger.info(text);
+    },
+    succeed: (text) => logger.info(text),
+    fail: (text) => logger.error(text),
+  };
+}
+
+function spinner(s: Ora): Progress {
+  return {
+    update: (text) => void (s.text = text),
+    succeed: (text) => void s.succeed(text),
+    fail: (text) => void s.fail(text),
+  };
+}
