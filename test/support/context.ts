@@ -8,7 +8,7 @@ import { createPool } from '../../src/lib/db/pool.js';
 import { createRedis } from '../../src/lib/redis/client.js';
 import { createKafka } from '../../src/lib/kafka/client.js';
 import { ensureTopics, pipelineTopics } from '../../src/lib/kafka/topics.js';
-import { requireEnv, TEMPLATE_DB_ENV, withDatabase } from './services.js';
+import { requireEnv, TEMPLATE_DB_ENV, TEST_RUN_ENV, testDatabasePrefix, withDatabase } from './services.js';
 
 /**
  * Everything one test file needs, isolated from every other file: its own database (cloned from the
@@ -38,7 +38,7 @@ export interface ContextOptions {
 export async function createTestContext(options: ContextOptions = {}): Promise<TestContext> {
   const id = randomBytes(4).toString('hex');
   const serverUrl = requireEnv('DATABASE_URL');
-  const database = `commerce_t_${id}`;
+  const database = `${testDatabasePrefix(requireEnv(TEST_RUN_ENV))}${id}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate, readMigrations } from '../../src/lib/db/migrations.js';
 import { createPool } from '../../src/lib/db/pool.js';
-import { SERVICE_ENV, TEMPLATE_DB_ENV, withDatabase } from './services.js';
+import { SERVICE_ENV, TEMPLATE_DB_ENV, TEST_RUN_ENV, testDatabasePrefix, withDatabase } from './services.js';
 
 /**
  * Uses the services named by DATABASE_URL, REDIS_URL and KAFKA_BROKERS when all are set (CI and
@@ -16,8 +16,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   }
   const template = await createTemplateDatabase(process.env.DATABASE_URL!);
   process.env[TEMPLATE_DB_ENV] = template;
+  const run = randomBytes(3).toString('hex');
+  process.env[TEST_RUN_ENV] = run;
   return async () => {
-    await dropTestDatabases(process.env.DATABASE_URL!);
+    await dropTestDatabases(process.env.DATABASE_URL!, testDatabasePrefix(run));
     for (const stop of stops.reverse()) await stop();
   };
 }
@@ -68,12 +70,14 @@ async function createTemplateDatabase(url: string): Promise<string> {
   return name;
 }
 
-async function dropTestDatabases(url: string): Promise<void> {
+/** Drops the databases this run's files left behind (a file that crashed before ctx.close()). */
+async function dropTestDatabases(url: string, prefix: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
     const { rows } = await admin.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'commerce\\_t\\_%'",
+      `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
+      [prefix],
     );
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } finally {

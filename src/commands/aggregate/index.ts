@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { createProgress } from '../../lib/cli/progress.js';
 import { asUnavailable } from '../../lib/db/errors.js';
-import { errorMessage } from '../../lib/errors.js';
 import { PERIOD_KINDS } from '../../lib/time/periods.js';
 import { AGGREGATE_LIMITS, runAggregate, type AggregateSummary } from '../../jobs/aggregate/index.js';
 
@@ -45,7 +44,7 @@ export default class Aggregate extends BaseCommand<typeof Aggregate> {
       signal: this.signal,
       onProgress: (n) => progress.update(`rows read: ${n}`),
     }).catch((err) => {
-      progress.fail(`aggregate ${this.flags.period} failed: ${errorMessage(err)}`);
+      progress.fail();
       throw asUnavailable(err);
     });
     progress.succeed(`rows read: ${summary.rowsRead}`);

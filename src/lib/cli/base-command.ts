@@ -155,7 +155,14 @@ function classify(err: Error): { code: string; exitCode: number; message: string
   if (err instanceof Errors.CLIError) {
     // oclif's own parse errors (unknown flag, bad option value): a usage error.
     const exit = (err as Errors.CLIError).oclif?.exit ?? ExitCode.USAGE;
-    return { code: 'USAGE', exitCode: exit, message: err.message.split('\n')[0] ?? err.message };
+    // Validation errors read "The following error occurred:\n  <reason>": keep the reasons, on one line.
+    const reasons = err.message
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(
+        (line) => line && !/^The following errors? occurred:$/.test(line) && !/^See more help/.test(line),
+      );
+    return { code: 'USAGE', exitCode: exit, message: reasons.join('; ') || err.message };
   }
   return { code: 'FAILURE', exitCode: ExitCode.FAILURE, message: errorMessage(err) };
 }

@@ -8,7 +8,8 @@ import type { Logger } from '../log.js';
 export interface Progress {
   update(text: string): void;
   succeed(text: string): void;
-  fail(text: string): void;
+  /** Stops without a message: the command reports the error itself. */
+  fail(): void;
 }
 
 export function createProgress(options: {
@@ -28,7 +29,7 @@ export function createProgress(options: {
       logger.info(text);
     },
     succeed: (text) => logger.info(text),
-    fail: (text) => logger.error(text),
+    fail: () => undefined,
   };
 }
 
@@ -36,6 +37,6 @@ function spinner(s: Ora): Progress {
   return {
     update: (text) => void (s.text = text),
     succeed: (text) => void s.succeed(text),
-    fail: (text) => void s.fail(text),
+    fail: () => void s.stop(),
   };
 }
