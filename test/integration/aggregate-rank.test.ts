@@ -9,6 +9,15 @@ import { lastCompletePeriod } from '../../src/lib/time/periods.js';
 // Default weights: view 0.1, like 0.2, order (units) 0.7.
 describe('commerce aggregate: ranks', () => {
   let ctx: TestContext;
+  /** Runs the real CLI with --json, expects success, returns the summary. */
+  const aggregate = async (period: 'weekly' | 'monthly', date: string, extra: string[] = []) => {
+    const result = await runCli(
+      ['aggregate', '--period', period, '--date', date, '--json', ...extra],
+      ctx.env,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    return result.json;
+  };
   const ranks = (rows: { product_id: number; score: number }[]) => rows.map((r) => [r.product_id, r.score]);
 
   beforeAll(async () => {
@@ -44,12 +53,8 @@ describe('commerce aggregate: ranks', () => {
   afterAll(() => ctx?.close());
 
   it('ranks an ISO week that spans the year boundary, ties by product id, positive scores only', async () => {
-    const result = await runCli(
-      ['aggregate', '--period', 'weekly', '--date', '2021-01-01', '--json'],
-      ctx.env,
-    );
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.json).toMatchObject({
+    const summary = await aggregate('weekly', '2021-01-01');
+    expect(summary).toMatchObject({
       job: 'aggregate-weekly',
       label: '2020-W53',
       start: '2020-12-28',
@@ -68,9 +73,9 @@ describe('commerce aggregate: ranks', () => {
       [15, 0.7],
       [1, 0.5],
     ];
-    expect(
-      result.json.top10.map((r: { productId: number; score: number }) => [r.productId, r.score]),
-    ).toEqual(expected);
+    expect(summary.top10.map((r: { productId: number; score: number }) => [r.productId, r.score])).toEqual(
+      expected,
+    );
     const stored = await storedRanking(ctx.pool, 'mv_product_rank_weekly', '2020-12-28');
     expect(ranks(stored)).toEqual(expected);
     expect(stored.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -80,18 +85,13 @@ describe('commerce aggregate: ranks', () => {
       like_count: 0,
       sales_count: 2,
       sales_amount: 5000,
-      job_run_id: result.json.jobRunId,
+      job_run_id: summary.jobRunId,
     });
     expect(stored[1]).toMatchObject({ view_count: 3, like_count: 7, sales_count: 0 });
   });
 
   it('ranks a 31-day month: the 31st counts, the neighbouring months do not', async () => {
-    const result = await runCli(
-      ['aggregate', '--period', 'monthly', '--date', '2021-03-17', '--json'],
-      ctx.env,
-    );
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.json).toMatchObject({
+    expect(await aggregate('monthly', '2021-03-17')).toMatchObject({
       label: '2021-03',
       start: '2021-03-01',
       end: '2021-03-31',
@@ -111,34 +111,17 @@ describe('commerce aggregate: ranks', () => {
   });
 
   it('re-running a period gives identical rows, whatever the chunk size', async () => {
-    const args = ['aggregate', '--period', 'weekly', '--date', '2020-12-28', '--json'];
     const before = await storedRanking(ctx.pool, 'mv_product_rank_weekly', '2020-12-28');
-    const again = await runCli([...args, '--chunk-size', '2'], ctx.env);
-    expect(again.code, again.stderr).toBe(0);
+    const again = await aggregate('weekly', '2020-12-28', ['--chunk-size', '2']);
     const after = await storedRanking(ctx.pool, 'mv_product_rank_weekly', '2020-12-28');
     expect(withoutRun(after)).toEqual(withoutRun(before));
-    expect(after.every((r) => r.job_run_id === again.json.jobRunId)).toBe(true);
-    expect(again.json.jobRunId).not.toBe(before[0]!.job_run_id);
+    expect(after.every((r) => r.job_run_id === again.jobRunId)).toBe(true);
+    expect(again.jobRunId).not.toBe(before[0]!.job_run_id);
   });
 
   it('--top keeps the best N and replaces the whole period (no rows left over)', async () => {
-    const result = await runCli(
-      [
-        'aggregate',
-        '--period',
-        'weekly',
-        '--date',
-        '2021-01-03',
-        '--top',
-        '3',
-        '--chunk-size',
-        '1',
-        '--json',
-      ],
-      ctx.env,
-    );
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.json.rowsWritten).toBe(3);
+    const summary = await aggregate('weekly', '2021-01-03', ['--top', '3', '--chunk-size', '1']);
+    expect(summary.rowsWritten).toBe(3);
     const stored = await storedRanking(ctx.pool, 'mv_product_rank_weekly', '2020-12-28');
     expect(ranks(stored)).toEqual([
       [10, 2.4],
