@@ -17,7 +17,11 @@ export function createProgress(options: {
   logger: Logger;
   intervalMs?: number;
 }): Progress {
-  if (options.interactive) return spinner(ora({ stream: process.stderr, discardStdin: false }).start());
+  // A terminal that reports no width (some ptys, `kubectl run -t`) would make ora's line maths divide
+  // by zero and loop forever: plain log lines there.
+  if (options.interactive && (process.stderr.columns ?? 0) > 0) {
+    return spinner(ora({ stream: process.stderr, discardStdin: false }).start());
+  }
   const { logger } = options;
   const interval = options.intervalMs ?? 5_000;
   let last = 0;
