@@ -1,24 +1,23 @@
 import type pg from 'pg';
 import type { AppConfig } from '../../lib/config/config.js';
 import { UsageError } from '../../lib/errors.js';
-import { recentJobRuns, runExclusiveJob, type JobRunRow } from '../../lib/db/job-runs.js';
+import { runExclusiveJob } from '../../lib/db/job-runs.js';
 import type { Logger } from '../../lib/log.js';
 import type { PeriodKind } from '../../lib/time/periods.js';
 import { interrupted } from './errors.js';
+import type { AggregateJob } from './history.js';
 import { isComplete, resolvePeriod } from './period.js';
 import { withRanks, type RankedProduct } from './rank.js';
 import { readTopProducts } from './read.js';
 import { replaceRanking } from './write.js';
 
 export type { RankedProduct } from './rank.js';
+export { AGGREGATE_JOBS, recentAggregateRuns, type AggregateJob } from './history.js';
 
 export const AGGREGATE_LIMITS = {
   top: { default: 100, min: 1, max: 10_000 },
   chunkSize: { default: 10_000, min: 1, max: 100_000 },
 } as const;
-
-export const AGGREGATE_JOBS = ['aggregate-weekly', 'aggregate-monthly'] as const;
-export type AggregateJob = (typeof AGGREGATE_JOBS)[number];
 
 export interface AggregateOptions {
   pool: pg.Pool;
@@ -118,16 +117,4 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   };
   logger.info({ ...summary, top10: undefined }, `${period.label}: ranked ${summary.rowsWritten} products`);
   return summary;
-}
-
-/** Recent runs of the aggregate jobs (one of them, or both merged), newest first. */
-export async function recentAggregateRuns(
-  pool: pg.Pool,
-  job: AggregateJob | undefined,
-  limit: number,
-): Promise<JobRunRow[]> {
-  const jobs = job ? [job] : AGGREGATE_JOBS;
-  const runs = (await Promise.all(jobs.map((j) => recentJobRuns(pool, j, limit)))).flat();
-  runs.sort((a, b) => b.started_at.getTime() - a.started_at.getTime() || b.id - a.id);
-  return runs.slice(0, limit);
 }
