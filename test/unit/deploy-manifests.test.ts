@@ -122,29 +122,23 @@ describe('deploy/k8s manifests', () => {
   });
 
   const commands = sourceCommands();
-  // `commerce aggregate` lands from branch issue-6 (src/commands/aggregate/index.ts); until that merge
-  // its two cron jobs cannot be checked. Remove this line and the skipIf once it is on main.
-  const awaitingIssue6 = (id: string) => id === 'aggregate' && !commands.has(id);
   for (const { where, args } of invocations) {
-    it.skipIf(awaitingIssue6(commandId(args)))(
-      `${where} runs a command of the CLI, with flags it accepts: ${args.join(' ')}`,
-      async () => {
-        const id = commandId(args);
-        expect([...commands.keys()]).toContain(id);
-        // The command class itself, parsed by oclif's own parser exactly as `node bin/run.js` would:
-        // an unknown flag, a missing value or a value the flag rejects (integer, options) throws.
-        const { default: command } = (await import(commands.get(id)!)) as { default: typeof BaseCommand };
-        const argv = args.slice(id.split(':').length);
-        await expect(
-          Parser.parse(argv, {
-            flags: { ...command.baseFlags, ...command.flags },
-            args: command.args,
-            strict: command.strict,
-          }),
-          `${where}: ${args.join(' ')}`,
-        ).resolves.toBeDefined();
-      },
-    );
+    it(`${where} runs a command of the CLI, with flags it accepts: ${args.join(' ')}`, async () => {
+      const id = commandId(args);
+      expect([...commands.keys()]).toContain(id);
+      // The command class itself, parsed by oclif's own parser exactly as `node bin/run.js` would:
+      // an unknown flag, a missing value or a value the flag rejects (integer, options) throws.
+      const { default: command } = (await import(commands.get(id)!)) as { default: typeof BaseCommand };
+      const argv = args.slice(id.split(':').length);
+      await expect(
+        Parser.parse(argv, {
+          flags: { ...command.baseFlags, ...command.flags },
+          args: command.args,
+          strict: command.strict,
+        }),
+        `${where}: ${args.join(' ')}`,
+      ).resolves.toBeDefined();
+    });
   }
 
   it('probes and scrape annotations point at the port each command listens on', () => {
