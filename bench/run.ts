@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { relayStage } from './stages/relay.js';
 import { collectorStage } from './stages/collector.js';
+import { apiStage } from './stages/api.js';
 import { describeMachine, printTable, writeResults } from './lib/report.js';
 import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js';
 
@@ -12,6 +13,7 @@ import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js
 const STAGES: Record<string, (o: StageOptions) => Promise<StageResult>> = {
   relay: relayStage,
   collector: collectorStage,
+  api: apiStage,
 };
 
 const { values } = parseArgs({
