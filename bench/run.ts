@@ -3,6 +3,7 @@ import { relayStage } from './stages/relay.js';
 import { collectorStage } from './stages/collector.js';
 import { apiStage } from './stages/api.js';
 import { e2eStage } from './stages/e2e.js';
+import { aggregateStage } from './stages/aggregate.js';
 import { describeMachine, printTable, writeResults } from './lib/report.js';
 import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js';
 
@@ -14,6 +15,7 @@ import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js
 const STAGES: Record<string, (o: StageOptions) => Promise<StageResult>> = {
   relay: relayStage,
   collector: collectorStage,
+  aggregate: aggregateStage,
   api: apiStage,
   e2e: e2eStage,
 };

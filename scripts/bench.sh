@@ -8,4 +8,6 @@ cd "$(dirname "$0")/.."
 if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" || -z "${KAFKA_BROKERS:-}" ]]; then
   eval "$(bash scripts/services.sh up)"
 fi
+# The aggregate stage runs the built CLI, exactly as operators do.
+npm run --silent build
 exec npx tsx bench/run.ts "$@"
