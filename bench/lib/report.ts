@@ -19,7 +19,9 @@ export interface Machine {
 export async function describeMachine(): Promise<Machine> {
   const client = new pg.Client({ connectionString: serverUrl() });
   await client.connect();
-  const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v").finally(() => client.end());
+  const { rows } = await client
+    .query<{ v: string }>("SELECT current_setting('server_version') AS v")
+    .finally(() => client.end());
   const pom = await readFile(new URL('../../scripts/kafka/pom.xml', import.meta.url), 'utf8');
   return {
     cpus: os.cpus().length,
