@@ -1,4 +1,4 @@
-import type { Message } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { rows } from '../../src/lib/db/query.js';
 import { createLogger } from '../../src/lib/log.js';
 import { Relay } from '../../src/jobs/relay/relay.js';
@@ -49,7 +49,7 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
   }
 }
 
-async function sendAll(kafka: import('kafkajs').Kafka, topic: string, messages: Message[], batch: number) {
+async function sendAll(kafka: Kafka, topic: string, messages: Message[], batch: number) {
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   try {
