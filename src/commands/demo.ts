@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { startProgress } from '../lib/cli/progress.js';
 import { VerifyError } from '../lib/errors.js';
+import { createKafka } from '../lib/kafka/client.js';
 import { asKafkaUnavailable } from '../lib/kafka/errors.js';
 import { DEMO_LIMITS, parseDemoOptions } from '../jobs/demo/options.js';
 import { renderReport } from '../jobs/demo/report.js';
@@ -43,13 +44,15 @@ export default class Demo extends BaseCommand<typeof Demo> {
   public async run(): Promise<DemoResult> {
     const options = parseDemoOptions(this.flags);
     const progress = startProgress('starting', !this.jsonEnabled());
+    // The report is the output: at the default level, the pipeline's info lines would only bury it.
+    const logger =
+      this.appConfig.logLevel === 'info' ? this.logger.child({}, { level: 'warn' }) : this.logger;
     const deps = {
       config: this.appConfig,
       pool: this.db(),
       redis: this.redis(),
-      kafka: this.kafka(),
-      // The report is the output: at the default level, the pipeline's info lines would only bury it.
-      logger: this.appConfig.logLevel === 'info' ? this.logger.child({}, { level: 'warn' }) : this.logger,
+      kafka: createKafka(this.appConfig.kafka, logger),
+      logger,
       signal: this.signal,
       onStage: (text: string) => progress.update(text),
     };
