@@ -4,7 +4,6 @@ import { dlqTopic } from '../../lib/config/config.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { listDeadLetters } from '../../lib/kafka/dead-letter-list.js';
 import type { DeadLetterView } from '../../lib/kafka/dead-letter-view.js';
-import { startProgress } from '../../lib/cli/progress.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
 import { UsageError } from '../../lib/errors.js';
 
@@ -28,7 +27,7 @@ export default class DlqList extends BaseCommand<typeof DlqList> {
     const from = this.flags['from-offset'];
     if (from !== undefined && !/^\d+$/.test(from))
       throw new UsageError(`--from-offset must be a non-negative integer`);
-    const progress = startProgress(`reading ${topic}`, !this.jsonEnabled());
+    const progress = this.progress(`reading ${topic}`);
     const letters = await listDeadLetters(this.kafka(), {
       topic,
       limit: this.flags.limit,

@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { dlqTopic } from '../../lib/config/config.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
-import { startProgress } from '../../lib/cli/progress.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
 import { replayDeadLetters, type ReplayResult } from '../../jobs/dlq-replay/replay-job.js';
 
@@ -28,7 +27,7 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
   public async run(): Promise<ReplayResult> {
     const { kafka } = this.appConfig;
     const topic = this.flags.topic ?? dlqTopic(kafka.topics.catalog);
-    const progress = startProgress(`replaying ${topic}`, !this.jsonEnabled());
+    const progress = this.progress(`replaying ${topic}`);
     const result = await replayDeadLetters(this.kafka(), {
       topic,
       group: this.flags.group ?? `${kafka.groupId}-dlq-replay`,

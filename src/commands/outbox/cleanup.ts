@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { durationFlag } from '../../lib/cli/flags.js';
-import { startProgress } from '../../lib/cli/progress.js';
 import { asUnavailable } from '../../lib/db/errors.js';
 import { runOutboxCleanup, type CleanupResult } from '../../jobs/outbox-cleanup/cleanup-job.js';
 
@@ -24,7 +23,7 @@ export default class OutboxCleanup extends BaseCommand<typeof OutboxCleanup> {
   };
 
   public async run(): Promise<CleanupResult> {
-    const progress = startProgress('cleaning up', !this.jsonEnabled());
+    const progress = this.progress('cleaning up');
     const result = await runOutboxCleanup(this.db(), {
       olderThanMs: this.flags['older-than'],
       handledOlderThanMs: this.flags['handled-older-than'] ?? this.appConfig.eventHandledRetentionMs,

@@ -12,6 +12,7 @@ import { createPool } from '../db/pool.js';
 import { createRedis } from '../redis/client.js';
 import { createKafka } from '../kafka/client.js';
 import { renderTable, type Column } from './table.js';
+import { createProgress, type Progress } from './progress.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -131,6 +132,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.log(rows.length === 0 ? '(none)' : renderTable(rows, columns));
   }
 
+  /** A spinner on a terminal, heartbeat log lines elsewhere, nothing on stdout or under --json. */
+  protected progress(text: string): Progress {
+    return createProgress({ interactive: !this.jsonEnabled(), logger: this.logger, text });
+  }
+
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
     const { code, exitCode, message } = classify(err);
     process.exitCode = exitCode;
@@ -155,7 +161,14 @@ function classify(err: Error): { code: string; exitCode: number; message: string
   if (err instanceof Errors.CLIError) {
     // oclif's own parse errors (unknown flag, bad option value): a usage error.
     const exit = (err as Errors.CLIError).oclif?.exit ?? ExitCode.USAGE;
-    return { code: 'USAGE', exitCode: exit, message: err.message.split('\n')[0] ?? err.message };
+    // Validation errors read "The following error occurred:\n  <reason>": keep the reasons, on one line.
+    const reasons = err.message
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(
+        (line) => line && !/^The following errors? occurred:$/.test(line) && !/^See more help/.test(line),
+      );
+    return { code: 'USAGE', exitCode: exit, message: reasons.join('; ') || err.message };
   }
   return { code: 'FAILURE', exitCode: ExitCode.FAILURE, message: errorMessage(err) };
 }

@@ -1,20 +1,50 @@
 import ora, { type Ora } from 'ora';
+import type { Logger } from '../log.js';
 
-/** A spinner on stderr for long work; silent under --json or when stderr is not a terminal. */
+/**
+ * Progress of long work: an ora spinner on an interactive stderr, otherwise a log line at most every
+ * `intervalMs` (cron and Kubernetes logs get a heartbeat, not a line per chunk). Never on stdout,
+ * never under --json.
+ */
 export interface Progress {
   update(text: string): void;
   succeed(text: string): void;
-  fail(text: string): void;
+  /** Stops; with a text, says what failed (the command still reports the error itself). */
+  fail(text?: string): void;
 }
 
-export function startProgress(text: string, enabled: boolean): Progress {
-  const spinner: Ora | undefined =
-    enabled && process.stderr.isTTY ? ora({ text, stream: process.stderr }).start() : undefined;
+export function createProgress(options: {
+  interactive: boolean;
+  logger: Logger;
+  text?: string;
+  intervalMs?: number;
+}): Progress {
+  // A terminal that reports no width (some ptys, `kubectl run -t`) would make ora's line maths divide
+  // by zero and loop forever: plain log lines there.
+  if (options.interactive && process.stderr.isTTY && (process.stderr.columns ?? 0) > 0) {
+    return spinner(ora({ text: options.text, stream: process.stderr, discardStdin: false }).start());
+  }
+  const { logger } = options;
+  const interval = options.intervalMs ?? 5_000;
+  let last = 0;
   return {
-    update: (t) => {
-      if (spinner) spinner.text = t;
+    update(text) {
+      const now = Date.now();
+      if (now - last < interval) return;
+      last = now;
+      logger.info(text);
     },
-    succeed: (t) => spinner?.succeed(t),
-    fail: (t) => spinner?.fail(t),
+    succeed: (text) => logger.info(text),
+    fail: (text) => {
+      if (text) logger.warn(text);
+    },
+  };
+}
+
+function spinner(s: Ora): Progress {
+  return {
+    update: (text) => void (s.text = text),
+    succeed: (text) => void s.succeed(text),
+    fail: (text) => void (text ? s.fail(text) : s.stop()),
   };
 }

@@ -1,0 +1,18 @@
+import type pg from 'pg';
+import { recentJobRuns, type JobRunRow } from '../../lib/db/job-runs.js';
+
+/** The batch jobs' names in job_run; each is also its advisory lock key. */
+export const AGGREGATE_JOBS = ['aggregate-weekly', 'aggregate-monthly'] as const;
+export type AggregateJob = (typeof AGGREGATE_JOBS)[number];
+
+/** Recent runs of the aggregate jobs (one of them, or both merged), newest first. */
+export async function recentAggregateRuns(
+  pool: pg.Pool,
+  job: AggregateJob | undefined,
+  limit: number,
+): Promise<JobRunRow[]> {
+  const jobs = job ? [job] : AGGREGATE_JOBS;
+  const runs = (await Promise.all(jobs.map((j) => recentJobRuns(pool, j, limit)))).flat();
+  runs.sort((a, b) => b.started_at.getTime() - a.started_at.getTime() || b.id - a.id);
+  return runs.slice(0, limit);
+}
