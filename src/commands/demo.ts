@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { startProgress } from '../lib/cli/progress.js';
 import { VerifyError } from '../lib/errors.js';
 import { createKafka } from '../lib/kafka/client.js';
 import { asKafkaUnavailable } from '../lib/kafka/errors.js';
@@ -43,7 +42,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
 
   public async run(): Promise<DemoResult> {
     const options = parseDemoOptions(this.flags);
-    const progress = startProgress('starting', !this.jsonEnabled());
+    const progress = this.progress('starting');
     // The report is the output: at the default level, the pipeline's info lines would only bury it.
     const logger =
       this.appConfig.logLevel === 'info' ? this.logger.child({}, { level: 'warn' }) : this.logger;

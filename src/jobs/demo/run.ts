@@ -108,24 +108,10 @@ export async function runDemo(deps: DemoDeps, options: DemoOptions): Promise<Dem
     const today = dateInZone(new Date(), config.timezone);
     // The current period on purpose: its "not over yet, provisional" warning says nothing here.
     const quiet = logger.child({}, { level: 'error' });
-    const weekly = await runAggregate({
-      pool,
-      config,
-      logger,
-      period: 'weekly',
-      date: today,
-      top: 10_000,
-      signal,
-    });
-    const monthly = await runAggregate({
-      pool,
-      config,
-      logger,
-      period: 'monthly',
-      date: today,
-      top: 10_000,
-      signal,
-    });
+    const aggregate = (period: 'weekly' | 'monthly') =>
+      runAggregate({ pool, config, logger: quiet, period, date: today, top: 10_000, signal });
+    const weekly = await aggregate('weekly');
+    const monthly = await aggregate('monthly');
 
     stage('checking the metrics');
     const ids = seed.products.map((p) => p.id);
