@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
-import type { Redis } from 'ioredis';
-import type { Kafka } from 'kafkajs';
 import type { AppConfig } from '../../lib/config/config.js';
-import type { Logger } from '../../lib/log.js';
 import { one } from '../../lib/db/query.js';
 import { ensureTopics, pipelineTopics } from '../../lib/kafka/topics.js';
-import { startPipeline, type Pipeline } from '../../lib/pipeline/pipeline.js';
+import { startPipeline, type Pipeline, type PipelineDeps } from '../../lib/pipeline/pipeline.js';
 import { dateInZone } from '../../lib/time/dates.js';
 import { runAggregate } from '../aggregate/index.js';
 import { waitForCatchUp } from './catch-up.js';
@@ -19,13 +15,7 @@ import { runTraffic } from './traffic.js';
 import type { Ledger } from './expected.js';
 import { compareMetrics, compareScores, type Mismatch } from './verify.js';
 
-export interface DemoDeps {
-  config: AppConfig;
-  pool: pg.Pool;
-  redis: Redis;
-  kafka: Kafka;
-  logger: Logger;
-  signal?: AbortSignal;
+export interface DemoDeps extends PipelineDeps {
   /** One line per stage and progress inside it (the command shows it as a spinner). */
   onStage?: (text: string) => void;
 }

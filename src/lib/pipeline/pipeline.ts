@@ -1,26 +1,15 @@
-import type pg from 'pg';
-import type { Redis } from 'ioredis';
-import type { Kafka } from 'kafkajs';
-import type { AppConfig } from '../config/config.js';
-import type { Logger } from '../log.js';
 import { buildApp, listen, type ApiApp } from '../http/app.js';
 import { startRelay, type Relay, type RelaySummary } from '../../jobs/relay/relay.js';
 import { parseRelayOptions } from '../../jobs/relay/options.js';
 import {
   startCollector,
+  type CollectorDeps,
   type CollectorHandle,
   type CollectorOptions,
 } from '../../jobs/collector/collector.js';
 
-export interface PipelineDeps {
-  config: AppConfig;
-  pool: pg.Pool;
-  redis: Redis;
-  kafka: Kafka;
-  logger: Logger;
-  /** Aborting it stops the relay and the collector (the caller still awaits stop()). */
-  signal?: AbortSignal;
-}
+/** What the API, relay and collector need together (the collector needs all of it); clients are the caller's. */
+export type PipelineDeps = CollectorDeps;
 
 export interface PipelineOptions {
   host?: string;
