@@ -1,0 +1,62 @@
+import { renderTable } from '../../lib/cli/table.js';
+import type { RankRow } from './rankings.js';
+import type { DemoResult } from './run.js';
+
+const ranking = (rows: RankRow[]) =>
+  rows.length === 0
+    ? '(none)'
+    : renderTable(rows, [
+        { header: 'Rank', get: (r) => r.rank, align: 'right' },
+        { header: 'Product', get: (r) => `${r.name} (#${r.productId})` },
+        { header: 'Score', get: (r) => r.score.toFixed(1), align: 'right' },
+      ]);
+
+const ms = (v: number | null) => (v === null ? '-' : `${v} ms`);
+
+/** The demo's report for people: rankings, pipeline figures, the self-check's verdict. */
+export function renderReport(r: DemoResult): string {
+  const t = r.traffic;
+  const p = r.pipeline;
+  const figures: Array<[string, string | number]> = [
+    [
+      'HTTP requests',
+      `${t.requests} (views ${t.views}, likes ${t.likeCalls}, orders ${t.orders} + ${t.soldOut} sold out, paid ${t.paid}, cancelled ${t.cancelled})`,
+    ],
+    ['events written (outbox)', p.written],
+    ['events published', p.published],
+    ['events consumed', p.consumed],
+    ['duplicates skipped', p.duplicatesSkipped],
+    ['dead letters', p.deadLettered],
+    [
+      'latency commit -> metrics',
+      `p50 ${ms(p.latencyMs.p50)}, p95 ${ms(p.latencyMs.p95)}, p99 ${ms(p.latencyMs.p99)}`,
+    ],
+  ];
+  const lines = [
+    `Brand "${r.brand}": ${r.products} products, ${(r.durationMs / 1000).toFixed(1)}s in all.`,
+    '',
+    'Live top 10 (Redis, today)',
+    ranking(r.liveTop10),
+    '',
+    `Weekly top 10 (${r.weekly.label}, ${r.weekly.start}..${r.weekly.end}; this run's products, rank among all)`,
+    ranking(r.weekly.top10),
+    '',
+    'Pipeline',
+    renderTable(figures, [
+      { header: 'Figure', get: (f) => f[0] },
+      { header: 'Value', get: (f) => f[1] },
+    ]),
+    '',
+  ];
+  if (r.verified) {
+    lines.push(`Verified: product_metrics of all ${r.products} products equal what the traffic implies.`);
+  } else {
+    lines.push(
+      `NOT verified: ${r.mismatches.length} mismatch(es), ${r.unexpectedResponses.length} unexpected response(s).`,
+    );
+    for (const m of r.mismatches.slice(0, 20))
+      lines.push(`  product ${m.productId} ${m.field}: expected ${m.expected}, got ${m.actual}`);
+    for (const u of r.unexpectedResponses) lines.push(`  ${u}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,59 @@
+import type pg from 'pg';
+import { rows, sql } from '../../lib/db/query.js';
+import type { ExpectedMetrics } from './expected.js';
+
+export interface Mismatch {
+  productId: number;
+  field: keyof ExpectedMetrics | 'liveScore';
+  expected: number;
+  actual: number | null;
+}
+
+const FIELDS = ['viewCount', 'likeCount', 'salesCount', 'salesAmount', 'stock'] as const;
+
+const readMetrics = (productIds: number[]) =>
+  sql(
+    'demo.read-metrics',
+    `SELECT product_id::int AS "productId", view_count::int AS "viewCount", like_count::int AS "likeCount",
+            sales_count::int AS "salesCount", sales_amount::bigint AS "salesAmount", stock
+       FROM product_metrics WHERE product_id = ANY($1::bigint[])`,
+    [productIds],
+  );
+
+/** product_metrics against what the traffic implies, field by field; a missing row is a mismatch. */
+export async function compareMetrics(pool: pg.Pool, expected: ExpectedMetrics[]): Promise<Mismatch[]> {
+  const actual = new Map(
+    (
+      await rows<ExpectedMetrics & { salesAmount: string }>(
+        pool,
+        readMetrics(expected.map((e) => e.productId)),
+      )
+    ).map((r) => [r.productId, { ...r, salesAmount: Number(r.salesAmount) }]),
+  );
+  const mismatches: Mismatch[] = [];
+  for (const e of expected) {
+    const a = actual.get(e.productId);
+    for (const field of FIELDS) {
+      const value = a ? a[field] : null;
+      if (value !== e[field])
+        mismatches.push({ productId: e.productId, field, expected: e[field], actual: value });
+    }
+  }
+  return mismatches;
+}
+
+/** The live ranking score the collector must have added up for each product (all of it today). */
+export function compareScores(
+  expected: ExpectedMetrics[],
+  scores: Map<number, number>,
+  weights: { view: number; like: number; order: number },
+): Mismatch[] {
+  const mismatches: Mismatch[] = [];
+  for (const e of expected) {
+    const want = weights.view * e.viewCount + weights.like * e.likeCount + weights.order * e.salesCount;
+    const got = scores.get(e.productId) ?? 0;
+    if (Math.abs(want - got) > 1e-6)
+      mismatches.push({ productId: e.productId, field: 'liveScore', expected: want, actual: got });
+  }
+  return mismatches;
+}

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../support/context.js';
+import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { eventually } from '../support/wait.js';
+import { one, sql } from '../../src/lib/db/query.js';
+import { apiClient } from '../../src/jobs/demo/http.js';
+import { seedCatalog } from '../../src/jobs/demo/seed.js';
+
+describe('commerce dev and commerce demo', () => {
+  let ctx: TestContext;
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('dev serves the API and carries an order into product_metrics; SIGTERM exits 0', async () => {
+    const child = startCli(['dev', '--port', '0'], {
+      ...ctx.env,
+      ADMIN_TOKEN: 'dev-token',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const url = (await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:\d+/, 45_000)).replace(
+        'listening on ',
+        '',
+      );
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const client = apiClient(url, 'dev-token');
+      const [product] = (await seedCatalog(client, 1)).products;
+      const order = await client.call('POST', '/orders', {
+        user: 'dev-user',
+        body: { items: [{ productId: product!.id, quantity: 2 }] },
+      });
+      expect(order.status).toBe(201);
+      const metrics = await eventually(
+        () =>
+          one<{ sales_count: number; stock: number }>(
+            ctx.pool,
+            sql(
+              't.metrics',
+              'SELECT sales_count, stock FROM product_metrics WHERE product_id = $1 AND sales_count > 0',
+              [product!.id],
+            ),
+          ),
+        45_000,
+      );
+      expect(metrics).toEqual({ sales_count: 2, stock: product!.stock - 2 });
+    } finally {
+      expect(await stopCli(child, 'SIGTERM', 45_000)).toBe(0);
+    }
+  }, 90_000);
+
+  it('demo runs the pipeline, aggregates and verifies its metrics (twice on one database)', async () => {
+    for (let run = 0; run < 2; run++) {
+      const result = await runCli(
+        ['demo', '--orders', '40', '--products', '8', '--users', '5', '--json'],
+        ctx.env,
+        90_000,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const json = result.json;
+      expect(json.verified).toBe(true);
+      expect(json.mismatches).toEqual([]);
+      expect(json.pipeline.written).toBeGreaterThan(0);
+      expect(json.pipeline.published).toBe(json.pipeline.written);
+      expect(json.pipeline.consumed).toBe(json.pipeline.written);
+      expect(json.pipeline.latencyMs.p50).toBeGreaterThanOrEqual(0);
+      expect(json.liveTop10.length).toBeGreaterThan(0);
+      expect(json.weekly.top10.length).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
+  it('demo refuses bad flags with exit 2 before doing anything', async () => {
+    for (const args of [
+      ['--users', '0'],
+      ['--orders', 'x'],
+      ['--duration', '5 minutes'],
+    ]) {
+      const result = await runCli(['demo', ...args], ctx.env);
+      expect(result.code, args.join(' ')).toBe(2);
+    }
+  });
+});
