@@ -30,14 +30,7 @@ export default class Dev extends BaseCommand<typeof Dev> {
   }
 
   public async run(): Promise<{ url: string; published: number | null; consumed: number }> {
-    const deps = {
-      config: this.appConfig,
-      pool: this.db(),
-      redis: this.redis(),
-      kafka: this.kafka(),
-      logger: this.logger,
-      signal: this.signal,
-    };
+    const deps = this.deps();
     const pipeline = await startPipeline(deps).catch((err) => {
       throw asKafkaUnavailable(err, this.appConfig.kafka.brokers);
     });

@@ -55,14 +55,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       const server = await startMetricsServer(registry, metricsPort);
       this.resources.defer('metrics server', () => server.close());
     }
-    const deps = {
-      config: this.appConfig,
-      pool: this.db(),
-      redis: this.redis(),
-      kafka: this.kafka(),
-      logger: this.logger,
-      signal: this.signal,
-    };
+    const deps = this.deps();
     const collector = await startCollector(deps, {
       topics,
       maxAttempts: this.flags['max-attempts'],

@@ -125,6 +125,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.kafkaClient;
   }
 
+  /** The shared clients in the shape jobs take (each opened on first use, released on exit). */
+  protected deps() {
+    return {
+      config: this.appConfig,
+      pool: this.db(),
+      redis: this.redis(),
+      kafka: this.kafka(),
+      logger: this.logger,
+      signal: this.signal,
+    };
+  }
+
   /** Prints rows as a table for people; prints nothing under --json (the result is the output). */
   protected table<R>(rows: R[], columns: Column<R>[], title?: string): void {
     if (this.jsonEnabled()) return;
