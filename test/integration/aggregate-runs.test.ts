@@ -181,4 +181,25 @@ describe('commerce aggregate: failures, locking, history', () => {
     expect(await runCount()).toBe(before);
     expect(withoutRun(await ranking())).toHaveLength(50);
   });
+  it('a run left RUNNING by a killed process is closed as FAILED by the next run of that job', async () => {
+    const dead = await ctx.pool.query(
+      `INSERT INTO job_run (job_name, status, started_at) VALUES ('aggregate-weekly', 'RUNNING', now() - interval '1 hour') RETURNING id`,
+    );
+    const other = await ctx.pool.query(
+      `INSERT INTO job_run (job_name, status) VALUES ('aggregate-monthly', 'RUNNING') RETURNING id`,
+    );
+    await job();
+    const { rows } = await ctx.pool.query(
+      `SELECT id, status, error FROM job_run WHERE id = ANY($1::bigint[])`,
+      [[dead.rows[0].id, other.rows[0].id]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(dead.rows[0].id)).toMatchObject({
+      status: 'FAILED',
+      error: expect.stringMatching(/abandoned/),
+    });
+    // Another job's run is not this job's to close (its own lock may be held right now).
+    expect(byId.get(other.rows[0].id)).toMatchObject({ status: 'RUNNING' });
+    await ctx.pool.query(`DELETE FROM job_run WHERE id = $1`, [other.rows[0].id]);
+  });
 });

@@ -78,7 +78,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const params = { ...period, date: options.date ?? null, top, chunkSize, timezone: config.timezone };
   const weights = config.ranking;
 
-  const { result, run } = await runExclusiveJob(pool, job, job, { ...params, weights }, async (ctx) => {
+  const { result, run } = await runExclusiveJob(pool, job, { ...params, weights }, async (ctx) => {
     logger.info(
       { job, ...params, runId: ctx.run.id },
       `aggregating ${period.label} (${period.start}..${period.end})`,

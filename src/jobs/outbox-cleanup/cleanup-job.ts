@@ -67,7 +67,7 @@ export async function runOutboxCleanup(pool: pg.Pool, options: CleanupOptions): 
     handledOlderThanMs: options.handledOlderThanMs,
     batchSize: options.batchSize,
   };
-  const { result, run } = await runExclusiveJob(pool, CLEANUP_JOB, CLEANUP_JOB, params, async (ctx) => {
+  const { result, run } = await runExclusiveJob(pool, CLEANUP_JOB, params, async (ctx) => {
     const tables: TableCleanup[] = [];
     const steps = [
       {

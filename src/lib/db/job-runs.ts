@@ -51,6 +51,16 @@ export const jobRunQueries = {
       `SELECT * FROM job_run WHERE ($1::text IS NULL OR job_name = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
       [jobName, limit],
     ),
+  // Called while holding the job's lock: any RUNNING row of that job belongs to a process that died.
+  abandon: (jobName: string) =>
+    sql(
+      'job_run.abandon',
+      `UPDATE job_run
+          SET status = 'FAILED', finished_at = now(), error = 'abandoned: the process running it died',
+              duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint
+        WHERE job_name = $1 AND status = 'RUNNING'`,
+      [jobName],
+    ),
   tryLock: (key: string) =>
     sql('job_run.try_lock', 'SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]),
   unlock: (key: string) => sql('job_run.unlock', 'SELECT pg_advisory_unlock(hashtext($1))', [key]),
@@ -69,20 +79,20 @@ export interface JobRunContext {
 /**
  * Runs `fn` as job `jobName` while holding its lock, recording the run (RUNNING, then SUCCEEDED or
  * FAILED with the error). A second run while one holds the lock throws LockedError and records nothing.
+ * A run whose process was killed (kill -9, OOM) left its row RUNNING; the next run closes it as FAILED.
  */
 export async function runExclusiveJob<T>(
   pool: pg.Pool,
   jobName: string,
-  lockKey: string,
   params: Record<string, unknown>,
   fn: (ctx: JobRunContext) => Promise<T>,
 ): Promise<{ result: T; run: JobRunRow }> {
   const lockClient = await pool.connect();
   try {
-    const lock = await one<{ locked: boolean }>(lockClient, jobRunQueries.tryLock(lockKey));
-    if (!lock?.locked)
-      throw new LockedError(`another ${jobName} run holds the lock (${lockKey}); try again later`);
+    const lock = await one<{ locked: boolean }>(lockClient, jobRunQueries.tryLock(jobName));
+    if (!lock?.locked) throw new LockedError(`another ${jobName} run holds the lock; try again later`);
     try {
+      await pool.query(jobRunQueries.abandon(jobName));
       const started = (await one<JobRunRow>(pool, jobRunQueries.start(jobName, params)))!;
       const ctx: JobRunContext = { run: started, rowsRead: 0, rowsWritten: 0 };
       try {
@@ -98,7 +108,7 @@ export async function runExclusiveJob<T>(
         throw err;
       }
     } finally {
-      await lockClient.query(jobRunQueries.unlock(lockKey));
+      await lockClient.query(jobRunQueries.unlock(jobName));
     }
   } finally {
     lockClient.release();
