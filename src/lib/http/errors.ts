@@ -1,11 +1,13 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isConnectionError } from '../db/errors.js';
+import { DomainError, type DomainErrorKind } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 
 /**
- * The one error shape of the API: `{ "error": { "code", "message" } }`. Services throw HttpError
- * with a status that fits (404 unknown id, 409 conflicting state, 422 a body that names something
- * unusable); everything else is mapped here so no handler formats errors itself.
+ * The one error shape of the API: `{ "error": { "code", "message" } }`. Domain services throw
+ * DomainError (src/lib/domain/errors.ts), mapped to a status here (404 unknown id, 409 conflicting
+ * state, 422 a body that names something unusable, 503); the HTTP layer itself throws HttpError
+ * (400 validation, 401); everything else is mapped here so no handler formats errors itself.
  */
 export class HttpError extends Error {
   constructor(
@@ -18,10 +20,12 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (what: string, id: number | string) =>
-  new HttpError(404, 'NOT_FOUND', `${what} ${id} does not exist`);
-export const conflict = (code: string, message: string) => new HttpError(409, code, message);
-export const unprocessable = (code: string, message: string) => new HttpError(422, code, message);
+const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
+  'not-found': 404,
+  conflict: 409,
+  unprocessable: 422,
+  unavailable: 503,
+};
 
 export interface ErrorBody {
   error: { code: string; message: string };
@@ -36,6 +40,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
 };
 
 export function toErrorReply(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof DomainError) {
+    return { status: DOMAIN_STATUS[err.kind], body: { error: { code: err.code, message: err.message } } };
+  }
   if (err instanceof HttpError) {
     return { status: err.statusCode, body: { error: { code: err.code, message: err.message } } };
   }

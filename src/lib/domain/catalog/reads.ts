@@ -1,5 +1,5 @@
 import { one, rows } from '../../db/query.js';
-import { notFound } from '../../http/errors.js';
+import { notFound } from '../errors.js';
 import type { ServiceDeps } from '../deps.js';
 import { cached, detailKey, listKey } from './cache.js';
 import { toProduct, type Product } from './product.js';

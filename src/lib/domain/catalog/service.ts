@@ -3,7 +3,7 @@ import { writeOutbox } from '../../outbox/write.js';
 import { one } from '../../db/query.js';
 import { withTransaction } from '../../db/transaction.js';
 import { isSqlState, SqlState } from '../../db/errors.js';
-import { conflict, notFound, unprocessable } from '../../http/errors.js';
+import { conflict, notFound, unprocessable } from '../errors.js';
 import type { ServiceDeps } from '../deps.js';
 import { evictLists, evictProduct } from './cache.js';
 import { insertBrand, insertProduct, lockProductStock, setProductStock, updateProduct } from './sql.js';

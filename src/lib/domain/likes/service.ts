@@ -2,7 +2,7 @@ import { createEvent } from '../../events/index.js';
 import { writeOutbox } from '../../outbox/write.js';
 import { exec, one } from '../../db/query.js';
 import { withTransaction } from '../../db/transaction.js';
-import { notFound } from '../../http/errors.js';
+import { notFound } from '../errors.js';
 import { evictProduct } from '../catalog/cache.js';
 import type { ServiceDeps } from '../deps.js';
 import { bumpLikeCount, deleteLike, insertLike, lockProduct } from './sql.js';

@@ -3,7 +3,7 @@ import { createEvent } from '../../events/index.js';
 import { writeOutbox } from '../../outbox/write.js';
 import { one, rows } from '../../db/query.js';
 import { withTransaction } from '../../db/transaction.js';
-import { unprocessable } from '../../http/errors.js';
+import { unprocessable } from '../errors.js';
 import { evictProduct } from '../catalog/cache.js';
 import type { ServiceDeps } from '../deps.js';
 import { toOrder, type Order } from './order.js';

@@ -1,5 +1,5 @@
 import { one, rows } from '../../db/query.js';
-import { notFound } from '../../http/errors.js';
+import { notFound } from '../errors.js';
 import type { Page } from '../catalog/reads.js';
 import type { ServiceDeps } from '../deps.js';
 import { toOrder, type Order } from './order.js';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { createEvent, type DomainEvent } from '../../events/index.js';
 import { rows } from '../../db/query.js';
-import { conflict } from '../../http/errors.js';
+import { conflict } from '../errors.js';
 import { moveStock } from './sql.js';
 
 export interface StockLine {

@@ -1,5 +1,5 @@
 import { one, rows } from '../../db/query.js';
-import { HttpError } from '../../http/errors.js';
+import { unavailable } from '../errors.js';
 import { dailyRankingKey } from '../../ranking/score.js';
 import { soft } from '../../redis/soft.js';
 import { compactDate, dateInZone } from '../../time/dates.js';
@@ -78,7 +78,7 @@ async function dailyPage(deps: ServiceDeps, day: string, offset: number, size: n
       ]),
     deps.logger,
   );
-  if (!result) throw new HttpError(503, 'UNAVAILABLE', 'the daily ranking (Redis) is unavailable');
+  if (!result) throw unavailable('the daily ranking (Redis) is unavailable');
   const [flat, total] = result;
   const ranked: Ranked[] = [];
   for (let i = 0; i < flat.length; i += 2) {
