@@ -42,7 +42,10 @@ export async function applyRedisEffects(
   const increments = events.flatMap((e) => rankingIncrements(e, options.weights, options.timeZone));
   const rankingApplied = await applyRankingIncrements(redis, increments);
   const { details, lists } = evictionsFor(events);
-  for (const id of details) await evictProductDetail(redis, id);
-  if (lists) await evictProductLists(redis);
+  // Sent together: the client pipelines them on its one connection (one round trip, not one each).
+  await Promise.all([
+    ...details.map((id) => evictProductDetail(redis, id)),
+    lists ? evictProductLists(redis) : undefined,
+  ]);
   return { rankingApplied };
 }

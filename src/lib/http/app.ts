@@ -34,8 +34,9 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   let closing: Promise<void> | undefined;
   // A keep-alive connection would hold close() open after its in-flight response: answers sent while
   // closing tell the client to hang up, so the connection ends with that response.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   installErrorHandlers(app, deps.logger);
   installMetrics(app, createRegistry({ service: 'api' }), deps.pool);

@@ -16,17 +16,38 @@ const rankingMarkKey = (eventId: string, productId: number) => `ranking:applied:
 const carryOverMarkKey = (compact: string) => `ranking:carried:${compact}`;
 
 // KEYS: mark1, rank1, mark2, rank2, ...; ARGV: markTtl, rankTtl, member1, incr1, member2, incr2, ...
+// Each ranking key is given its TTL once, after its increments (a batch mostly shares one day's key).
 const APPLY_SCRIPT = `
 local applied = 0
+local touched = {}
 for i = 1, #KEYS, 2 do
   local j = 3 + (i - 1)
   if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
     redis.call('ZINCRBY', KEYS[i + 1], ARGV[j + 1], ARGV[j])
-    redis.call('EXPIRE', KEYS[i + 1], ARGV[2])
+    touched[KEYS[i + 1]] = true
     applied = applied + 1
   end
 end
+for key in pairs(touched) do redis.call('EXPIRE', key, ARGV[2]) end
 return applied`;
+
+/**
+ * The scripts as ioredis commands: sent by EVALSHA (the body once per connection, on NOSCRIPT), with
+ * REDIS_KEY_PREFIX applied to KEYS like any command. Defined once per client.
+ */
+interface RankingCommands {
+  rankingApply(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  rankingCarryOver(numKeys: number, ...args: (string | number)[]): Promise<number>;
+}
+const defined = new WeakSet<Redis>();
+function commands(redis: Redis): RankingCommands {
+  if (!defined.has(redis)) {
+    redis.defineCommand('rankingApply', { lua: APPLY_SCRIPT });
+    redis.defineCommand('rankingCarryOver', { lua: CARRY_OVER_SCRIPT });
+    defined.add(redis);
+  }
+  return redis as unknown as RankingCommands;
+}
 
 // KEYS: mark, tomorrow, today; ARGV: weight, ttl
 const CARRY_OVER_SCRIPT = `
@@ -64,8 +85,7 @@ export async function applyRankingIncrements(redis: Redis, increments: RankingIn
   if (increments.length === 0) return 0;
   const keys = increments.flatMap((i) => [rankingMarkKey(i.eventId, i.productId), i.key]);
   const args = increments.flatMap((i) => [String(i.productId), String(i.increment)]);
-  const applied = await redis.eval(
-    APPLY_SCRIPT,
+  const applied = await commands(redis).rankingApply(
     keys.length,
     ...keys,
     RANKING_MARK_TTL_SECONDS,
@@ -88,8 +108,7 @@ export async function carryOver(redis: Redis, date: string, weight: number): Pro
   const to = addDays(date, 1);
   const toKey = dailyRankingKey(compactDate(to));
   const result = Number(
-    await redis.eval(
-      CARRY_OVER_SCRIPT,
+    await commands(redis).rankingCarryOver(
       3,
       carryOverMarkKey(compactDate(to)),
       toKey,

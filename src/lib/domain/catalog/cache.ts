@@ -13,14 +13,27 @@ import type { ServiceDeps } from '../deps.js';
  * any entry that survives expires by its TTL).
  */
 export async function cached<T>(deps: ServiceDeps, key: string, load: () => Promise<T | undefined>) {
+  const json = await cachedJson(deps, key, load);
+  return json === undefined ? undefined : (JSON.parse(json) as T);
+}
+
+/**
+ * Cache-aside returning the cached JSON text itself: a hit is served without parsing and
+ * re-serialising it (the hot path of a product detail).
+ */
+export async function cachedJson(
+  deps: ServiceDeps,
+  key: string,
+  load: () => Promise<unknown>,
+): Promise<string | undefined> {
   const hit = await soft(deps.redis, () => deps.redis.get(key), deps.logger);
-  if (hit) return JSON.parse(hit) as T;
+  if (hit) return hit;
   const value = await load();
-  if (value !== undefined) {
-    const ttl = deps.config.api.cacheTtlSeconds;
-    await soft(deps.redis, () => deps.redis.set(key, JSON.stringify(value), 'EX', ttl), deps.logger);
-  }
-  return value;
+  if (value === undefined) return undefined;
+  const json = JSON.stringify(value);
+  const ttl = deps.config.api.cacheTtlSeconds;
+  await soft(deps.redis, () => deps.redis.set(key, json, 'EX', ttl), deps.logger);
+  return json;
 }
 
 export function detailKey(productId: number): string {

@@ -1,18 +1,23 @@
 import { one, rows } from '../../db/query.js';
 import { notFound } from '../errors.js';
 import type { ServiceDeps } from '../deps.js';
-import { cached, detailKey, listKey } from './cache.js';
+import { cached, cachedJson, detailKey, listKey } from './cache.js';
 import { toProduct, type Product } from './product.js';
 import { countProducts, selectProduct, selectProductPage, type ProductRow, type ProductSort } from './sql.js';
 
 /** Product reads, cache-aside: Redis first, PostgreSQL on a miss (or when Redis is unavailable). */
 export async function getProduct(deps: ServiceDeps, id: number): Promise<Product> {
-  const product = await cached(deps, detailKey(id), async () => {
+  return JSON.parse(await getProductJson(deps, id)) as Product;
+}
+
+/** A product as its JSON text (a cache hit is returned as stored); 404 when there is none. */
+export async function getProductJson(deps: ServiceDeps, id: number): Promise<string> {
+  const json = await cachedJson(deps, detailKey(id), async () => {
     const row = await one<ProductRow>(deps.pool, selectProduct(id));
     return row ? toProduct(row) : undefined;
   });
-  if (!product) throw notFound('product', id);
-  return product;
+  if (json === undefined) throw notFound('product', id);
+  return json;
 }
 
 export interface ProductQuery {
