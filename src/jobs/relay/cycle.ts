@@ -1,7 +1,7 @@
-import type { Queryable } from '../../lib/db/query.js';
+import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
-import { claimEvents, type ClaimedEvent } from '../../lib/outbox/claim.js';
+import { claimBatch, type ClaimedEvent } from '../../lib/outbox/claim.js';
 import { markAttemptFailed, markPublished, releaseEvents } from '../../lib/outbox/mark.js';
 import type { BatchOutcome } from './batch.js';
 import type { RelayMetrics } from './metrics.js';
@@ -24,7 +24,7 @@ export function emptyStats(): RelayStats {
 }
 
 export interface CycleDeps {
-  db: Queryable;
+  db: pg.Pool;
   publisher: Publisher;
   options: RelayOptions;
   stats: RelayStats;
@@ -38,10 +38,7 @@ export interface CycleDeps {
  */
 export async function relayCycle(deps: CycleDeps): Promise<{ claimed: number; unavailable?: unknown }> {
   const { db, options } = deps;
-  const events = await rows<ClaimedEvent>(
-    db,
-    claimEvents(options.relayId, options.batchSize, options.leaseMs),
-  );
+  const events = await claimBatch(db, options.relayId, options.batchSize, options.leaseMs);
   if (events.length === 0) return { claimed: 0 };
   const timer = deps.metrics.batchDuration.startTimer();
   const outcome = await deps.publisher.publish(events);
