@@ -30,7 +30,8 @@ describe('relay killed with SIGKILL mid-batch', () => {
     const events = viewEvents(200, 30); // 6,000 rows
     await insertEvents(ctx.pool, events, ctx.config.kafka.topics);
 
-    const first = startCli(['relay', 'run', '--lease', '3s', '--batch-size', '100'], ctx.env);
+    // Small batches keep the first relay busy long enough to be killed mid-run, even on a loaded machine.
+    const first = startCli(['relay', 'run', '--lease', '3s', '--batch-size', '10'], ctx.env);
     children.push(first);
     await waitForOutput(first, /relay running/);
     const owner = `%-${first.pid}-%`;

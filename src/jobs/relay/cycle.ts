@@ -1,7 +1,7 @@
-import type { Queryable } from '../../lib/db/query.js';
+import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
-import { claimEvents, type ClaimedEvent } from '../../lib/outbox/claim.js';
+import type { ClaimedEvent } from '../../lib/outbox/claim.js';
 import { markAttemptFailed, markPublished, releaseEvents } from '../../lib/outbox/mark.js';
 import type { BatchOutcome } from './batch.js';
 import type { RelayMetrics } from './metrics.js';
@@ -24,35 +24,22 @@ export function emptyStats(): RelayStats {
 }
 
 export interface CycleDeps {
-  db: Queryable;
+  db: pg.Pool;
   publisher: Publisher;
   options: RelayOptions;
   stats: RelayStats;
   metrics: RelayMetrics;
   logger: Logger;
-}
-
-/**
- * One relay cycle: claim a batch with a lease, publish it, record the outcome. Returns how many rows
- * were claimed and, if the broker was unreachable, the error (the rows were given back untouched).
- */
-export async function relayCycle(deps: CycleDeps): Promise<{ claimed: number; unavailable?: unknown }> {
-  const { db, options } = deps;
-  const events = await rows<ClaimedEvent>(
-    db,
-    claimEvents(options.relayId, options.batchSize, options.leaseMs),
-  );
-  if (events.length === 0) return { claimed: 0 };
-  const timer = deps.metrics.batchDuration.startTimer();
-  const outcome = await deps.publisher.publish(events);
-  await recordOutcome(deps, events, outcome);
-  timer();
-  deps.stats.batches++;
-  return { claimed: events.length, unavailable: outcome.unavailable };
+  /** Once aborted, no further batch is claimed ahead. */
+  signal: AbortSignal;
 }
 
 /** Marks in this order: published, then attempts (so held rows stay behind their failed row), then releases. */
-async function recordOutcome(deps: CycleDeps, events: ClaimedEvent[], outcome: BatchOutcome): Promise<void> {
+export async function recordOutcome(
+  deps: CycleDeps,
+  events: ClaimedEvent[],
+  outcome: BatchOutcome,
+): Promise<void> {
   const { db, options, stats, metrics, logger } = deps;
   let marked = 0;
   if (outcome.published.length > 0) {
@@ -100,6 +87,7 @@ async function recordOutcome(deps: CycleDeps, events: ClaimedEvent[], outcome: B
     stats.released += n;
     marked += n;
   }
+  stats.batches++;
   const lost = events.length - marked;
   if (lost > 0) {
     stats.lost += lost;

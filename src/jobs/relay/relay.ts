@@ -9,7 +9,8 @@ import { UnavailableError, errorMessage } from '../../lib/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { countPending } from '../../lib/outbox/mark.js';
-import { emptyStats, relayCycle, type RelayStats } from './cycle.js';
+import { emptyStats, type RelayStats } from './cycle.js';
+import { RelayPipeline, type StepResult } from './pipeline.js';
 import { relayMetrics, type RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
 import { Publisher } from './publisher.js';
@@ -46,6 +47,7 @@ export class Relay {
   private readonly publisher: Publisher;
   private readonly metrics: RelayMetrics;
   private readonly wakeup: Wakeup;
+  private readonly pipeline: RelayPipeline;
   private loop?: Promise<void>;
 
   constructor(private readonly deps: RelayDeps) {
@@ -55,6 +57,15 @@ export class Relay {
     this.publisher = new Publisher(deps.kafka, deps.logger);
     this.metrics = relayMetrics(deps.registry ?? new Registry(), deps.pool);
     this.wakeup = new Wakeup(deps.config.database.url, this.stopping.signal, deps.logger);
+    this.pipeline = new RelayPipeline({
+      db: deps.pool,
+      publisher: this.publisher,
+      options: deps.options,
+      stats: this.stats,
+      metrics: this.metrics,
+      logger: deps.logger,
+      signal: this.stopping.signal,
+    });
   }
 
   get id(): string {
@@ -88,15 +99,19 @@ export class Relay {
   async drain(): Promise<RelaySummary> {
     try {
       while (!this.stopping.signal.aborted) {
-        const result = await this.cycle().catch((err) => {
+        const result = await this.pipeline.step().catch((err) => {
           throw asUnavailable(err);
         });
         if (result.unavailable !== undefined)
           throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
         if (result.claimed === 0) break;
       }
+      await this.pipeline.finish().catch((err) => {
+        throw asUnavailable(err);
+      });
       return await this.summary();
     } finally {
+      await this.settle();
       await this.close();
     }
   }
@@ -107,12 +122,13 @@ export class Relay {
     let outages = 0;
     let errors = 0;
     while (!signal.aborted) {
-      let result: Awaited<ReturnType<Relay['cycle']>>;
+      let result: StepResult;
       try {
-        result = await this.cycle();
+        result = await this.pipeline.step();
         errors = 0;
       } catch (err) {
         logger.warn({ err }, 'relay cycle failed: retrying');
+        await this.settle();
         await sleep(backoffDelay(++errors, OUTAGE_BACKOFF), signal);
         continue;
       }
@@ -128,19 +144,16 @@ export class Relay {
       }
       if (outages > 0) logger.info('Kafka reachable again: publishing');
       outages = 0;
-      if (result.claimed < options.batchSize) await this.wakeup.wait(options.pollIntervalMs);
+      if (!result.more) await this.wakeup.wait(options.pollIntervalMs);
     }
+    await this.settle();
   }
 
-  private cycle() {
-    return relayCycle({
-      db: this.deps.pool,
-      publisher: this.publisher,
-      options: this.deps.options,
-      stats: this.stats,
-      metrics: this.metrics,
-      logger: this.deps.logger,
-    });
+  /** Finishes marks in flight and gives back a batch claimed ahead; if that fails, the leases expire. */
+  private async settle(): Promise<void> {
+    await this.pipeline
+      .finish()
+      .catch((err) => this.deps.logger.warn({ err }, 'could not settle the relay pipeline'));
   }
 
   private async summary(): Promise<RelaySummary> {

@@ -1,0 +1,103 @@
+import { exec } from '../../lib/db/query.js';
+import { claimBatch, type ClaimedEvent } from '../../lib/outbox/claim.js';
+import { releaseEvents } from '../../lib/outbox/mark.js';
+import { recordOutcome, type CycleDeps } from './cycle.js';
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+function unwrap<T>(result: Settled<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+export interface StepResult {
+  claimed: number;
+  /** False when the relay has caught up: wait for NOTIFY or the poll interval before the next step. */
+  more: boolean;
+  /** Set when the broker could not be reached: the batch (and any batch claimed ahead) went back. */
+  unavailable?: unknown;
+}
+
+/**
+ * The relay's batch cycle, pipelined: while batch N is sent, batch N+1 is claimed and batch N-1 is
+ * marked, each on its own connection; sends stay one at a time (acks=all, one request in flight).
+ *
+ * Why aggregate order still holds: a claim takes a row only if every earlier unpublished row of its
+ * aggregate is in the same claim; rows of batches still in flight are PENDING and leased, so they
+ * block their aggregates' later rows. Every batch therefore holds rows whose predecessors are either
+ * in it or already acknowledged by Kafka (PUBLISHED is only written after the ack), whatever the
+ * order in which batches are sent and marked.
+ */
+export class RelayPipeline {
+  private ahead?: Promise<Settled<ClaimedEvent[]>>;
+  private marking?: Promise<Settled<void>>;
+
+  constructor(private readonly deps: CycleDeps) {}
+
+  async step(): Promise<StepResult> {
+    const { events, early } = await this.take();
+    if (events.length === 0) {
+      await this.marked();
+      return { claimed: 0, more: false };
+    }
+    const full = events.length === this.deps.options.batchSize;
+    // A full batch suggests more is due: claim the next one while this one is sent.
+    if (full && !this.deps.signal.aborted) this.ahead = settle(this.claim());
+    const timer = this.deps.metrics.batchDuration.startTimer();
+    const outcome = await this.deps.publisher.publish(events);
+    await this.marked();
+    this.marking = settle(recordOutcome(this.deps, events, outcome).then(() => void timer()));
+    // Only a batch followed by another one is marked in the background; otherwise finish now, so
+    // that the next claim sees this batch's rows settled.
+    if (outcome.unavailable !== undefined || !this.ahead) await this.finish();
+    // A batch claimed early may be short only because this batch's rows still blocked their
+    // successors: do not go to sleep on it.
+    return { claimed: events.length, more: full || early, unavailable: outcome.unavailable };
+  }
+
+  /** Waits for marks in flight and gives back a batch claimed ahead. Throws a failed mark's error. */
+  async finish(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    try {
+      const claimed = ahead ? await ahead : undefined;
+      if (claimed?.ok && claimed.value.length > 0) {
+        const { db, options, stats } = this.deps;
+        const ids = claimed.value.map((e) => e.id);
+        stats.released += await exec(db, releaseEvents(options.relayId, ids));
+      }
+    } finally {
+      await this.marked();
+    }
+  }
+
+  /** The batch claimed ahead if any (a fresh claim if that one came back empty), else a fresh claim. */
+  private async take(): Promise<{ events: ClaimedEvent[]; early: boolean }> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead) {
+      const events = unwrap(await ahead);
+      if (events.length > 0) return { events, early: true };
+    }
+    await this.marked();
+    return { events: await this.claim(), early: false };
+  }
+
+  private async marked(): Promise<void> {
+    const marking = this.marking;
+    this.marking = undefined;
+    if (marking) unwrap(await marking);
+  }
+
+  private claim(): Promise<ClaimedEvent[]> {
+    const { db, options } = this.deps;
+    return claimBatch(db, options.relayId, options.batchSize, options.leaseMs);
+  }
+}
