@@ -35,17 +35,25 @@ describe('relay killed with SIGKILL mid-batch', () => {
     children.push(first);
     await waitForOutput(first, /relay running/);
     const owner = `%-${first.pid}-%`;
-    // Kill it while it holds a lease on a batch it has not marked yet.
+    // Kill it while it holds a lease on a batch it has not marked yet: freeze it (SIGSTOP) so the
+    // check and the kill see the same state, and let it go on (SIGCONT) until it is caught mid-batch.
+    const orphaned = () => count(`locked_by LIKE $1 AND status = 'PENDING'`, [owner]);
     await eventually(
-      async () =>
-        (await count(`status = 'PUBLISHED'`)) > 0 && (await count(`locked_by LIKE $1`, [owner])) > 0,
+      async () => {
+        if ((await count(`status = 'PUBLISHED'`)) === 0) return false;
+        first.kill('SIGSTOP');
+        // A statement it sent just before it froze may still commit on the server: let it land.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        if ((await orphaned()) > 0) return true;
+        first.kill('SIGCONT');
+        return false;
+      },
       30_000,
       5,
     );
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
-    const orphaned = await count(`locked_by LIKE $1 AND status = 'PENDING'`, [owner]);
-    expect(orphaned).toBeGreaterThan(0);
+    expect(await orphaned()).toBeGreaterThan(0);
     expect(await count(`status = 'PENDING'`)).toBeGreaterThan(0);
 
     const second = startCli(['relay', 'run', '--lease', '3s', '--poll-interval', '200ms'], ctx.env);
