@@ -15,7 +15,8 @@ export interface BatchContext extends CollectorDeps {
   metrics: CollectorMetrics;
   stats: CollectorStats;
   signal: AbortSignal;
-  producer: Producer;
+  /** Serialized (serialSender): chunks and partitions run concurrently, idempotent sends must not. */
+  producer: Pick<Producer, 'send'>;
   commit: (offsets: TopicPartitionOffsetAndMetadata[]) => Promise<void>;
 }
 

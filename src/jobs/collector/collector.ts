@@ -4,13 +4,15 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
-import { createIdempotentProducer } from '../../lib/kafka/client.js';
+import { createIdempotentProducer, serialSender } from '../../lib/kafka/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { FaultInjector } from './apply.js';
 import { createBatchHandler } from './batch-handler.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
 import type { LoggedEvent } from './store.js';
 
+/** How many partitions one collector works on at once (kafkajs keeps each partition in order). */
+const PARTITIONS_CONCURRENTLY = 3;
 export interface CollectorDeps {
   config: AppConfig;
   pool: pg.Pool;
@@ -79,7 +81,7 @@ export async function startCollector(
     metrics,
     stats,
     signal,
-    producer,
+    producer: serialSender(producer),
     commit: (offsets) => consumer.commitOffsets(offsets),
   });
 
@@ -87,7 +89,14 @@ export async function startCollector(
     await producer.connect();
     await consumer.connect();
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    // Partitions are processed concurrently (each in order); every effect is idempotent and
+    // order-independent across partitions, and offsets are committed per partition.
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
+      eachBatch,
+    });
     await Promise.race([joined, failed]);
   } catch (err) {
     // Leave nothing connected behind a failed start (the process must be able to exit).

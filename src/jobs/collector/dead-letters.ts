@@ -15,7 +15,7 @@ export interface DeadLetter {
  * only then may the offset move past them.
  */
 export async function sendDeadLetters(
-  producer: Producer,
+  producer: Pick<Producer, 'send'>,
   at: { topic: string; partition: number; group: string },
   letters: DeadLetter[],
 ): Promise<void> {

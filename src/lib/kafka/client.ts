@@ -1,4 +1,4 @@
-import type { Kafka as KafkaClient, LogEntry, Producer } from 'kafkajs';
+import type { Kafka as KafkaClient, LogEntry, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import { Kafka, logLevel as KafkaLogLevel } from './kafkajs.js';
 import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
@@ -41,3 +41,18 @@ export function createIdempotentProducer(kafka: KafkaClient): Producer {
 
 /** Send options that go with createIdempotentProducer: acks from all in-sync replicas. */
 export const SEND_ACKS_ALL = { acks: -1 } as const;
+
+/**
+ * One send at a time through a producer shared by concurrent callers (partitions or chunks processed
+ * in parallel): kafkajs can reorder or lose messages when an idempotent producer sends concurrently.
+ */
+export function serialSender(producer: Pick<Producer, 'send'>): Pick<Producer, 'send'> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    send(record: ProducerRecord): Promise<RecordMetadata[]> {
+      const next = tail.then(() => producer.send(record));
+      tail = next.catch(() => undefined);
+      return next;
+    },
+  };
+}
