@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" || -z "${KAFKA_BROKERS:-}" ]]; then
-  eval "$(bash scripts/services.sh up)"
+  services_env=$(bash scripts/services.sh up) # a failed start stops the script here (set -e)
+  eval "$services_env"
 fi
 # The aggregate stage runs the built CLI, exactly as operators do.
 npm run --silent build

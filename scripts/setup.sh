@@ -18,7 +18,8 @@ step "building the CLI"
 npm run --silent build
 
 step "starting PostgreSQL, Redis and Kafka"
-eval "$(bash scripts/services.sh up)"
+services_env=$(bash scripts/services.sh up) # a failed start stops the script here (set -e)
+eval "$services_env"
 
 step "migrating the database ($DATABASE_URL)"
 node bin/run.js db migrate

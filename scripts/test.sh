@@ -10,7 +10,8 @@ if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" || -z "${KAFKA_BROKERS:-}" ]
   if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
     echo "[test] no service variables set: testcontainers will start PostgreSQL, Redis and Kafka" >&2
   else
-    eval "$(bash scripts/services.sh up)"
+    services_env=$(bash scripts/services.sh up) # a failed start stops the script here (set -e)
+    eval "$services_env"
   fi
 fi
 

@@ -3,7 +3,7 @@ import { decodeEvent, PoisonMessageError, type DomainEvent } from '../../lib/eve
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { errorMessage } from '../../lib/errors.js';
-import { isConnectionError } from '../../lib/db/errors.js';
+import { isDatabaseUnavailable } from '../../lib/db/errors.js';
 import type { LoggedEvent } from './store.js';
 import type { DeadLetter } from './dead-letters.js';
 
@@ -87,7 +87,7 @@ async function withRetries(runner: ChunkRunner, events: LoggedEvent[]): Promise<
 }
 
 export function isInfrastructureError(err: unknown): boolean {
-  if (isConnectionError(err)) return true;
+  if (isDatabaseUnavailable(err)) return true;
   const name = err instanceof Error ? err.name : '';
   const message = err instanceof Error ? err.message : '';
   return (

@@ -91,8 +91,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.logger.info({ signal }, 'shutting down: finishing the current batch');
       this.abort.abort(signal);
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // `on`, not `once`: a second signal must reach onSignal (exit 130), not Node's default handler.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     this.resources.defer('signal handlers', () => {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);

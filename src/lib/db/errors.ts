@@ -53,6 +53,17 @@ export function isConnectionError(err: unknown): boolean {
   return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(message);
 }
 
+/**
+ * PostgreSQL cannot serve right now (unreachable, starting up, shutting down, out of connections or
+ * resources, I/O trouble): an outage to wait out, never a verdict on the data being written.
+ * SQLSTATE classes 08 (connection), 53 (insufficient resources), 57 (operator intervention), 58 (system).
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = codeOf(err);
+  if (code && /^(53|57|58)/.test(code)) return true;
+  return isConnectionError(err);
+}
+
 export function isRetryableSqlError(err: unknown): boolean {
   const code = codeOf(err);
   return (code !== undefined && RETRYABLE.has(code)) || isConnectionError(err);
@@ -60,7 +71,7 @@ export function isRetryableSqlError(err: unknown): boolean {
 
 /** Turns "cannot reach PostgreSQL" into the one-line, exit-code-4 error operators see. */
 export function asUnavailable(err: unknown): unknown {
-  if (!isConnectionError(err)) return err;
+  if (!isDatabaseUnavailable(err)) return err;
   const detail = err instanceof Error && err.message ? err.message : (codeOf(err) ?? 'connection failed');
   return new UnavailableError('PostgreSQL', detail, err);
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isConnectionError } from '../db/errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { DomainError, type DomainErrorKind } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 
@@ -54,7 +54,7 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
       body: { error: { code: known.code, message: known.message ?? fe.message ?? known.code } },
     };
   }
-  if (isConnectionError(err)) {
+  if (isDatabaseUnavailable(err)) {
     return { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'the database is unavailable' } } };
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
