@@ -3,9 +3,11 @@ import { exec, rows } from '../../lib/db/query.js';
 import { withRetryingTransaction } from '../../lib/db/transaction.js';
 import type { DomainEvent } from '../../lib/events/index.js';
 import { foldDaily, foldProducts } from '../../lib/collector/fold.js';
+import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import {
   claimEvents,
   insertEventLog,
+  recentlyHandled,
   upsertDailyMetrics,
   upsertProductMetrics,
   type LoggedEvent,
@@ -17,7 +19,16 @@ export type FaultInjector = (event: DomainEvent) => void;
 export interface ApplyResult {
   applied: number;
   duplicates: number;
+  /**
+   * Events whose ranking increment may be (re)applied: the new ones, and duplicates first handled
+   * recently enough that their ranking marks still exist. An older duplicate (a replay days later)
+   * would find its mark expired and count twice, so it is left out.
+   */
+  rankable: Set<string>;
 }
+
+// Duplicates handled longer ago than this (the ranking marks' lifetime, less a margin) are not rankable.
+const RANKABLE_DUPLICATE_SECONDS = RANKING_MARK_TTL_SECONDS - 3_600;
 
 /**
  * The database effects of a batch, in ONE transaction: claim the events in event_handled (events
@@ -30,7 +41,7 @@ export async function applyEvents(
   logged: LoggedEvent[],
 ): Promise<ApplyResult> {
   const unique = dedupe(logged);
-  if (unique.length === 0) return { applied: 0, duplicates: logged.length };
+  if (unique.length === 0) return { applied: 0, duplicates: logged.length, rankable: new Set() };
   return withRetryingTransaction(pool, async (client) => {
     for (const l of unique) options.faultInjector?.(l.event);
     const claimed = await rows<{ event_id: string }>(
@@ -50,7 +61,16 @@ export async function applyEvents(
       const daily = foldDaily(events, options.timeZone);
       if (daily.length > 0) await exec(client, upsertDailyMetrics(daily));
     }
-    return { applied: fresh.length, duplicates: logged.length - fresh.length };
+    const rankable = new Set(isNew);
+    const seen = unique.filter((l) => !isNew.has(l.event.eventId)).map((l) => l.event.eventId);
+    if (seen.length > 0) {
+      const recent = await rows<{ event_id: string }>(
+        client,
+        recentlyHandled(options.consumer, seen, RANKABLE_DUPLICATE_SECONDS),
+      );
+      for (const r of recent) rankable.add(r.event_id);
+    }
+    return { applied: fresh.length, duplicates: logged.length - fresh.length, rankable };
   });
 }
 

@@ -40,7 +40,7 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
     await applyRedisEffects(
       redis,
       events.map((e) => e.event),
-      effects,
+      { ...effects, rankable: result.rankable },
     );
     const topic = events[0]!.topic;
     stats.consumed += result.applied;

@@ -92,6 +92,6 @@ export function isInfrastructureError(err: unknown): boolean {
   const message = err instanceof Error ? err.message : '';
   return (
     name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET/.test(message)
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|Command timed out/.test(message)
   );
 }

@@ -29,17 +29,20 @@ export function evictionsFor(events: DomainEvent[]): Evictions {
 }
 
 /**
- * Redis effects of a batch, run after its transaction commits, for EVERY event of the batch (new or
- * duplicate): a crash between the commit and this step leaves the events marked handled, so the
+ * Redis effects of a batch, run after its transaction commits, for the events of the batch whether
+ * new or duplicate: a crash between the commit and this step leaves the events marked handled, so the
  * redelivery must still reach Redis. Both effects are idempotent: evictions by nature, ranking
- * increments by their mark keys.
+ * increments by their mark keys, which is why only `rankable` events (new, or handled recently enough
+ * that their marks still exist) are ranked.
  */
 export async function applyRedisEffects(
   redis: Redis,
   events: DomainEvent[],
-  options: { weights: RankingWeights; timeZone: string },
+  options: { weights: RankingWeights; timeZone: string; rankable: Set<string> },
 ): Promise<{ rankingApplied: number }> {
-  const increments = events.flatMap((e) => rankingIncrements(e, options.weights, options.timeZone));
+  const increments = events
+    .filter((e) => options.rankable.has(e.eventId))
+    .flatMap((e) => rankingIncrements(e, options.weights, options.timeZone));
   const rankingApplied = await applyRankingIncrements(redis, increments);
   const { details, lists } = evictionsFor(events);
   // Sent together: the client pipelines them on its one connection (one round trip, not one each).

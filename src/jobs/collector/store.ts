@@ -20,6 +20,20 @@ export function claimEvents(consumer: string, eventIds: string[]): Sql {
   );
 }
 
+/**
+ * Of already-handled events, those first handled within the last `seconds`: a redelivery of these may
+ * follow a crash between the commit and Redis, and their ranking marks still exist to guard it.
+ */
+export function recentlyHandled(consumer: string, eventIds: string[], seconds: number): Sql {
+  return sql(
+    'collector.recently-handled',
+    `SELECT event_id::text FROM event_handled
+      WHERE consumer = $1 AND event_id = ANY($2::uuid[])
+        AND handled_at > now() - make_interval(secs => $3::double precision)`,
+    [consumer, eventIds, seconds],
+  );
+}
+
 export interface LoggedEvent {
   event: DomainEvent;
   topic: string;

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { LockedError } from '../errors.js';
 import { sql, one, rows } from './query.js';
+import { connectHeld } from './pool.js';
 
 /**
  * The job-run history (table job_run) and the one-run-at-a-time lock of batch jobs.
@@ -87,7 +88,7 @@ export async function runExclusiveJob<T>(
   params: Record<string, unknown>,
   fn: (ctx: JobRunContext) => Promise<T>,
 ): Promise<{ result: T; run: JobRunRow }> {
-  const lockClient = await pool.connect();
+  const { client: lockClient, release } = await connectHeld(pool);
   try {
     const lock = await one<{ locked: boolean }>(lockClient, jobRunQueries.tryLock(jobName));
     if (!lock?.locked) throw new LockedError(`another ${jobName} run holds the lock; try again later`);
@@ -108,9 +109,10 @@ export async function runExclusiveJob<T>(
         throw err;
       }
     } finally {
-      await lockClient.query(jobRunQueries.unlock(jobName));
+      // Must not hide the job's own error; a lost connection released the lock anyway.
+      await lockClient.query(jobRunQueries.unlock(jobName)).catch(() => undefined);
     }
   } finally {
-    lockClient.release();
+    release();
   }
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { CliError } from '../errors.js';
 import { sql, rows } from './query.js';
+import { connectHeld } from './pool.js';
 
 /** migrations/ at the package root; the same relative path from src/lib/db and dist/lib/db. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
@@ -105,7 +106,7 @@ export async function migrationStatus(db: pg.Pool | pg.PoolClient, dir?: string)
  */
 export async function migrate(pool: pg.Pool, dir?: string): Promise<MigrationState[]> {
   const files = await readMigrations(dir);
-  const client = await pool.connect();
+  const { client, release } = await connectHeld(pool);
   try {
     await client.query(queries.lock());
     try {
@@ -141,9 +142,10 @@ export async function migrate(pool: pg.Pool, dir?: string): Promise<MigrationSta
       }
       return done;
     } finally {
-      await client.query(queries.unlock());
+      // Must not hide a migration's own error; a lost connection released the lock anyway.
+      await client.query(queries.unlock()).catch(() => undefined);
     }
   } finally {
-    client.release();
+    release();
   }
 }

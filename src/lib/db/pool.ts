@@ -26,3 +26,25 @@ export function createPool(options: PoolOptions, logger?: Logger): pg.Pool {
   pool.on('error', (err) => logger?.warn({ err }, 'idle PostgreSQL client error'));
   return pool;
 }
+
+/**
+ * A client held across other work (the session of an advisory lock). pg-pool stops listening for
+ * errors on a checked-out client, so a backend that dies while it sits idle would crash the process
+ * with an unhandled 'error' event; here the error is kept, the next query on the client reports it,
+ * and the broken client is discarded on release instead of going back to the pool.
+ */
+export async function connectHeld(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: () => void }> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release: () => {
+      client.removeListener('error', onError);
+      client.release(broken);
+    },
+  };
+}

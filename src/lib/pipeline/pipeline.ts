@@ -40,12 +40,15 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
   const unwind = async () => {
     for (const release of started.reverse()) await release().catch(() => undefined);
   };
+  // The members do not get the command's signal: on SIGTERM the command calls stop(), which shuts
+  // them down in order (they would otherwise all stop at once, the relay before the API's last events).
+  const members = { ...deps, signal: undefined };
   try {
-    const collector = await startCollector(deps, options.collector);
+    const collector = await startCollector(members, options.collector);
     started.push(() => collector.stop());
-    const relay = await startRelay({ ...deps, options: parseRelayOptions({}) });
+    const relay = await startRelay({ ...members, options: parseRelayOptions({}) });
     started.push(() => relay.stop());
-    const api = await buildApp(deps, { viewFlushIntervalMs: options.viewFlushIntervalMs });
+    const api = await buildApp(members, { viewFlushIntervalMs: options.viewFlushIntervalMs });
     started.push(() => api.close());
     const url = await listen(api, options.host ?? config.api.host, options.port ?? config.api.port);
     logger.info({ url, groupId: collector.groupId, relayId: relay.id }, `pipeline running on ${url}`);
@@ -53,12 +56,17 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
     let stopping: Promise<{ relay: RelaySummary | undefined }> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
-        await api.close();
-        const summary = await relay.stop().catch((err) => {
-          logger.warn({ err }, 'relay stop failed');
-          return undefined;
-        });
-        await collector.stop();
+        let summary: RelaySummary | undefined;
+        try {
+          await api.close();
+        } finally {
+          // Even when the API's last view flush fails, the relay and the collector must still stop.
+          summary = await relay.stop().catch((err) => {
+            logger.warn({ err }, 'relay stop failed');
+            return undefined;
+          });
+          await collector.stop();
+        }
         return { relay: summary };
       })());
     return { url, api, relay, collector, failed: collector.failed, stop };

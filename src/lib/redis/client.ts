@@ -14,6 +14,8 @@ export function createRedis(config: AppConfig['redis'], logger?: Logger): Redis 
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     connectTimeout: 2_000,
+    // A Redis that accepts connections but never answers must not hang a batch (and with it shutdown).
+    commandTimeout: 5_000,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
   let warned = false;
