@@ -71,6 +71,9 @@ export async function patchProduct(
   await evictProduct(deps, id);
 }
 
+/** The stock column is a PostgreSQL integer. */
+const MAX_STOCK = 2_147_483_647;
+
 /** `set` replaces the stock, `delta` adds or removes; stock never goes below zero (409). */
 export type StockChange = { set: number; reason: string } | { delta: number; reason: string };
 
@@ -80,6 +83,9 @@ export async function adjustStock(deps: ServiceDeps, id: number, change: StockCh
     if (!current) throw notFound('product', id);
     const newStock = 'set' in change ? change.set : current.stock + change.delta;
     const delta = newStock - current.stock;
+    if (newStock > MAX_STOCK) {
+      throw unprocessable('STOCK_OUT_OF_RANGE', `stock of product ${id} cannot exceed ${MAX_STOCK}`);
+    }
     if (newStock < 0) {
       throw conflict(
         'INSUFFICIENT_STOCK',

@@ -53,6 +53,10 @@ export async function createOrder(
       if (unknown !== undefined) throw unprocessable('UNKNOWN_PRODUCT', `product ${unknown} does not exist`);
       const priced = lines.map((l) => ({ ...l, unitPrice: prices.get(l.productId)! }));
       const total = priced.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+      // Beyond 2^53 a JS number loses cents (and beyond 2^63 the bigint column overflows): refuse.
+      if (!Number.isSafeInteger(total)) {
+        throw unprocessable('ORDER_TOO_LARGE', 'the order total is too large to be represented exactly');
+      }
       const row = await one<{ id: number; version: number }>(
         client,
         insertOrder(userId, total, idempotencyKey ?? null, hash),
