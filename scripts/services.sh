@@ -90,11 +90,14 @@ pg_up() {
     local fresh=0
     if [ -z "$(pg_version)" ]; then apt_install postgresql; fresh=1; fi
     local ver; ver=$(pg_version)
-    # A fresh Debian cluster asks for a password on 127.0.0.1; DATABASE_URL has none,
-    # so on a cluster we just installed (a dev/CI box) trust local TCP connections.
-    if [ "$fresh" -eq 1 ]; then
-      local hba=/etc/postgresql/$ver/main/pg_hba.conf
+    # A Debian cluster asks for a password on 127.0.0.1; DATABASE_URL has none, so on a cluster this
+    # script installs or starts (a dev/CI box) trust local TCP connections. A running cluster is
+    # never touched.
+    local hba=/etc/postgresql/$ver/main/pg_hba.conf
+    if ! as_root grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+      log "trusting 127.0.0.1 in $hba (local development cluster)"
       as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+      fresh=1
     fi
     # Installed but stopped (or the package's postinst did not start it: no systemd here).
     if ! pg_ready; then
