@@ -47,7 +47,7 @@ export function parseRelayOptions(raw: {
   const leaseMs = duration('--lease', raw.lease ?? RELAY_DEFAULTS.lease);
   if (leaseMs < MIN_LEASE_MS)
     throw new UsageError(
-      `--lease must be at least ${MIN_LEASE_MS / 1000}s: one Kafka send is bounded to half the lease, ` +
+      `--lease must be at least ${MIN_LEASE_MS / 1000}s: one Kafka send is bounded to three quarters of the lease, ` +
         `and a shorter lease leaves too little time for a request, got ${raw.lease}`,
     );
   return {

@@ -18,7 +18,7 @@ import { classifySendError, describeSendError } from './send-errors.js';
  * so a half-failed request can never leave the idempotent producer out of sequence.
  *
  * Lease: the producer connects first, then the rows' lease is renewed, then they are sent. With
- * `retry` (and the client's timeouts) bounding a send to half the lease (send-budget.ts), a send can
+ * `retry` (and the client's timeouts) bounding a send to three quarters of the lease (send-budget.ts), a send can
  * never outlive the lease it was started under; rows whose lease was taken over are never sent.
  */
 export class Publisher {

@@ -8,8 +8,12 @@ import type { RetryOptions } from 'kafkajs';
  * The model, for kafkajs configured with these values on the relay's own client AND producer:
  *   attempts = retries + 1; each attempt <= connectionTimeout (a reconnect) + requestTimeout;
  *   each wait between attempts <= maxRetryTime (kafkajs caps its jittered backoff there).
- *   worstCaseMs = attempts * (connectionTimeout + requestTimeout) + retries * maxRetryTime <= lease / 2.
- * The other half of the lease is margin for the renewal round trip, clock drift and marking.
+ *   worstCaseMs = attempts * (connectionTimeout + requestTimeout) + retries * maxRetryTime <= 3/4 lease.
+ * The last quarter is margin for the renewal's round trip (lease times are the database's clock, so
+ * there is no drift between relays to allow for; marking happens after the send and is fenced).
+ * One retry only (kafkajs requires at least one for an idempotent producer): a second failure is an
+ * outage the relay handles itself (release, back off, claim again in order), and each attempt keeps
+ * a generous share of the budget so a loaded machine does not turn slow requests into outages.
  * Once kafkajs gives up, the relay treats the failure as an outage: it releases the rows and backs off.
  */
 export interface SendBudget {
@@ -19,7 +23,7 @@ export interface SendBudget {
   worstCaseMs: number;
 }
 
-const RETRIES = 2;
+const RETRIES = 1;
 /** kafkajs's own default; a longer lease does not need longer requests. */
 const MAX_REQUEST_TIMEOUT_MS = 30_000;
 const MAX_CONNECTION_TIMEOUT_MS = 3_000;
@@ -27,12 +31,12 @@ const MAX_CONNECTION_TIMEOUT_MS = 3_000;
 const MIN_REQUEST_TIMEOUT_MS = 200;
 
 export function sendBudget(leaseMs: number): SendBudget {
-  const budget = Math.floor(leaseMs / 2);
+  const budget = Math.floor((leaseMs * 3) / 4);
   const attempts = RETRIES + 1;
   const maxRetryTime = Math.min(1_000, Math.floor(budget / 20));
-  // 0.3 of the budget per attempt at most (3 attempts + 2 waits of 0.05 = 1.0): 2/3 request, 1/3 connect.
-  const requestTimeout = Math.min(MAX_REQUEST_TIMEOUT_MS, Math.floor(budget / 5));
-  const connectionTimeout = Math.min(MAX_CONNECTION_TIMEOUT_MS, Math.floor(budget / 10));
+  // 0.45 of the budget per attempt at most (2 attempts + 1 wait of 0.05 = 0.95): 2/3 request, 1/3 connect.
+  const requestTimeout = Math.min(MAX_REQUEST_TIMEOUT_MS, Math.floor(budget * 0.3));
+  const connectionTimeout = Math.min(MAX_CONNECTION_TIMEOUT_MS, Math.floor(budget * 0.15));
   return {
     requestTimeout,
     connectionTimeout,
@@ -46,5 +50,5 @@ export function sendBudget(leaseMs: number): SendBudget {
   };
 }
 
-/** The shortest lease whose send budget still gives each request MIN_REQUEST_TIMEOUT_MS. */
-export const MIN_LEASE_MS = MIN_REQUEST_TIMEOUT_MS * 5 * 2;
+/** The shortest lease accepted: its send budget gives each request 450 ms (>= MIN_REQUEST_TIMEOUT_MS). */
+export const MIN_LEASE_MS = 2_000;
