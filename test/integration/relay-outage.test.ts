@@ -48,7 +48,6 @@ describe('relay through a broker outage', () => {
     relay = await startRelay({
       config: ctx.config,
       pool: ctx.pool,
-      kafka: ctx.kafka,
       logger: createLogger((process.env.RELAY_TEST_LOG as 'info' | undefined) ?? 'silent'),
       options: parseRelayOptions({ maxAttempts: 2, retryBackoff: '50ms', pollInterval: '200ms' }),
     });

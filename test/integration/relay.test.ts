@@ -25,7 +25,6 @@ describe('outbox relay', () => {
   const deps = (options: Flags) => ({
     config: ctx.config,
     pool: ctx.pool,
-    kafka: ctx.kafka,
     logger,
     options: parseRelayOptions(options),
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sendOneByOne, topicMessages } from '../../src/jobs/relay/batch.js';
+import { keepRenewed, LeaseRenewalError, sendOneByOne, topicMessages } from '../../src/jobs/relay/batch.js';
+import { MIN_LEASE_MS, sendBudget } from '../../src/jobs/relay/send-budget.js';
 import { classifySendError } from '../../src/jobs/relay/send-errors.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 import type { ClaimedEvent } from '../../src/lib/outbox/claim.js';
@@ -49,6 +50,7 @@ describe('sendOneByOne', () => {
       async (e) => {
         if (e.id === 1) throw protocol('MESSAGE_TOO_LARGE', false);
         sent.push(e.id);
+        return 'sent';
       },
       classify,
       describeErr,
@@ -63,12 +65,70 @@ describe('sendOneByOne', () => {
       [row(1, 'x', 1), row(2, 'y', 1), row(3, 'z', 1)],
       async (e) => {
         if (e.id === 2) throw new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
+        return 'sent';
       },
       classify,
       describeErr,
     );
     expect(outcome).toMatchObject({ published: [1], rejected: [], held: [2, 3] });
     expect(outcome.unavailable).toBeDefined();
+  });
+});
+
+describe('lease renewal before a send', () => {
+  it('keepRenewed drops lost rows and holds the later rows of their aggregates', () => {
+    const batch = [row(3, 'x', 2), row(1, 'x', 1), row(2, 'y', 1), row(4, 'y', 2), row(5, 'x', 3)];
+    const { send, held } = keepRenewed(batch, [2, 3, 4, 5]); // row 1 (x v1) was taken over
+    expect(send.map((e) => e.id)).toEqual([2, 4]);
+    expect(held).toEqual([3, 5]);
+    expect(keepRenewed(batch, []).send).toEqual([]);
+  });
+
+  it('sendOneByOne treats a lost row like a rejected one for its aggregate, without an attempt', async () => {
+    const outcome = await sendOneByOne(
+      [row(1, 'x', 1), row(2, 'y', 1), row(3, 'x', 2)],
+      async (e) => (e.id === 1 ? 'lost' : 'sent'),
+      classifySendError,
+      String,
+    );
+    expect(outcome).toEqual({ published: [2], rejected: [], held: [3] });
+  });
+
+  it('sendOneByOne lets a failed renewal through (not an attempt, not an outage)', async () => {
+    const cause = new Error('connection terminated');
+    const walk = sendOneByOne(
+      [row(1, 'x', 1)],
+      async () => {
+        throw new LeaseRenewalError(cause);
+      },
+      classifySendError,
+      String,
+    );
+    await expect(walk).rejects.toBe(cause);
+  });
+});
+
+describe('sendBudget', () => {
+  it('bounds the worst-case send to three quarters of the lease, for every lease from the minimum up', () => {
+    for (const lease of [MIN_LEASE_MS, 3_000, 10_000, 30_000, 60_000, 300_000, 3_600_000]) {
+      const b = sendBudget(lease);
+      const attempts = b.retry.retries + 1;
+      expect(
+        attempts * (b.connectionTimeout + b.requestTimeout) + b.retry.retries * b.retry.maxRetryTime,
+      ).toBe(b.worstCaseMs);
+      expect(b.worstCaseMs).toBeLessThanOrEqual((lease * 3) / 4);
+      expect(b.requestTimeout).toBeGreaterThanOrEqual(200);
+      expect(b.requestTimeout).toBeLessThanOrEqual(30_000);
+      expect(b.retry.initialRetryTime * 1.2).toBeLessThanOrEqual(b.retry.maxRetryTime);
+    }
+  });
+
+  it('gives the default 30s lease 3s requests, a 15s worst case', () => {
+    expect(sendBudget(30_000)).toMatchObject({
+      requestTimeout: 3_000,
+      connectionTimeout: 1_500,
+      worstCaseMs: 15_000,
+    });
   });
 });
 
@@ -98,7 +158,9 @@ describe('parseRelayOptions', () => {
     });
     expect(() => parseRelayOptions({ batchSize: 0 })).toThrow(UsageError);
     expect(() => parseRelayOptions({ lease: '10' })).toThrow(/--lease/);
-    expect(() => parseRelayOptions({ lease: '500ms' })).toThrow(/at least 1s/);
+    expect(() => parseRelayOptions({ lease: '500ms' })).toThrow(/at least 2s/);
+    expect(() => parseRelayOptions({ lease: '1999ms' })).toThrow(UsageError);
+    expect(parseRelayOptions({ lease: '2s' }).leaseMs).toBe(MIN_LEASE_MS);
     expect(() => parseRelayOptions({ maxAttempts: 1.5 })).toThrow(UsageError);
     expect(parseRelayOptions({}).relayId).not.toBe(parseRelayOptions({}).relayId);
   });

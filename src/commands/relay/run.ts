@@ -61,7 +61,6 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
     const deps = {
       config: this.appConfig,
       pool: this.db(),
-      kafka: this.kafka(),
       logger: this.logger,
       options,
       registry,

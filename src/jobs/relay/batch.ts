@@ -35,6 +35,39 @@ export function aggregateKey(event: Pick<ClaimedEvent, 'aggregateType' | 'aggreg
   return `${event.aggregateType}:${event.aggregateId}`;
 }
 
+/**
+ * The rows of a batch still ours after renewing its lease, in id order. A row whose lease another
+ * relay took over is dropped (the new owner publishes it); later rows of its aggregate are held
+ * (released, not sent) so they can never overtake it. Rows in neither list are lost.
+ */
+export function keepRenewed(
+  events: ClaimedEvent[],
+  renewedIds: Iterable<number>,
+): { send: ClaimedEvent[]; held: number[] } {
+  const renewed = new Set(renewedIds);
+  const lostAggregates = new Set<string>();
+  const send: ClaimedEvent[] = [];
+  const held: number[] = [];
+  for (const event of [...events].sort((a, b) => a.id - b.id)) {
+    const aggregate = aggregateKey(event);
+    if (!renewed.has(event.id)) lostAggregates.add(aggregate);
+    else if (lostAggregates.has(aggregate)) held.push(event.id);
+    else send.push(event);
+  }
+  return { send, held };
+}
+
+/** Renews the lease of rows about to be sent: the rows to send (in id order) and the rows to release. */
+export type RenewLease = (events: ClaimedEvent[]) => Promise<{ send: ClaimedEvent[]; held: number[] }>;
+
+/** Renewing a lease failed (PostgreSQL): not the row's fault, so it must not cost an attempt. */
+export class LeaseRenewalError extends Error {
+  constructor(cause: unknown) {
+    super(`could not renew the relay lease: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'LeaseRenewalError';
+  }
+}
+
 /** What became of each row of a claimed batch. */
 export interface BatchOutcome {
   published: number[];
@@ -47,12 +80,13 @@ export interface BatchOutcome {
 
 /**
  * Isolates the culprit after a batch send failed for a reason other than an outage: sends the rows
- * one by one in id order. Once a row of an aggregate is rejected, that aggregate's later rows are
+ * one by one in id order. Once a row of an aggregate is rejected, or its lease was lost (`send`
+ * renews each row's lease first and returns 'lost' without sending), that aggregate's later rows are
  * held (not sent), so they can never overtake it; other aggregates go on. An outage stops the walk.
  */
 export async function sendOneByOne(
   events: ClaimedEvent[],
-  send: (event: ClaimedEvent) => Promise<void>,
+  send: (event: ClaimedEvent) => Promise<'sent' | 'lost'>,
   classify: (err: unknown) => 'unavailable' | 'rejected',
   describe: (err: unknown) => string,
 ): Promise<BatchOutcome> {
@@ -70,9 +104,10 @@ export async function sendOneByOne(
       continue;
     }
     try {
-      await send(event);
-      outcome.published.push(event.id);
+      if ((await send(event)) === 'sent') outcome.published.push(event.id);
+      else blocked.add(aggregate);
     } catch (err) {
+      if (err instanceof LeaseRenewalError) throw err.cause;
       if (classify(err) === 'unavailable') {
         outcome.unavailable = err;
         outcome.held.push(event.id);

@@ -8,7 +8,7 @@ import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
 import type { Publisher } from './publisher.js';
 
-/** Counters since the relay started. `lost` = rows whose lease another relay took before we marked them. */
+/** Counters since the relay started. `lost` = rows whose lease another relay took before we sent or marked them. */
 export interface RelayStats {
   batches: number;
   published: number;
@@ -91,6 +91,9 @@ export async function recordOutcome(
   const lost = events.length - marked;
   if (lost > 0) {
     stats.lost += lost;
-    logger.warn({ rows: lost }, 'lease taken over by another relay before marking: left to the new owner');
+    logger.warn(
+      { rows: lost },
+      'lease taken over by another relay before sending or marking: left to the new owner',
+    );
   }
 }

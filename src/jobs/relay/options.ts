@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../../lib/duration.js';
 import { UsageError } from '../../lib/errors.js';
+import { MIN_LEASE_MS } from './send-budget.js';
 
 export interface RelayOptions {
   /** Unique per process: the owner written to locked_by. */
@@ -44,7 +45,11 @@ export function parseRelayOptions(raw: {
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1_000)
     throw new UsageError(`--max-attempts must be an integer from 1 to 1000, got ${maxAttempts}`);
   const leaseMs = duration('--lease', raw.lease ?? RELAY_DEFAULTS.lease);
-  if (leaseMs < 1_000) throw new UsageError('--lease must be at least 1s');
+  if (leaseMs < MIN_LEASE_MS)
+    throw new UsageError(
+      `--lease must be at least ${MIN_LEASE_MS / 1000}s: one Kafka send is bounded to three quarters of the lease, ` +
+        `and a shorter lease leaves too little time for a request, got ${raw.lease}`,
+    );
   return {
     relayId: raw.relayId ?? newRelayId(),
     batchSize,

@@ -1,6 +1,7 @@
-import { exec } from '../../lib/db/query.js';
+import { exec, rows } from '../../lib/db/query.js';
 import { claimBatch, type ClaimedEvent } from '../../lib/outbox/claim.js';
-import { releaseEvents } from '../../lib/outbox/mark.js';
+import { releaseEvents, renewLease } from '../../lib/outbox/mark.js';
+import { keepRenewed, LeaseRenewalError, type RenewLease } from './batch.js';
 import { recordOutcome, type CycleDeps } from './cycle.js';
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -34,6 +35,10 @@ export interface StepResult {
  * block their aggregates' later rows. Every batch therefore holds rows whose predecessors are either
  * in it or already acknowledged by Kafka (PUBLISHED is only written after the ack), whatever the
  * order in which batches are sent and marked.
+ *
+ * A batch waits for its send (claimed ahead, behind a slow send), so its lease is renewed just before
+ * it is sent (see Publisher); rows another relay took over meanwhile are dropped, and so are later
+ * rows of their aggregates.
  */
 export class RelayPipeline {
   private ahead?: Promise<Settled<ClaimedEvent[]>>;
@@ -51,7 +56,7 @@ export class RelayPipeline {
     // A full batch suggests more is due: claim the next one while this one is sent.
     if (full && !this.deps.signal.aborted) this.ahead = settle(this.claim());
     const timer = this.deps.metrics.batchDuration.startTimer();
-    const outcome = await this.deps.publisher.publish(events);
+    const outcome = await this.deps.publisher.publish(events, this.renew);
     await this.marked();
     this.marking = settle(recordOutcome(this.deps, events, outcome).then(() => void timer()));
     // Only a batch followed by another one is marked in the background; otherwise finish now, so
@@ -95,6 +100,21 @@ export class RelayPipeline {
     this.marking = undefined;
     if (marking) unwrap(await marking);
   }
+
+  /** Fenced renewal (locked_by = us, still PENDING); a PostgreSQL failure is not the rows' fault. */
+  private readonly renew: RenewLease = async (events) => {
+    const { db, options } = this.deps;
+    const ids = events.map((e) => e.id);
+    const renewed = await rows<{ id: number }>(db, renewLease(options.relayId, ids, options.leaseMs)).catch(
+      (err: unknown) => {
+        throw new LeaseRenewalError(err);
+      },
+    );
+    return keepRenewed(
+      events,
+      renewed.map((r) => r.id),
+    );
+  };
 
   private claim(): Promise<ClaimedEvent[]> {
     const { db, options } = this.deps;

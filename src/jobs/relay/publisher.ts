@@ -1,14 +1,25 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer, RetryOptions } from 'kafkajs';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../lib/kafka/client.js';
 import type { Logger } from '../../lib/log.js';
-import { sendOneByOne, toMessage, topicMessages, type BatchOutcome } from './batch.js';
+import {
+  LeaseRenewalError,
+  sendOneByOne,
+  toMessage,
+  topicMessages,
+  type BatchOutcome,
+  type RenewLease,
+} from './batch.js';
 import { classifySendError, describeSendError } from './send-errors.js';
 
 /**
  * Publishes claimed rows with the idempotent producer (acks=all, one request in flight).
  * After any failed send the producer is replaced: a fresh producer id means fresh sequence numbers,
  * so a half-failed request can never leave the idempotent producer out of sequence.
+ *
+ * Lease: the producer connects first, then the rows' lease is renewed, then they are sent. With
+ * `retry` (and the client's timeouts) bounding a send to three quarters of the lease (send-budget.ts), a send can
+ * never outlive the lease it was started under; rows whose lease was taken over are never sent.
  */
 export class Publisher {
   private producer?: Producer;
@@ -16,39 +27,58 @@ export class Publisher {
   constructor(
     private readonly kafka: Kafka,
     private readonly logger: Logger,
+    private readonly retry?: RetryOptions,
   ) {}
 
-  async publish(events: ClaimedEvent[]): Promise<BatchOutcome> {
-    const ids = events.map((e) => e.id);
+  async publish(events: ClaimedEvent[], renew: RenewLease): Promise<BatchOutcome> {
+    let producer: Producer;
     try {
-      const producer = await this.connected();
-      await producer.sendBatch({ topicMessages: topicMessages(events), ...SEND_ACKS_ALL });
-      return { published: ids, rejected: [], held: [] };
+      producer = await this.connected();
+    } catch (err) {
+      await this.reset();
+      return { published: [], rejected: [], held: ids(events), unavailable: err };
+    }
+    const { send, held } = await renew(events).catch((err: unknown) => {
+      throw err instanceof LeaseRenewalError ? err.cause : err;
+    });
+    if (send.length === 0) return { published: [], rejected: [], held };
+    try {
+      await producer.sendBatch({ topicMessages: topicMessages(send), ...SEND_ACKS_ALL });
+      return { published: ids(send), rejected: [], held };
     } catch (err) {
       await this.reset();
       if (classifySendError(err) === 'unavailable')
-        return { published: [], rejected: [], held: ids, unavailable: err };
+        return { published: [], rejected: [], held: [...held, ...ids(send)], unavailable: err };
       this.logger.warn(
-        { err: describeSendError(err), rows: ids.length },
+        { err: describeSendError(err), rows: send.length },
         'batch rejected: sending one by one to find the culprit',
       );
-      return sendOneByOne(events, (e) => this.sendOne(e), classifySendError, describeSendError);
+      const walk = await sendOneByOne(
+        send,
+        (e) => this.sendOne(e, renew),
+        classifySendError,
+        describeSendError,
+      );
+      return { ...walk, held: [...held, ...walk.held] };
     }
   }
 
-  private async sendOne(event: ClaimedEvent): Promise<void> {
+  /** One row of the walk, under its own fresh lease: the walk as a whole may outlast one lease. */
+  private async sendOne(event: ClaimedEvent, renew: RenewLease): Promise<'sent' | 'lost'> {
     try {
       const producer = await this.connected();
+      if ((await renew([event])).send.length === 0) return 'lost';
       await producer.send({ topic: event.topic, messages: [toMessage(event)], ...SEND_ACKS_ALL });
+      return 'sent';
     } catch (err) {
-      await this.reset();
+      if (!(err instanceof LeaseRenewalError)) await this.reset();
       throw err;
     }
   }
 
   private async connected(): Promise<Producer> {
     if (!this.producer) {
-      const producer = createIdempotentProducer(this.kafka);
+      const producer = createIdempotentProducer(this.kafka, this.retry);
       await producer.connect();
       this.producer = producer;
     }
@@ -60,4 +90,8 @@ export class Publisher {
     this.producer = undefined;
     await producer?.disconnect().catch((err) => this.logger.debug({ err }, 'producer disconnect failed'));
   }
+}
+
+function ids(events: ClaimedEvent[]): number[] {
+  return events.map((e) => e.id);
 }

@@ -9,17 +9,23 @@ import { UnavailableError, errorMessage } from '../../lib/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { countPending } from '../../lib/outbox/mark.js';
+import { createKafka } from '../../lib/kafka/client.js';
 import { emptyStats, type RelayStats } from './cycle.js';
 import { RelayPipeline, type StepResult } from './pipeline.js';
 import { relayMetrics, type RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
 import { Publisher } from './publisher.js';
+import { sendBudget } from './send-budget.js';
 import { Wakeup } from './wakeup.js';
 
 export interface RelayDeps {
   config: AppConfig;
   pool: pg.Pool;
-  kafka: Kafka;
+  /**
+   * Ignored (kept so existing callers compile): the relay's producer uses its own client, built from
+   * `config.kafka` with timeouts and retries bounded by the lease (send-budget.ts).
+   */
+  kafka?: Kafka;
   logger: Logger;
   options: RelayOptions;
   /** Aborting it stops the relay like stop() does (SIGTERM in `relay run`). */
@@ -54,7 +60,13 @@ export class Relay {
     const { signal } = deps;
     if (signal?.aborted) this.stopping.abort();
     signal?.addEventListener('abort', () => this.stopping.abort(), { once: true });
-    this.publisher = new Publisher(deps.kafka, deps.logger);
+    // Its own Kafka client: timeouts and retries bounded by the lease, whatever the shared client uses.
+    const budget = sendBudget(deps.options.leaseMs);
+    this.publisher = new Publisher(
+      createKafka(deps.config.kafka, deps.logger, budget),
+      deps.logger,
+      budget.retry,
+    );
     this.metrics = relayMetrics(deps.registry ?? new Registry(), deps.pool);
     this.wakeup = new Wakeup(deps.config.database.url, this.stopping.signal, deps.logger);
     this.pipeline = new RelayPipeline({

@@ -1,4 +1,12 @@
-import type { Kafka as KafkaClient, LogEntry, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import type {
+  Kafka as KafkaClient,
+  KafkaConfig,
+  LogEntry,
+  Producer,
+  ProducerRecord,
+  RecordMetadata,
+  RetryOptions,
+} from 'kafkajs';
 import { Kafka, logLevel as KafkaLogLevel } from './kafkajs.js';
 import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
@@ -16,16 +24,20 @@ function logCreator(logger?: Logger) {
     };
 }
 
+/** Timeouts and retries a caller may tighten, e.g. the relay bounds one send by its lease. */
+export type KafkaTimeouts = Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>;
+
 export function createKafka(
   config: Pick<AppConfig['kafka'], 'brokers' | 'clientId'>,
   logger?: Logger,
+  timeouts: KafkaTimeouts = {},
 ): KafkaClient {
   return new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
-    connectionTimeout: 3_000,
-    requestTimeout: 30_000,
-    retry: { initialRetryTime: 100, retries: 5, maxRetryTime: 5_000 },
+    connectionTimeout: timeouts.connectionTimeout ?? 3_000,
+    requestTimeout: timeouts.requestTimeout ?? 30_000,
+    retry: timeouts.retry ?? { initialRetryTime: 100, retries: 5, maxRetryTime: 5_000 },
     logLevel: KafkaLogLevel.WARN,
     logCreator: logCreator(logger),
   });
@@ -34,9 +46,17 @@ export function createKafka(
 /**
  * The one way to make a producer: idempotent, acks=all, and one request in flight, because kafkajs
  * can reorder or drop messages when an idempotent producer has several concurrent requests.
+ * `retry` bounds its sends (kafkajs otherwise retries an idempotent send forever); a caller that
+ * passes it must replace the producer after a failed send, as the relay does, so that giving up
+ * can never leave a producer out of sequence.
  */
-export function createIdempotentProducer(kafka: KafkaClient): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+export function createIdempotentProducer(kafka: KafkaClient, retry?: RetryOptions): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    ...(retry ? { retry } : {}),
+  });
 }
 
 /** Send options that go with createIdempotentProducer: acks from all in-sync replicas. */

@@ -15,6 +15,22 @@ export function markPublished(relayId: string, ids: number[]) {
   );
 }
 
+/**
+ * Renews the lease of rows still ours, just before they are sent, so a batch that waited (claimed
+ * ahead, behind a slow send) gets a full lease for its own send. Returns the ids renewed: a row whose
+ * lease another relay took over is not, and must not be sent by us.
+ */
+export function renewLease(relayId: string, ids: number[], leaseMs: number) {
+  return sql(
+    'outbox.renew-lease',
+    `UPDATE outbox_event
+        SET locked_until = now() + make_interval(secs => $3::double precision / 1000)
+      WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'
+     RETURNING id`,
+    [relayId, ids, leaseMs],
+  );
+}
+
 export interface RetryPolicy {
   maxAttempts: number;
   /** Delay before the first retry; doubles with each attempt up to maxBackoffMs. */
