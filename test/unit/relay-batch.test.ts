@@ -123,11 +123,11 @@ describe('sendBudget', () => {
     }
   });
 
-  it('gives the default 30s lease 3s requests, a 15s worst case', () => {
+  it('gives the default 30s lease 6.75s requests, a 20.5s worst case', () => {
     expect(sendBudget(30_000)).toMatchObject({
-      requestTimeout: 3_000,
-      connectionTimeout: 1_500,
-      worstCaseMs: 15_000,
+      requestTimeout: 6_750,
+      connectionTimeout: 3_000,
+      worstCaseMs: 20_500,
     });
   });
 });
