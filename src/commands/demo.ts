@@ -5,6 +5,7 @@ import { createKafka } from '../lib/kafka/client.js';
 import { durationFlag } from '../lib/cli/flags.js';
 import { asUnavailable } from '../lib/db/errors.js';
 import { asKafkaUnavailable } from '../lib/kafka/errors.js';
+import { KafkaJSError } from '../lib/kafka/kafkajs.js';
 import { asRedisUnavailable } from '../lib/redis/errors.js';
 import { DEMO_LIMITS, type DemoOptions } from '../jobs/demo/options.js';
 import { renderReport } from '../jobs/demo/report.js';
@@ -61,8 +62,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
     };
     const result = await runDemo(deps, options).catch((err) => {
       progress.fail('demo failed');
-      // Exit 4 for whichever service is unreachable; anything else (interrupted: exit 1) as it is.
-      throw asRedisUnavailable(asUnavailable(asKafkaUnavailable(err, this.appConfig.kafka.brokers)));
+      throw unavailableAs(err, this.appConfig.kafka.brokers);
     });
     progress.succeed(`done in ${(result.durationMs / 1000).toFixed(1)}s`);
     if (!this.jsonEnabled()) this.log(renderReport(result));
@@ -75,4 +75,13 @@ export default class Demo extends BaseCommand<typeof Demo> {
     }
     return result;
   }
+}
+
+/**
+ * Exit 4 naming whichever service is unreachable; anything else (an interruption: exit 1) as it is.
+ * kafkajs errors first and apart: their "connect ECONNREFUSED" would read as PostgreSQL's and back.
+ */
+function unavailableAs(err: unknown, brokers: string[]): unknown {
+  if (err instanceof KafkaJSError) return asKafkaUnavailable(err, brokers);
+  return asRedisUnavailable(asUnavailable(err));
 }
