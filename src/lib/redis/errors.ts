@@ -1,13 +1,5 @@
+import { NETWORK_CODES } from '../db/errors.js';
 import { CliError, UnavailableError } from '../errors.js';
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EPIPE',
-]);
 
 /**
  * ioredis' ways of saying "no connection": a command given up after maxRetriesPerRequest, a command
