@@ -2,8 +2,12 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { VerifyError } from '../lib/errors.js';
 import { createKafka } from '../lib/kafka/client.js';
+import { durationFlag } from '../lib/cli/flags.js';
+import { asUnavailable } from '../lib/db/errors.js';
 import { asKafkaUnavailable } from '../lib/kafka/errors.js';
-import { DEMO_LIMITS, parseDemoOptions } from '../jobs/demo/options.js';
+import { KafkaJSError } from '../lib/kafka/kafkajs.js';
+import { asRedisUnavailable } from '../lib/redis/errors.js';
+import { DEMO_LIMITS, type DemoOptions } from '../jobs/demo/options.js';
 import { renderReport } from '../jobs/demo/report.js';
 import { runDemo, type DemoResult } from '../jobs/demo/run.js';
 
@@ -22,26 +26,27 @@ export default class Demo extends BaseCommand<typeof Demo> {
     '<%= config.bin %> demo --duration 20s --json',
   ];
   static override flags = {
-    users: Flags.integer({ summary: `Simulated users (${users.min}-${users.max}).`, default: users.default }),
-    products: Flags.integer({
-      summary: `Products to seed (${products.min}-${products.max}).`,
-      default: products.default,
-    }),
-    orders: Flags.integer({
-      summary: `Orders to send (${orders.min}-${orders.max}).`,
-      default: orders.default,
-    }),
-    duration: Flags.string({
+    users: Flags.integer({ ...users, summary: `Simulated users (${users.min}-${users.max}).` }),
+    products: Flags.integer({ ...products, summary: `Products to seed (${products.min}-${products.max}).` }),
+    orders: Flags.integer({ ...orders, summary: `Orders to send (${orders.min}-${orders.max}).` }),
+    duration: durationFlag({
       summary: 'Stop the traffic after this long (e.g. 20s), even if orders remain.',
     }),
     concurrency: Flags.integer({
+      ...concurrency,
       summary: `Concurrent HTTP clients (${concurrency.min}-${concurrency.max}).`,
-      default: concurrency.default,
     }),
   };
 
   public async run(): Promise<DemoResult> {
-    const options = parseDemoOptions(this.flags);
+    const f = this.flags;
+    const options: DemoOptions = {
+      users: f.users,
+      products: f.products,
+      orders: f.orders,
+      concurrency: f.concurrency,
+      durationMs: f.duration,
+    };
     const progress = this.progress('starting');
     // The report is the output: at the default level, the pipeline's info lines would only bury it.
     const logger =
@@ -57,7 +62,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
     };
     const result = await runDemo(deps, options).catch((err) => {
       progress.fail('demo failed');
-      throw asKafkaUnavailable(err, this.appConfig.kafka.brokers);
+      throw unavailableAs(err, this.appConfig.kafka.brokers);
     });
     progress.succeed(`done in ${(result.durationMs / 1000).toFixed(1)}s`);
     if (!this.jsonEnabled()) this.log(renderReport(result));
@@ -70,4 +75,13 @@ export default class Demo extends BaseCommand<typeof Demo> {
     }
     return result;
   }
+}
+
+/**
+ * Exit 4 naming whichever service is unreachable; anything else (an interruption: exit 1) as it is.
+ * kafkajs errors first and apart: their "connect ECONNREFUSED" would read as PostgreSQL's and back.
+ */
+function unavailableAs(err: unknown, brokers: string[]): unknown {
+  if (err instanceof KafkaJSError) return asKafkaUnavailable(err, brokers);
+  return asRedisUnavailable(asUnavailable(err));
 }

@@ -70,4 +70,14 @@ describe('live ranking', () => {
     expect(badWeight.code).toBe(2);
     expect(await ctx.redis.exists('ranking:carried:20240301')).toBe(0);
   });
+
+  it('carry-over exits 4 with a one-line error when Redis is unreachable', async () => {
+    const down = await runCli(['ranking', 'carry-over', '--date', '2024-08-01', '--json'], {
+      ...ctx.env,
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    expect(down.code, down.stderr).toBe(4);
+    expect(down.json).toMatchObject({ error: { code: 'UNAVAILABLE', exitCode: 4 } });
+    expect(down.json.error.message).toMatch(/^Redis is unavailable/);
+  });
 });

@@ -84,4 +84,27 @@ describe('commerce dev and commerce demo', () => {
       expect(result.code, args.join(' ')).toBe(2);
     }
   });
+
+  it('demo exits 4 with a one-line error when PostgreSQL or Redis is unreachable', async () => {
+    for (const [name, env] of [
+      ['PostgreSQL', { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }],
+      ['Redis', { REDIS_URL: 'redis://127.0.0.1:1' }],
+    ] as const) {
+      const result = await runCli(['demo', '--orders', '5', '--json'], { ...ctx.env, ...env });
+      expect(result.code, result.stderr).toBe(4);
+      expect(result.json.error.message).toMatch(new RegExp(`^${name} is unavailable`));
+    }
+  }, 60_000);
+
+  it('SIGTERM during the demo stops it as an interruption (exit 1), not as a failed check (exit 6)', async () => {
+    const child = startCli(['demo', '--orders', '100000', '--duration', '60s'], {
+      ...ctx.env,
+      LOG_LEVEL: 'info',
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitForOutput(child, /traffic: orders/, 45_000);
+    expect(await stopCli(child, 'SIGTERM', 45_000)).toBe(1);
+    expect(stderr).toMatch(/Error: demo interrupted \(SIGTERM\); nothing was verified/);
+  }, 90_000);
 });

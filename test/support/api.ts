@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../src/lib/config/config.js';
 import { buildApp, listen, type ApiApp } from '../../src/lib/http/app.js';
 import { createLogger } from '../../src/lib/log.js';
+import { request } from '../../src/jobs/demo/http.js';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestContext, type TestContext } from './context.js';
 
@@ -42,19 +43,8 @@ export async function startApi(
       if (o.user) headers['x-user-id'] = o.user;
       if (o.admin) headers.authorization = `Bearer ${ADMIN_TOKEN}`;
       const full = path.startsWith('//') ? url + path.slice(1) : `${url}/api/v1${path}`;
-      const res = await fetch(full, {
-        method,
-        headers,
-        body: o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body)),
-      });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON (/metrics)
-      }
-      return { status: res.status, body };
+      const body = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
+      return request(full, { method, headers, body });
     },
     close: () => api.close(),
   };

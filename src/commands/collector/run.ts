@@ -2,8 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { startMetricsServer } from '../../lib/metrics/server.js';
-import { parseDuration } from '../../lib/duration.js';
-import { UsageError } from '../../lib/errors.js';
+import { durationFlag } from '../../lib/cli/flags.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { startCollector } from '../../jobs/collector/collector.js';
 import type { CollectorStats } from '../../jobs/collector/metrics.js';
@@ -26,7 +25,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       min: 1,
     }),
     'batch-size': Flags.integer({ summary: 'Events per transaction.', default: 500, min: 1, max: 10_000 }),
-    'session-timeout': Flags.string({ summary: 'Consumer group session timeout, e.g. 30s.', default: '30s' }),
+    'session-timeout': durationFlag({ summary: 'Consumer group session timeout, e.g. 45s (default 30s).' }),
     'metrics-port': Flags.integer({ summary: 'Serve /metrics on this port (env METRICS_PORT).' }),
   };
 
@@ -39,12 +38,6 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
   }
 
   public async run(): Promise<CollectorStats & { groupId: string }> {
-    let sessionTimeoutMs: number;
-    try {
-      sessionTimeoutMs = parseDuration(this.flags['session-timeout']);
-    } catch (err) {
-      throw new UsageError(`--session-timeout: ${(err as Error).message}`);
-    }
     const { kafka: k, metricsPort } = this.appConfig;
     const topics = this.flags.topics
       ?.split(',')
@@ -60,7 +53,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       topics,
       maxAttempts: this.flags['max-attempts'],
       batchSize: this.flags['batch-size'],
-      sessionTimeoutMs,
+      sessionTimeoutMs: this.flags['session-timeout'], // the collector defaults to 30s
       registry,
       afterDbCommit:
         process.env[CRASH_HOOK_ENV] === '1' ? () => void process.kill(process.pid, 'SIGKILL') : undefined,

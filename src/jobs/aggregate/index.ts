@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import type { AppConfig } from '../../lib/config/config.js';
-import { UsageError } from '../../lib/errors.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
 import type { Logger } from '../../lib/log.js';
 import type { PeriodKind } from '../../lib/time/periods.js';
@@ -14,6 +13,7 @@ import { replaceRanking } from './write.js';
 export type { RankedProduct } from './rank.js';
 export { AGGREGATE_JOBS, recentAggregateRuns, type AggregateJob } from './history.js';
 
+/** The flags' ranges: the command's `Flags.integer({min, max})` enforces them (exit 2). */
 export const AGGREGATE_LIMITS = {
   top: { default: 100, min: 1, max: 10_000 },
   chunkSize: { default: 10_000, min: 1, max: 100_000 },
@@ -52,13 +52,6 @@ export interface AggregateSummary {
   top10: RankedProduct[];
 }
 
-function checkRange(name: string, value: number, range: { min: number; max: number }): number {
-  if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    throw new UsageError(`--${name} must be an integer from ${range.min} to ${range.max}, not ${value}`);
-  }
-  return value;
-}
-
 /**
  * Computes one period's ranking from product_metrics_daily and replaces it atomically, as the
  * exclusive job aggregate-<period> (a concurrent run of the same period kind gets LockedError).
@@ -67,12 +60,8 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const { pool, config, logger, signal } = options;
   const now = options.now ?? new Date();
   const period = resolvePeriod(options.period, options.date, now, config.timezone);
-  const top = checkRange('top', options.top ?? AGGREGATE_LIMITS.top.default, AGGREGATE_LIMITS.top);
-  const chunkSize = checkRange(
-    'chunk-size',
-    options.chunkSize ?? AGGREGATE_LIMITS.chunkSize.default,
-    AGGREGATE_LIMITS.chunkSize,
-  );
+  const top = options.top ?? AGGREGATE_LIMITS.top.default;
+  const chunkSize = options.chunkSize ?? AGGREGATE_LIMITS.chunkSize.default;
   const complete = isComplete(period, now, config.timezone);
   const job: AggregateJob = `aggregate-${options.period}`;
   const params = { ...period, date: options.date ?? null, top, chunkSize, timezone: config.timezone };

@@ -1,11 +1,13 @@
 import type pg from 'pg';
 import { VerifyError } from '../../lib/errors.js';
 import { sleep } from '../../lib/sleep.js';
+import { demoInterrupted } from './interrupted.js';
 import { pipelineProgress, type PipelineProgress } from './figures.js';
 
 /**
  * Waits until every event written since the watermark is published and handled by `consumer`.
- * A FAILED row can never catch up, so it ends the wait at once; so does the timeout, naming what is left.
+ * A FAILED row can never catch up, so it ends the wait at once; so does the timeout, naming what is left,
+ * and SIGTERM/SIGINT (an interruption, exit 1).
  */
 export async function waitForCatchUp(options: {
   pool: pg.Pool;
@@ -22,7 +24,8 @@ export async function waitForCatchUp(options: {
     if (p.failed > 0)
       throw new VerifyError(`${p.failed} outbox event(s) FAILED to publish: see commerce outbox status`);
     if (p.pending === 0 && p.consumed === p.written) return p;
-    if (Date.now() > deadline || options.signal?.aborted) {
+    if (options.signal?.aborted) throw demoInterrupted(options.signal); // not a pipeline that fell behind
+    if (Date.now() > deadline) {
       throw new VerifyError(
         `the pipeline did not catch up within ${Math.round(options.timeoutMs / 1000)}s: ` +
           `${p.written} written, ${p.published} published, ${p.consumed} consumed`,

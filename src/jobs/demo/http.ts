@@ -22,21 +22,26 @@ export function apiClient(url: string, adminToken = ''): ApiClient {
       if (options.body !== undefined) headers['content-type'] = 'application/json';
       if (options.user) headers['x-user-id'] = options.user;
       if (options.admin) headers.authorization = `Bearer ${adminToken}`;
-      const res = await fetch(`${url}/api/v1${path}`, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON: kept as text for the error message
-      }
-      return { status: res.status, body };
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      return request(`${url}/api/v1${path}`, { method, headers, body });
     },
   };
+}
+
+/** One HTTP call; the answer's body parsed as JSON, or kept as text (an error page, /metrics). */
+export async function request(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+): Promise<ApiResponse> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: kept as text
+  }
+  return { status: res.status, body };
 }
 
 /** Throws with the API's own error message when the status is not the expected one. */

@@ -8,6 +8,7 @@ import { runAggregate } from '../aggregate/index.js';
 import { waitForCatchUp } from './catch-up.js';
 import { outboxWatermark, pipelineLatency, type LatencyMs } from './figures.js';
 import { apiClient } from './http.js';
+import { demoInterrupted } from './interrupted.js';
 import type { DemoOptions } from './options.js';
 import { liveScores, liveTop10, weeklyTop10, type RankRow } from './rankings.js';
 import { seedCatalog } from './seed.js';
@@ -49,6 +50,14 @@ const CATCH_UP_TIMEOUT_MS = 90_000;
  * Only this run's products are checked and shown, so it can run again and again on one database.
  */
 export async function runDemo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
+  const { signal } = deps;
+  return demo(deps, options).catch((err) => {
+    // Whatever failed after SIGTERM/SIGINT (a wait cut short, an aggregation aborted) is the interruption.
+    throw signal?.aborted ? demoInterrupted(signal) : err;
+  });
+}
+
+async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
   const stage = deps.onStage ?? (() => undefined);
   const { pool, logger, signal } = deps;
@@ -57,8 +66,9 @@ export async function runDemo(deps: DemoDeps, options: DemoOptions): Promise<Dem
   const consumer = config.kafka.groupId;
 
   stage('starting the pipeline (API, relay, collector)');
-  await ensureTopics(deps.kafka, pipelineTopics(config.kafka));
   const watermark = (await one<{ id: string }>(pool, outboxWatermark()))!.id;
+  await deps.redis.ping(); // the live ranking is checked: an unreachable Redis fails now, not at the end
+  await ensureTopics(deps.kafka, pipelineTopics(config.kafka));
   const day = dateInZone(new Date(), config.timezone);
   let pipeline: Pipeline | undefined = await startPipeline(
     { ...deps, config },
@@ -80,6 +90,7 @@ export async function runDemo(deps: DemoDeps, options: DemoOptions): Promise<Dem
       signal,
       onProgress: (n) => stage(`traffic: orders ${n}/${options.orders}`),
     });
+    if (signal?.aborted) throw demoInterrupted(signal);
     await pipeline.api.close(); // flushes the buffered views into the outbox
     const caughtUp = await waitForCatchUp({
       pool,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { rows, sql } from '../../lib/db/query.js';
+import { score, type RankingWeights } from '../../lib/ranking/score.js';
 import type { ExpectedMetrics } from './expected.js';
 
 export interface Mismatch {
@@ -46,11 +47,11 @@ export async function compareMetrics(pool: pg.Pool, expected: ExpectedMetrics[])
 export function compareScores(
   expected: ExpectedMetrics[],
   scores: Map<number, number>,
-  weights: { view: number; like: number; order: number },
+  weights: RankingWeights,
 ): Mismatch[] {
   const mismatches: Mismatch[] = [];
   for (const e of expected) {
-    const want = weights.view * e.viewCount + weights.like * e.likeCount + weights.order * e.salesCount;
+    const want = score({ views: e.viewCount, likes: e.likeCount, units: e.salesCount }, weights);
     const got = scores.get(e.productId) ?? 0;
     if (Math.abs(want - got) > 1e-6)
       mismatches.push({ productId: e.productId, field: 'liveScore', expected: want, actual: got });

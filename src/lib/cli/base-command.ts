@@ -1,16 +1,15 @@
-import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../config/load.js';
 import type { AppConfig } from '../config/config.js';
 import type { EnvName } from '../config/env.js';
-import { CliError, ExitCode, errorMessage } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { ResourceStack } from '../resources.js';
-import { createPool } from '../db/pool.js';
-import { createRedis } from '../redis/client.js';
-import { createKafka } from '../kafka/client.js';
+import { Clients } from './clients.js';
+import { classify } from './exit-codes.js';
 import { renderTable, type Column } from './table.js';
 import { createProgress, type Progress } from './progress.js';
 
@@ -21,8 +20,8 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 /**
  * Every command extends this. It owns: configuration (environment, overridden by flags), the logger,
- * `--json`, SIGINT/SIGTERM (turned into an AbortSignal the jobs watch), the lazily opened
- * PostgreSQL/Redis/Kafka clients, their release in reverse order, and the error -> exit code mapping.
+ * `--json`, SIGINT/SIGTERM (turned into an AbortSignal the jobs watch), the lazily opened clients
+ * (clients.ts), their release in reverse order, and printing errors with their exit code (exit-codes.ts).
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
@@ -47,9 +46,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected logger!: Logger;
   protected readonly resources = new ResourceStack();
   private readonly abort = new AbortController();
-  private pool?: pg.Pool;
-  private redisClient?: Redis;
-  private kafkaClient?: Kafka;
+  private clients!: Clients;
 
   /** Aborted on the first SIGINT/SIGTERM: long-running work stops claiming, finishes its batch, returns. */
   protected get signal(): AbortSignal {
@@ -79,6 +76,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as BaseArgs<T>;
     this.appConfig = loadConfig(process.env, this.configOverrides());
     this.logger = createLogger(this.appConfig.logLevel, { name: this.id ?? 'commerce' });
+    this.clients = new Clients(this.appConfig, this.logger, this.resources);
     this.installSignalHandlers();
   }
 
@@ -102,28 +100,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The PostgreSQL pool, opened on first use and closed on exit. */
   protected db(): pg.Pool {
-    if (!this.pool) {
-      const pool = createPool(this.appConfig.database, this.logger);
-      this.pool = pool;
-      this.resources.defer('postgres pool', () => pool.end());
-    }
-    return this.pool;
+    return this.clients.db();
   }
 
+  /** The Redis client, opened on first use and closed on exit. */
   protected redis(): Redis {
-    if (!this.redisClient) {
-      const client = createRedis(this.appConfig.redis, this.logger);
-      this.redisClient = client;
-      this.resources.defer('redis', async () => {
-        await client.quit().catch(() => client.disconnect());
-      });
-    }
-    return this.redisClient;
+    return this.clients.redis();
   }
 
   protected kafka(): Kafka {
-    this.kafkaClient ??= createKafka(this.appConfig.kafka, this.logger);
-    return this.kafkaClient;
+    return this.clients.kafka();
   }
 
   /** The shared clients in the shape jobs take (each opened on first use, released on exit). */
@@ -167,21 +153,4 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await this.resources.releaseAll(this.logger);
     await super.finally(err);
   }
-}
-
-function classify(err: Error): { code: string; exitCode: number; message: string } {
-  if (err instanceof CliError) return { code: err.code, exitCode: err.exitCode, message: err.message };
-  if (err instanceof Errors.CLIError) {
-    // oclif's own parse errors (unknown flag, bad option value): a usage error.
-    const exit = (err as Errors.CLIError).oclif?.exit ?? ExitCode.USAGE;
-    // Validation errors read "The following error occurred:\n  <reason>": keep the reasons, on one line.
-    const reasons = err.message
-      .split('\n')
-      .map((line) => line.trim())
-      .filter(
-        (line) => line && !/^The following errors? occurred:$/.test(line) && !/^See more help/.test(line),
-      );
-    return { code: 'USAGE', exitCode: exit, message: reasons.join('; ') || err.message };
-  }
-  return { code: 'FAILURE', exitCode: ExitCode.FAILURE, message: errorMessage(err) };
 }

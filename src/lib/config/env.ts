@@ -46,7 +46,6 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 export type EnvName = keyof Env;
-export const ENV_NAMES = Object.keys(envSchema.shape) as EnvName[];
 
 function isTimeZone(tz: string): boolean {
   try {

@@ -13,7 +13,8 @@ const RETRYABLE = new Set([
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
 ]);
-const NETWORK_CODES = new Set([
+/** Socket error codes that mean "cannot reach the server" (Redis uses them too: redis/errors.ts). */
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ENOTFOUND',

@@ -1,6 +1,7 @@
 import type { Kafka, ITopicConfig } from 'kafkajs';
 import type { AppConfig } from '../config/config.js';
 import { dlqTopic } from '../config/config.js';
+import { withAdmin } from './admin.js';
 
 export interface TopicSpec {
   name: string;
@@ -37,9 +38,7 @@ export interface TopicState extends TopicSpec {
 
 /** Creates missing topics (idempotent) and reports every topic with its real partition count. */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<TopicState[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
@@ -57,7 +56,5 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<To
       created: missing.some((m) => m.name === s.name),
       actualPartitions: partitions.get(s.name) ?? 0,
     }));
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
