@@ -1,3 +1,4 @@
+import { deleteNamespace } from '../../src/lib/redis/namespace.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
@@ -89,10 +90,7 @@ export async function createBenchContext(extraEnv: Record<string, string> = {}):
     },
     async close() {
       await pool.end();
-      const keys = await redis.keys(`${config.redis.keyPrefix}*`);
-      const prefix = config.redis.keyPrefix.length;
-      for (let i = 0; i < keys.length; i += 1_000)
-        await redis.del(...keys.slice(i, i + 1_000).map((k) => k.slice(prefix)));
+      await deleteNamespace(redis, config.redis.keyPrefix);
       redis.disconnect();
       const topics = [...pipelineTopics(config.kafka).map((t) => t.name), ...extraTopics];
       await withAdmin(kafka, (a) => a.deleteTopics({ topics })).catch(() => undefined);

@@ -1,3 +1,4 @@
+import { deleteNamespace } from '../../src/lib/redis/namespace.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
@@ -75,8 +76,7 @@ export async function createTestContext(options: ContextOptions = {}): Promise<T
     configWith: (extra) => loadConfig({ ...env, ...extra }),
     async close() {
       await pool.end();
-      const keys = await redis.keys(`${config.redis.keyPrefix}*`);
-      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(config.redis.keyPrefix.length)));
+      await deleteNamespace(redis, config.redis.keyPrefix);
       redis.disconnect();
       const cleanup = new pg.Client({ connectionString: serverUrl });
       await cleanup.connect();
