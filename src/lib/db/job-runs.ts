@@ -46,11 +46,12 @@ export const jobRunQueries = {
       RETURNING *`,
       [id, status, rowsRead, rowsWritten, error],
     ),
-  recent: (jobName: string | null, limit: number) =>
+  // One query for one job or several (job_run_job_started_idx serves each name of the ANY).
+  recent: (jobNames: readonly string[], limit: number) =>
     sql(
       'job_run.recent',
-      `SELECT * FROM job_run WHERE ($1::text IS NULL OR job_name = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
-      [jobName, limit],
+      `SELECT * FROM job_run WHERE job_name = ANY($1::text[]) ORDER BY started_at DESC, id DESC LIMIT $2`,
+      [jobNames, limit],
     ),
   // Called while holding the job's lock: any RUNNING row of that job belongs to a process that died.
   abandon: (jobName: string) =>
@@ -67,8 +68,13 @@ export const jobRunQueries = {
   unlock: (key: string) => sql('job_run.unlock', 'SELECT pg_advisory_unlock(hashtext($1))', [key]),
 };
 
-export async function recentJobRuns(db: pg.Pool, jobName: string | null, limit = 20): Promise<JobRunRow[]> {
-  return rows<JobRunRow>(db, jobRunQueries.recent(jobName, limit));
+/** Recent runs of the named jobs, newest first. */
+export async function recentJobRuns(
+  db: pg.Pool,
+  jobNames: readonly string[],
+  limit = 20,
+): Promise<JobRunRow[]> {
+  return rows<JobRunRow>(db, jobRunQueries.recent(jobNames, limit));
 }
 
 export interface JobRunContext {
