@@ -138,6 +138,7 @@ describe('commerce dlq list / replay', () => {
       ctx.env,
     );
     expect(result.code).toBe(0);
+    expect(result.json.topic).toBe(dlqTopic(ctx.config.kafka.topics.order));
     expect(result.json.letters).toEqual([]);
   });
 
