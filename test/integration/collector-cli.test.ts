@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
-import { startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { committedOffsets, endOffsets, metricsRow, publish } from '../support/collector.js';
 import { createEvent } from '../../src/lib/events/index.js';
 
@@ -49,6 +49,54 @@ describe('commerce collector run', () => {
       end.forEach((high, p) => expect(high === 0 ? 0 : committed[p]).toBe(high));
     }
     expect(await metricsRow(ctx, 4)).toMatchObject({ view_count: 3, sales_amount: 900 });
+  });
+
+  it("--topics names topics without KAFKA_TOPIC_PREFIX and consumes this deployment's topic", async () => {
+    // Before: `--topics order-events` subscribed to the bare topic, another deployment's on a shared broker.
+    const group = `${ctx.config.kafka.groupId}-topics`;
+    const child = startCli(['collector', 'run', '--group', group, '--topics', 'order-events'], {
+      ...ctx.env,
+      LOG_LEVEL: 'info',
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    try {
+      await waitForOutput(child, /collector running/);
+      await publish(ctx, [
+        createEvent('OrderCreated', 301, 1, {
+          orderId: 301,
+          userId: 'u',
+          items: [{ productId: 5, quantity: 2, unitPrice: 100 }],
+          totalAmount: 200,
+        }),
+        createEvent('ProductViewed', 5, 1, { productId: 5, count: 7 }),
+      ]);
+      await eventually(async () => (await metricsRow(ctx, 5))?.sales_count === 2);
+      const order = ctx.config.kafka.topics.order;
+      await eventually(async () => {
+        const [committed, end] = await Promise.all([
+          committedOffsets(ctx, group, order),
+          endOffsets(ctx, order),
+        ]);
+        return end.every((high, p) => high === 0 || committed[p] === high);
+      });
+    } finally {
+      expect(await stopCli(child, 'SIGTERM')).toBe(0);
+    }
+    const running = stderr.split('\n').find((l) => l.includes('collector running'))!;
+    expect(JSON.parse(running).topics).toEqual([ctx.config.kafka.topics.order]);
+    // Only order-events: the catalog view was not consumed by this group.
+    expect(await metricsRow(ctx, 5)).toMatchObject({ sales_count: 2, view_count: 0 });
+  });
+
+  it.each([
+    [['--topics', 'orders'], /"orders" is not an event topic/],
+    [['--topics', 'order events'], /not a topic name/],
+  ])('refuses --topics %j with exit 2 naming the flag', async (flags, message) => {
+    const result = await runCli(['collector', 'run', ...flags], ctx.env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--topics/);
+    expect(result.stderr).toMatch(message);
   });
 
   it('refuses a bad flag with a usage error', async () => {

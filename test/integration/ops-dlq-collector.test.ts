@@ -80,7 +80,7 @@ describe('dlq replay into a running collector', () => {
 
   async function replay() {
     const result = await runCli(
-      ['dlq', 'replay', '--topic', dlqTopic(ctx.config.kafka.topics.order), '--json'],
+      ['dlq', 'replay', '--topic', 'order-events.dlq', '--json'], // KAFKA_TOPIC_PREFIX is added
       ctx.env,
     );
     expect(result.code, result.stderr).toBe(0);

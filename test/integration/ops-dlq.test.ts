@@ -134,10 +134,11 @@ describe('commerce dlq list / replay', () => {
 
   it('an empty dead-letter topic lists nothing and returns', async () => {
     const result = await runCli(
-      ['dlq', 'list', '--topic', dlqTopic(ctx.config.kafka.topics.order), '--json'],
+      ['dlq', 'list', '--topic', 'order-events.dlq', '--json'], // KAFKA_TOPIC_PREFIX is added
       ctx.env,
     );
     expect(result.code).toBe(0);
+    expect(result.json.topic).toBe(dlqTopic(ctx.config.kafka.topics.order));
     expect(result.json.letters).toEqual([]);
   });
 

@@ -82,8 +82,19 @@ describe('commerce collector lag', () => {
     ]);
     expect(result.json.total).toBe(5);
 
-    const one = await runCli(['collector', 'lag', '--topics', catalog, '--json'], ctx.env);
+    // Flags name topics without KAFKA_TOPIC_PREFIX, which is added: never another deployment's topic.
+    const one = await runCli(['collector', 'lag', '--topics', 'catalog-events', '--json'], ctx.env);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.json.partitions.map((p: { topic: string }) => p.topic)).toEqual([catalog, catalog, catalog]);
     expect(one.json.total).toBe(3);
+    const both = await runCli(
+      ['collector', 'lag', '--topics', 'order-events', '--topics', 'catalog-events,order-events', '--json'],
+      ctx.env,
+    );
+    expect(both.json.total).toBe(5);
+    const bad = await runCli(['collector', 'lag', '--topics', 'order events', '--json'], ctx.env);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout + bad.stderr).toMatch(/--topics/);
     const other = await runCli(
       ['collector', 'lag', '--group', `${ctx.config.kafka.groupId}-other`, '--json'],
       ctx.env,

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
+import { topicsFlag } from '../../lib/cli/flags.js';
+import { prefixedTopic } from '../../lib/config/config.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { consumerLag, type GroupLag } from '../../lib/kafka/consumer-lag.js';
 
@@ -14,12 +16,16 @@ export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
   ];
   static override flags = {
     group: Flags.string({ summary: 'Consumer group (default KAFKA_GROUP_ID).' }),
-    topics: Flags.string({ multiple: true, summary: 'Topics to check (default: the two event topics).' }),
+    topics: topicsFlag({
+      multiple: true,
+      summary: 'Topics to check, without KAFKA_TOPIC_PREFIX (default: the two event topics).',
+    }),
   };
 
   public async run(): Promise<GroupLag> {
     const { kafka } = this.appConfig;
-    const topics = this.flags.topics ?? [kafka.topics.catalog, kafka.topics.order];
+    const named = this.flags.topics?.flat().map((t) => prefixedTopic(kafka, t));
+    const topics = named ? [...new Set(named)] : [kafka.topics.catalog, kafka.topics.order];
     const lag = await consumerLag(this.kafka(), this.flags.group ?? kafka.groupId, topics).catch((err) => {
       throw asKafkaUnavailable(err, kafka.brokers);
     });

@@ -2,7 +2,9 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { startMetricsServer } from '../../lib/metrics/server.js';
-import { durationFlag } from '../../lib/cli/flags.js';
+import { durationFlag, topicsFlag } from '../../lib/cli/flags.js';
+import { EVENT_TOPICS, prefixedTopic } from '../../lib/config/config.js';
+import { UsageError } from '../../lib/errors.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { startCollector } from '../../jobs/collector/collector.js';
 import type { CollectorStats } from '../../jobs/collector/metrics.js';
@@ -18,7 +20,9 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
   ];
   static override flags = {
     group: Flags.string({ summary: 'Consumer group (env KAFKA_GROUP_ID); also the idempotency scope.' }),
-    topics: Flags.string({ summary: 'Comma-separated topics (default: both event topics).' }),
+    topics: topicsFlag({
+      summary: 'Comma-separated event topics, without KAFKA_TOPIC_PREFIX (default: both event topics).',
+    }),
     'max-attempts': Flags.integer({
       summary: 'Attempts before a failing event is dead-lettered.',
       default: 3,
@@ -37,12 +41,20 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     };
   }
 
+  /** Only the pipeline's event topics, prefixed like every topic of this deployment. */
+  private eventTopics(names: string[]): string[] {
+    const known: string[] = Object.values(EVENT_TOPICS);
+    const unknown = names.find((n) => !known.includes(n));
+    if (unknown !== undefined)
+      throw new UsageError(
+        `--topics: "${unknown}" is not an event topic (${known.join(', ')}; KAFKA_TOPIC_PREFIX is added)`,
+      );
+    return [...new Set(names)].map((n) => prefixedTopic(this.appConfig.kafka, n));
+  }
+
   public async run(): Promise<CollectorStats & { groupId: string }> {
     const { kafka: k, metricsPort } = this.appConfig;
-    const topics = this.flags.topics
-      ?.split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
+    const topics = this.flags.topics && this.eventTopics(this.flags.topics);
     const registry = createRegistry({ service: 'collector' });
     if (metricsPort !== undefined) {
       const server = await startMetricsServer(registry, metricsPort);

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { dlqTopic } from '../../lib/config/config.js';
+import { dlqTopic, prefixedTopic } from '../../lib/config/config.js';
+import { topicFlag } from '../../lib/cli/flags.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { listDeadLetters } from '../../lib/kafka/dead-letter-list.js';
 import type { DeadLetterView } from '../../lib/kafka/dead-letter-view.js';
@@ -17,13 +18,16 @@ export default class DlqList extends BaseCommand<typeof DlqList> {
     '<%= config.bin %> dlq list --topic order-events.dlq --limit 20 --json',
   ];
   static override flags = {
-    topic: Flags.string({ summary: 'Dead-letter topic (default: the catalog-events dead-letter topic).' }),
+    topic: topicFlag({
+      summary: 'Dead-letter topic, without KAFKA_TOPIC_PREFIX (default: catalog-events.dlq).',
+    }),
     limit: Flags.integer({ default: 100, min: 1, max: 100_000, summary: 'At most this many letters.' }),
     'from-offset': Flags.string({ summary: 'Start at this offset instead of the earliest.' }),
   };
 
   public async run(): Promise<{ topic: string; letters: DeadLetterView[] }> {
-    const topic = this.flags.topic ?? dlqTopic(this.appConfig.kafka.topics.catalog);
+    const { kafka } = this.appConfig;
+    const topic = this.flags.topic ? prefixedTopic(kafka, this.flags.topic) : dlqTopic(kafka.topics.catalog);
     const from = this.flags['from-offset'];
     if (from !== undefined && !/^\d+$/.test(from))
       throw new UsageError(`--from-offset must be a non-negative integer`);

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { dlqTopic } from '../../lib/config/config.js';
+import { dlqTopic, prefixedTopic } from '../../lib/config/config.js';
+import { topicFlag } from '../../lib/cli/flags.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
 import { replayDeadLetters, type ReplayResult } from '../../jobs/dlq-replay/replay-job.js';
@@ -17,7 +18,9 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
     '<%= config.bin %> dlq replay --event-id 3f0c... --json',
   ];
   static override flags = {
-    topic: Flags.string({ summary: 'Dead-letter topic (default: the catalog-events dead-letter topic).' }),
+    topic: topicFlag({
+      summary: 'Dead-letter topic, without KAFKA_TOPIC_PREFIX (default: catalog-events.dlq).',
+    }),
     limit: Flags.integer({ default: 1000, min: 1, max: 1_000_000, summary: 'At most this many letters.' }),
     'event-id': Flags.string({ summary: 'Replay only letters of this event id.' }),
     'dry-run': Flags.boolean({ default: false, summary: 'Show what would be replayed; publish nothing.' }),
@@ -26,7 +29,7 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
 
   public async run(): Promise<ReplayResult> {
     const { kafka } = this.appConfig;
-    const topic = this.flags.topic ?? dlqTopic(kafka.topics.catalog);
+    const topic = this.flags.topic ? prefixedTopic(kafka, this.flags.topic) : dlqTopic(kafka.topics.catalog);
     const progress = this.progress(`replaying ${topic}`);
     const result = await replayDeadLetters(this.kafka(), {
       topic,

@@ -13,3 +13,35 @@ export const durationFlag = Flags.custom<number>({
     }
   },
 });
+
+// Kafka's own rule for topic names (at most 249; the prefix needs room too).
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** Topic names as flags give them: comma-separated, each a legal Kafka name (else exit 2). */
+export function parseTopicNames(input: string): string[] {
+  const names = input
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError('give at least one topic');
+  const bad = names.find((n) => !TOPIC_NAME.test(n));
+  if (bad !== undefined) throw new UsageError(`"${bad}" is not a topic name (letters, digits, . _ -)`);
+  return names;
+}
+
+/**
+ * A topic flag. Names are given without KAFKA_TOPIC_PREFIX, which the command adds (prefixedTopic in
+ * config.ts), as it does to every topic it uses.
+ */
+export const topicsFlag = Flags.custom<string[]>({
+  helpValue: '<topic,...>',
+  parse: async (input) => parseTopicNames(input),
+});
+export const topicFlag = Flags.custom<string>({
+  helpValue: '<topic>',
+  parse: async (input) => {
+    const names = parseTopicNames(input);
+    if (names.length !== 1) throw new UsageError('give one topic');
+    return names[0]!;
+  },
+});

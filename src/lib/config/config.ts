@@ -13,6 +13,8 @@ export interface AppConfig {
     groupId: string;
     partitions: number;
     replicationFactor: number;
+    /** KAFKA_TOPIC_PREFIX: part of every topic name this deployment uses, flags' names included. */
+    topicPrefix: string;
     topics: { catalog: string; order: string };
   };
   readonly logLevel: Env['LOG_LEVEL'];
@@ -22,6 +24,9 @@ export interface AppConfig {
   readonly ranking: { view: number; like: number; order: number };
   readonly eventHandledRetentionMs: number;
 }
+
+/** The event topics by their unprefixed names (as flags spell them). */
+export const EVENT_TOPICS = { catalog: 'catalog-events', order: 'order-events' } as const;
 
 export function toConfig(env: Env): AppConfig {
   const prefix = env.KAFKA_TOPIC_PREFIX;
@@ -41,7 +46,8 @@ export function toConfig(env: Env): AppConfig {
       groupId: env.KAFKA_GROUP_ID,
       partitions: env.KAFKA_PARTITIONS,
       replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-      topics: { catalog: `${prefix}catalog-events`, order: `${prefix}order-events` },
+      topicPrefix: prefix,
+      topics: { catalog: `${prefix}${EVENT_TOPICS.catalog}`, order: `${prefix}${EVENT_TOPICS.order}` },
     },
     logLevel: env.LOG_LEVEL,
     api: {
@@ -59,6 +65,15 @@ export function toConfig(env: Env): AppConfig {
     },
     eventHandledRetentionMs: retention,
   };
+}
+
+/**
+ * The real name of a topic an operator names in a flag (`order-events`, `order-events.dlq`): flags take
+ * names as the environment's own topics are spelt, before KAFKA_TOPIC_PREFIX, so one command line means
+ * the same topic in every deployment and never reaches another deployment's topic on a shared broker.
+ */
+export function prefixedTopic(kafka: AppConfig['kafka'], name: string): string {
+  return `${kafka.topicPrefix}${name}`;
 }
 
 /** The dead-letter topic of a topic. */

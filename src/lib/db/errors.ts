@@ -29,6 +29,8 @@ export const SqlState = {
   CHECK_VIOLATION: '23514',
   NOT_NULL_VIOLATION: '23502',
   INVALID_TEXT_REPRESENTATION: '22P02',
+  CHARACTER_NOT_IN_REPERTOIRE: '22021', // e.g. U+0000 in text
+  UNTRANSLATABLE_CHARACTER: '22P05', // e.g. \u0000 in jsonb
   NUMERIC_VALUE_OUT_OF_RANGE: '22003',
   INVALID_CATALOG_NAME: '3D000',
   INVALID_PASSWORD: '28P01',
@@ -43,6 +45,20 @@ function codeOf(err: unknown): string | undefined {
 
 export function isSqlState(err: unknown, state: string): boolean {
   return codeOf(err) === state;
+}
+
+/**
+ * The statement was refused because of the data it was given, not because of the server: SQLSTATE
+ * class 22 (data exception: bad encoding, out of range, too long, unparsable) or 23 (integrity
+ * constraint). In an API these come from input validation missed, so they are the caller's 4xx,
+ * never a 500. Looks through `cause` in case a layer wrapped the driver's error.
+ */
+export function inputSqlState(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = codeOf(e);
+    if (code && /^(22|23)[0-9A-Z]{3}$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 export function isConnectionError(err: unknown): boolean {

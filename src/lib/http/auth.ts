@@ -22,11 +22,18 @@ export function adminGuard(adminToken: string) {
   };
 }
 
-const userIdSchema = z.string().trim().min(1).max(100);
+/**
+ * The one rule for user ids: 1-100 visible ASCII characters (`!` to `~`: letters, digits, punctuation;
+ * no space, no control, nothing outside ASCII), taken exactly as sent. Nothing is trimmed or folded, so
+ * `' alice '` is refused rather than read as `alice`, and no two distinct headers name the same user.
+ * (A header sent twice reaches us joined by ", ", which the rule refuses too.)
+ */
+const userIdSchema = z.string().regex(/^[\x21-\x7e]{1,100}$/);
 
 /** The caller of a user route, from `X-USER-ID`; 401 when missing or unusable. */
 export function userIdOf(request: FastifyRequest): string {
   const result = userIdSchema.safeParse(request.headers['x-user-id']);
-  if (!result.success) throw unauthorized('missing or invalid X-USER-ID header (1-100 characters)');
+  if (!result.success)
+    throw unauthorized('missing or invalid X-USER-ID header (1-100 visible ASCII characters, no spaces)');
   return result.data;
 }

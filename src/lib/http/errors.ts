@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { inputSqlState, isDatabaseUnavailable, SqlState } from '../db/errors.js';
 import { DomainError, type DomainErrorKind } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 
@@ -54,6 +54,8 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
       body: { error: { code: known.code, message: known.message ?? fe.message ?? known.code } },
     };
   }
+  const state = inputSqlState(err);
+  if (state) return inputRefusedReply(state);
   if (isDatabaseUnavailable(err)) {
     return { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'the database is unavailable' } } };
   }
@@ -63,11 +65,29 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
 }
 
+/**
+ * A value PostgreSQL refused (validation should have caught it first): the caller's fault, so a 4xx
+ * with the SQLSTATE, never a 500. The driver's message is not echoed: it can quote stored data.
+ */
+function inputRefusedReply(state: string): { status: number; body: ErrorBody } {
+  const reply = (status: number, code: string, message: string) => ({
+    status,
+    body: { error: { code, message: `${message} (SQLSTATE ${state})` } },
+  });
+  if (state === SqlState.CHARACTER_NOT_IN_REPERTOIRE || state === SqlState.UNTRANSLATABLE_CHARACTER)
+    return reply(422, 'UNSUPPORTED_CHARACTER', 'a text value holds a character the database cannot store');
+  if (state === SqlState.UNIQUE_VIOLATION) return reply(409, 'CONFLICT', 'the value is already taken');
+  return reply(422, 'INVALID_VALUE', 'the database refused a value of the request');
+}
+
 export function installErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
     if (status >= 500 && !(err instanceof HttpError))
       logger.error({ err, method: request.method, url: request.url }, 'request failed');
+    // Validation should have refused it before the database did: worth a look, not a 500.
+    else if (inputSqlState(err))
+      logger.warn({ err, method: request.method, url: request.url }, 'database refused request input');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

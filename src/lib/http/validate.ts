@@ -1,14 +1,19 @@
 import type { z } from 'zod';
 import { HttpError } from './errors.js';
+import { UNPROCESSABLE_PARAM } from './schemas.js';
 
 /**
  * Validates one part of a request (body, query, params, a header) with a zod schema. The first issue
- * becomes a 400 naming the field (`items.0.quantity: ...`), so clients can tell what to fix.
+ * becomes a 400 naming the field (`items.0.quantity: ...`), so clients can tell what to fix; text that
+ * is well-formed but cannot be stored (control characters: schemas.ts) is a 422 naming the field.
  */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, part: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = issue.path.length > 0 ? issue.path.map(String).join('.') : part;
-  throw new HttpError(400, 'VALIDATION_FAILED', `${field}: ${issue.message}`);
+  const message = `${field}: ${issue.message}`;
+  if (issue.code === 'custom' && issue.params?.[UNPROCESSABLE_PARAM] === true)
+    throw new HttpError(422, 'UNSUPPORTED_CHARACTER', message);
+  throw new HttpError(400, 'VALIDATION_FAILED', message);
 }

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { withAdmin } from './admin.js';
+import { sleep } from '../sleep.js';
 
 export interface PartitionLag {
   topic: string;
@@ -21,7 +22,7 @@ export interface GroupLag {
 /** A group's lag per partition, read through the admin API: it does not join or disturb the group. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<GroupLag> {
   return withAdmin(kafka, async (admin) => {
-    const committed = await admin.fetchOffsets({ groupId, topics });
+    const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
     const partitions: PartitionLag[] = [];
     for (const topic of topics) {
       const stored = new Map(
@@ -44,4 +45,19 @@ export async function consumerLag(kafka: Kafka, groupId: string, topics: string[
     }
     return { groupId, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
   });
+}
+
+/**
+ * kafkajs' admin fetchOffsets has no retrier of its own: a coordinator that moved or is still loading
+ * the group (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS: `retriable` errors) failed the command.
+ */
+async function fetchOffsetsRetrying<T>(fetch: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch();
+    } catch (err) {
+      if (attempt >= attempts || (err as { retriable?: boolean }).retriable !== true) throw err;
+      await sleep(200 * attempt);
+    }
+  }
 }

@@ -7,12 +7,12 @@ import { dailyRankOf } from '../../domain/rankings/service.js';
 import type { ViewBuffer } from '../../domain/views/view-buffer.js';
 import { PRODUCT_SORTS, type ProductSort } from '../../domain/catalog/sql.js';
 import { adminGuard } from '../auth.js';
-import { id, idParams, money, paging } from '../schemas.js';
+import { id, idParams, idText, money, paging, text } from '../schemas.js';
 import { parse } from '../validate.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const name = z.string().trim().min(1).max(200);
-const description = z.string().max(5_000);
+const name = text({ trim: true, min: 1, max: 200 });
+const description = text({ max: 5_000, multiline: true });
 const brandBody = z.object({ name, description: description.default('') });
 const productBody = z.object({
   brandId: id,
@@ -26,7 +26,7 @@ const patchBody = z
   .partial()
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one of name, description, price');
-const reason = z.string().trim().min(1).max(200);
+const reason = text({ trim: true, min: 1, max: 200 });
 const quantity = z.number().int().min(-2_147_483_647).max(2_147_483_647);
 // Exactly one of `set` (the new stock) and `delta` (add or remove), always with a reason.
 const stockBody = z
@@ -38,7 +38,7 @@ const stockBody = z
   );
 const listQuery = z.object({
   sort: z.enum(Object.keys(PRODUCT_SORTS) as [ProductSort, ...ProductSort[]]).default('latest'),
-  brandId: id.optional(),
+  brandId: idText.optional(),
   ...paging,
 });
 
