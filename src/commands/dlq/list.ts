@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { dlqTopic } from '../../lib/config/config.js';
+import { dlqTopic } from '../../lib/kafka/topics.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { listDeadLetters } from '../../lib/kafka/dead-letter-list.js';
 import type { DeadLetterView } from '../../lib/kafka/dead-letter-view.js';

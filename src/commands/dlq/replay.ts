@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { dlqTopic } from '../../lib/config/config.js';
+import { dlqTopic } from '../../lib/kafka/topics.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
 import { replayDeadLetters, type ReplayResult } from '../../jobs/dlq-replay/replay-job.js';

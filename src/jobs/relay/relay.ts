@@ -12,7 +12,7 @@ import { countPending } from '../../lib/outbox/mark.js';
 import { createKafka } from '../../lib/kafka/client.js';
 import { emptyStats, type RelayStats } from './cycle.js';
 import { RelayPipeline, type StepResult } from './pipeline.js';
-import { relayMetrics, type RelayMetrics } from './metrics.js';
+import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { sendBudget } from './send-budget.js';
@@ -67,7 +67,7 @@ export class Relay {
       deps.logger,
       budget.retry,
     );
-    this.metrics = relayMetrics(deps.registry ?? new Registry(), deps.pool);
+    this.metrics = createRelayMetrics(deps.registry ?? new Registry(), deps.pool);
     this.wakeup = new Wakeup(deps.config.database.url, this.stopping.signal, deps.logger);
     this.pipeline = new RelayPipeline({
       db: deps.pool,

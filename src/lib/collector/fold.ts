@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../events/index.js';
 import { dateInZone } from '../time/dates.js';
+import { contributions } from '../ranking/contribution.js';
 
 /**
  * Pure per-batch folding: a batch of new events becomes one row per product (current totals and
@@ -28,37 +29,6 @@ export interface DailyDelta {
   likes: number;
   salesCount: number;
   salesAmount: number;
-}
-
-/** The additive part of one event's effect on one product (views, net likes, units, amount). */
-export interface Contribution {
-  productId: number;
-  views: number;
-  likes: number;
-  units: number;
-  amount: number;
-}
-
-export function contributions(event: DomainEvent): Contribution[] {
-  const zero = { views: 0, likes: 0, units: 0, amount: 0 };
-  switch (event.eventType) {
-    case 'ProductViewed':
-      return [{ ...zero, productId: event.payload.productId, views: event.payload.count }];
-    case 'LikeChanged':
-      return [{ ...zero, productId: event.payload.productId, likes: event.payload.liked ? 1 : -1 }];
-    case 'OrderCreated':
-    case 'OrderCancelled': {
-      const sign = event.eventType === 'OrderCreated' ? 1 : -1;
-      return event.payload.items.map((item) => ({
-        ...zero,
-        productId: item.productId,
-        units: sign * item.quantity,
-        amount: sign * item.quantity * item.unitPrice,
-      }));
-    }
-    default:
-      return [];
-  }
 }
 
 function emptyDelta(productId: number): ProductDelta {

@@ -60,8 +60,3 @@ export function toConfig(env: Env): AppConfig {
     eventHandledRetentionMs: retention,
   };
 }
-
-/** The dead-letter topic of a topic. */
-export function dlqTopic(topic: string): string {
-  return `${topic}.dlq`;
-}
