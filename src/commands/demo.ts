@@ -9,7 +9,7 @@ import { KafkaJSError } from '../lib/kafka/kafkajs.js';
 import { asRedisUnavailable } from '../lib/redis/errors.js';
 import { DEMO_LIMITS, type DemoOptions } from '../jobs/demo/options.js';
 import { renderReport } from '../jobs/demo/report.js';
-import { runDemo, type DemoResult } from '../jobs/demo/run.js';
+import { runDemo, type DemoResult } from '../jobs/demo/demo.js';
 
 const { users, products, orders, concurrency } = DEMO_LIMITS;
 

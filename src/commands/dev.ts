@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { startPipeline } from '../lib/pipeline/pipeline.js';
+import { startPipeline } from '../jobs/dev/dev.js';
 import { asKafkaUnavailable } from '../lib/kafka/errors.js';
 
 export default class Dev extends BaseCommand<typeof Dev> {

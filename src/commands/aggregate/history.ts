@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { asUnavailable } from '../../lib/db/errors.js';
 import type { JobRunRow } from '../../lib/db/job-runs.js';
-import { AGGREGATE_JOBS, recentAggregateRuns } from '../../jobs/aggregate/index.js';
+import { AGGREGATE_JOBS, recentAggregateRuns } from '../../jobs/aggregate/aggregate.js';
 
 export default class AggregateHistory extends BaseCommand<typeof AggregateHistory> {
   static override summary = 'List recent runs of the ranking jobs, newest first.';

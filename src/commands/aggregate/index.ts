@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { asUnavailable } from '../../lib/db/errors.js';
 import { PERIOD_KINDS } from '../../lib/time/periods.js';
-import { AGGREGATE_LIMITS, runAggregate, type AggregateSummary } from '../../jobs/aggregate/index.js';
+import { AGGREGATE_LIMITS, runAggregate, type AggregateSummary } from '../../jobs/aggregate/aggregate.js';
 
 const { top, chunkSize } = AGGREGATE_LIMITS;
 

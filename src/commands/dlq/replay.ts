@@ -3,7 +3,7 @@ import { BaseCommand } from '../../lib/cli/base-command.js';
 import { dlqTopic } from '../../lib/kafka/topics.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
-import { replayDeadLetters, type ReplayResult } from '../../jobs/dlq-replay/replay-job.js';
+import { replayDeadLetters, type ReplayResult } from '../../jobs/dlq-replay/dlq-replay.js';
 
 export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
   static override summary = 'Republish dead letters to their original topic, keeping replay progress.';

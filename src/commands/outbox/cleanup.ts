@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { durationFlag } from '../../lib/cli/flags.js';
 import { asUnavailable } from '../../lib/db/errors.js';
-import { runOutboxCleanup, type CleanupResult } from '../../jobs/outbox-cleanup/cleanup-job.js';
+import { runOutboxCleanup, type CleanupResult } from '../../jobs/outbox-cleanup/outbox-cleanup.js';
 
 export default class OutboxCleanup extends BaseCommand<typeof OutboxCleanup> {
   static override summary = 'Delete old PUBLISHED outbox rows and expired idempotency marks, in batches.';
