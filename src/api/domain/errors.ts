@@ -1,6 +1,6 @@
 /**
  * What a domain service can refuse, without knowing about HTTP: the API maps each kind to a status
- * (src/lib/http/errors.ts), a CLI or a job could map it to something else.
+ * (src/api/http/errors.ts), a CLI or a job could map it to something else.
  */
 export type DomainErrorKind = 'not-found' | 'conflict' | 'unprocessable' | 'unavailable';
 

@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/log.js';
 
 /**
  * The one error shape of the API: `{ "error": { "code", "message" } }`. Domain services throw
- * DomainError (src/lib/domain/errors.ts), mapped to a status here (404 unknown id, 409 conflicting
+ * DomainError (src/api/domain/errors.ts), mapped to a status here (404 unknown id, 409 conflicting
  * state, 422 a body that names something unusable, 503); the HTTP layer itself throws HttpError
  * (400 validation, 401); everything else is mapped here so no handler formats errors itself.
  */
