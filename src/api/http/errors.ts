@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isDatabaseUnavailable } from '../../lib/db/errors.js';
+import { unavailableService } from '../../lib/unavailable.js';
 import { DomainError, type DomainErrorKind } from '../domain/errors.js';
 import type { Logger } from '../../lib/log.js';
 
@@ -54,8 +54,10 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
       body: { error: { code: known.code, message: known.message ?? fe.message ?? known.code } },
     };
   }
-  if (isDatabaseUnavailable(err)) {
-    return { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'the database is unavailable' } } };
+  const service = unavailableService(err);
+  if (service) {
+    const message = service === 'PostgreSQL' ? 'the database is unavailable' : `${service} is unavailable`;
+    return { status: 503, body: { error: { code: 'UNAVAILABLE', message } } };
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, body: { error: { code: 'BAD_REQUEST', message: fe.message ?? '' } } };

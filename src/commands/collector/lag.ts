@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { consumerLag, type GroupLag } from '../../lib/kafka/consumer-lag.js';
 
 export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
@@ -20,9 +19,7 @@ export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
   public async run(): Promise<GroupLag> {
     const { kafka } = this.appConfig;
     const topics = this.flags.topics ?? [kafka.topics.catalog, kafka.topics.order];
-    const lag = await consumerLag(this.kafka(), this.flags.group ?? kafka.groupId, topics).catch((err) => {
-      throw asKafkaUnavailable(err, kafka.brokers);
-    });
+    const lag = await consumerLag(this.kafka(), this.flags.group ?? kafka.groupId, topics);
     this.table(lag.partitions, [
       { header: 'Topic', get: (p) => p.topic },
       { header: 'Partition', get: (p) => p.partition, align: 'right' },

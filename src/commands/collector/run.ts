@@ -3,7 +3,6 @@ import { BaseCommand } from '../../lib/cli/base-command.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { startMetricsServer } from '../../lib/metrics/server.js';
 import { durationFlag } from '../../lib/cli/flags.js';
-import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { startCollector } from '../../jobs/collector/collector.js';
 import type { CollectorStats } from '../../jobs/collector/metrics.js';
 
@@ -38,7 +37,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
   }
 
   public async run(): Promise<CollectorStats & { groupId: string }> {
-    const { kafka: k, metricsPort } = this.appConfig;
+    const { metricsPort } = this.appConfig;
     const topics = this.flags.topics
       ?.split(',')
       .map((t) => t.trim())
@@ -57,8 +56,6 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       registry,
       afterDbCommit:
         process.env[CRASH_HOOK_ENV] === '1' ? () => void process.kill(process.pid, 'SIGKILL') : undefined,
-    }).catch((err) => {
-      throw asKafkaUnavailable(err, k.brokers);
     });
     this.resources.defer('collector', () => collector.stop());
     const aborted = new Promise<void>((resolve) =>

@@ -1,13 +1,13 @@
 import type pg from 'pg';
 import type { AppConfig } from '../../lib/config/config.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
+import { InterruptedError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { PeriodKind } from '../../lib/time/periods.js';
-import { interrupted } from './errors.js';
 import type { AggregateJob } from './history.js';
 import { isComplete, resolvePeriod } from './period.js';
 import { withRanks, type RankedProduct } from './rank.js';
-import { readTopProducts } from './read.js';
+import { RANKING_UNCHANGED, readTopProducts } from './read.js';
 import { replaceRanking } from './write.js';
 
 export type { RankedProduct } from './rank.js';
@@ -84,7 +84,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
         options.onProgress?.(n);
       },
     });
-    if (signal?.aborted) throw interrupted(signal);
+    if (signal?.aborted) throw new InterruptedError(signal, RANKING_UNCHANGED);
     const ranked = withRanks(best);
     ctx.rowsWritten = await replaceRanking(pool, period, ctx.run.id, ranked);
     return ranked;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '../../lib/config/config.js';
 import { one } from '../../lib/db/query.js';
+import { InterruptedError } from '../../lib/errors.js';
 import { ensureTopics, pipelineTopics } from '../../lib/kafka/topics.js';
 import { startPipeline, type Pipeline, type PipelineDeps } from '../dev/dev.js';
 import { dateInZone } from '../../lib/time/dates.js';
@@ -8,7 +9,6 @@ import { runAggregate } from '../aggregate/aggregate.js';
 import { waitForCatchUp } from './catch-up.js';
 import { outboxWatermark, pipelineLatency, type LatencyMs } from './figures.js';
 import { apiClient } from './http.js';
-import { demoInterrupted } from './interrupted.js';
 import type { DemoOptions } from './options.js';
 import { liveScores, liveTop10, weeklyTop10, type RankRow } from './rankings.js';
 import { seedCatalog } from './seed.js';
@@ -53,7 +53,7 @@ export async function runDemo(deps: DemoDeps, options: DemoOptions): Promise<Dem
   const { signal } = deps;
   return demo(deps, options).catch((err) => {
     // Whatever failed after SIGTERM/SIGINT (a wait cut short, an aggregation aborted) is the interruption.
-    throw signal?.aborted ? demoInterrupted(signal) : err;
+    throw signal?.aborted ? new InterruptedError(signal, 'nothing was verified', 'demo') : err;
   });
 }
 
@@ -90,7 +90,7 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
       signal,
       onProgress: (n) => stage(`traffic: orders ${n}/${options.orders}`),
     });
-    if (signal?.aborted) throw demoInterrupted(signal);
+    if (signal?.aborted) throw new InterruptedError(signal, 'nothing was verified', 'demo');
     await pipeline.api.close(); // flushes the buffered views into the outbox
     const caughtUp = await waitForCatchUp({
       pool,
