@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/lib/config/load.js';
 import { createPool } from '../../src/lib/db/pool.js';
 import { createRedis } from '../../src/lib/redis/client.js';
 import { createLogger } from '../../src/lib/log.js';
-import { buildApp, listen } from '../../src/lib/http/app.js';
+import { buildApp, listen } from '../../src/api/http/app.js';
 
 const kind = process.argv[2];
 let url: string;

@@ -1,15 +1,11 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { VerifyError } from '../lib/errors.js';
+import { ExitCode, VerifyError } from '../lib/errors.js';
 import { createKafka } from '../lib/kafka/client.js';
 import { durationFlag } from '../lib/cli/flags.js';
-import { asUnavailable } from '../lib/db/errors.js';
-import { asKafkaUnavailable } from '../lib/kafka/errors.js';
-import { KafkaJSError } from '../lib/kafka/kafkajs.js';
-import { asRedisUnavailable } from '../lib/redis/errors.js';
 import { DEMO_LIMITS, type DemoOptions } from '../jobs/demo/options.js';
 import { renderReport } from '../jobs/demo/report.js';
-import { runDemo, type DemoResult } from '../jobs/demo/run.js';
+import { runDemo, type DemoResult } from '../jobs/demo/demo.js';
 
 const { users, products, orders, concurrency } = DEMO_LIMITS;
 
@@ -47,7 +43,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
       concurrency: f.concurrency,
       durationMs: f.duration,
     };
-    const progress = this.progress('starting');
+    const progress = this.progress('starting', 'demo failed');
     // The report is the output: at the default level, the pipeline's info lines would only bury it.
     const logger =
       this.appConfig.logLevel === 'info' ? this.logger.child({}, { level: 'warn' }) : this.logger;
@@ -60,28 +56,16 @@ export default class Demo extends BaseCommand<typeof Demo> {
       signal: this.signal,
       onStage: (text: string) => progress.update(text),
     };
-    const result = await runDemo(deps, options).catch((err) => {
-      progress.fail('demo failed');
-      throw unavailableAs(err, this.appConfig.kafka.brokers);
-    });
+    const result = await runDemo(deps, options);
     progress.succeed(`done in ${(result.durationMs / 1000).toFixed(1)}s`);
     if (!this.jsonEnabled()) this.log(renderReport(result));
     if (!result.verified) {
       if (this.jsonEnabled()) {
-        process.exitCode = 6; // the result (verified: false, the mismatches) is the output
+        process.exitCode = ExitCode.VERIFY; // the result (verified: false, the mismatches) is the output
         return result;
       }
       throw new VerifyError('product_metrics differ from what the traffic implies (see above)');
     }
     return result;
   }
-}
-
-/**
- * Exit 4 naming whichever service is unreachable; anything else (an interruption: exit 1) as it is.
- * kafkajs errors first and apart: their "connect ECONNREFUSED" would read as PostgreSQL's and back.
- */
-function unavailableAs(err: unknown, brokers: string[]): unknown {
-  if (err instanceof KafkaJSError) return asKafkaUnavailable(err, brokers);
-  return asRedisUnavailable(asUnavailable(err));
 }

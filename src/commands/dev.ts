@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { startPipeline } from '../lib/pipeline/pipeline.js';
-import { asKafkaUnavailable } from '../lib/kafka/errors.js';
+import { startPipeline } from '../jobs/dev/dev.js';
 
 export default class Dev extends BaseCommand<typeof Dev> {
   static override summary =
@@ -31,9 +30,7 @@ export default class Dev extends BaseCommand<typeof Dev> {
 
   public async run(): Promise<{ url: string; published: number | null; consumed: number }> {
     const deps = this.deps();
-    const pipeline = await startPipeline(deps).catch((err) => {
-      throw asKafkaUnavailable(err, this.appConfig.kafka.brokers);
-    });
+    const pipeline = await startPipeline(deps);
     this.resources.defer('pipeline', async () => void (await pipeline.stop()));
     this.logger.info(`listening on ${pipeline.url}`);
     const aborted = new Promise<void>((resolve) =>

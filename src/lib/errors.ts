@@ -37,9 +37,28 @@ export class ConfigError extends CliError {
   }
 }
 
+/** The services a command or loop depends on; lib/unavailable.ts tells which one an error is about. */
+export type Service = 'PostgreSQL' | 'Redis' | 'Kafka';
+
 export class UnavailableError extends CliError {
-  constructor(service: string, detail: string, cause?: unknown) {
+  constructor(
+    readonly service: Service,
+    detail: string,
+    cause?: unknown,
+  ) {
     super(`${service} is unavailable: ${detail}`, 'UNAVAILABLE', ExitCode.UNAVAILABLE, { cause });
+  }
+}
+
+/**
+ * Work stopped by SIGTERM/SIGINT before it finished: a failed run (exit 1), so cron and Kubernetes see
+ * that it still needs doing, never a verification failure (exit 6). The message says what it left.
+ */
+export class InterruptedError extends CliError {
+  constructor(signal: AbortSignal, consequence: string, subject?: string) {
+    const reason = typeof signal.reason === 'string' ? signal.reason : 'abort';
+    const what = subject ? `${subject} interrupted` : 'interrupted';
+    super(`${what} (${reason}); ${consequence}`, 'INTERRUPTED', ExitCode.FAILURE);
   }
 }
 

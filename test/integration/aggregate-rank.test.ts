@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli } from '../support/cli.js';
 import { insertDaily, storedRanking, withoutRun } from '../support/daily-metrics.js';
-import { runAggregate } from '../../src/jobs/aggregate/index.js';
+import { runAggregate } from '../../src/jobs/aggregate/aggregate.js';
 import { createLogger } from '../../src/lib/log.js';
 import { lastCompletePeriod } from '../../src/lib/time/periods.js';
 

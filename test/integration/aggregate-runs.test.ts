@@ -4,7 +4,7 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { storedRanking, withoutRun, type RankRow } from '../support/daily-metrics.js';
-import { runAggregate, type AggregateOptions } from '../../src/jobs/aggregate/index.js';
+import { runAggregate, type AggregateOptions } from '../../src/jobs/aggregate/aggregate.js';
 import { createLogger } from '../../src/lib/log.js';
 import type { JobRunRow } from '../../src/lib/db/job-runs.js';
 

@@ -5,7 +5,7 @@ import { eventually } from '../support/wait.js';
 import { committedOffsets, endOffsets, publish, startTestCollector } from '../support/collector.js';
 import { createEvent } from '../../src/lib/events/index.js';
 import { readDeadLetter } from '../../src/lib/kafka/dead-letter.js';
-import { dlqTopic } from '../../src/lib/config/config.js';
+import { dlqTopic } from '../../src/lib/kafka/topics.js';
 
 describe('collector: dead letters', () => {
   let ctx: TestContext;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
-import { dlqTopic } from '../../src/lib/config/config.js';
+import { dlqTopic } from '../../src/lib/kafka/topics.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { deadLetterMessage } from '../../src/lib/kafka/dead-letter.js';
 import { eventHeaders } from '../../src/lib/kafka/event-headers.js';

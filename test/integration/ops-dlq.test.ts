@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli } from '../support/cli.js';
-import { dlqTopic } from '../../src/lib/config/config.js';
+import { dlqTopic } from '../../src/lib/kafka/topics.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { deadLetterMessage, DLQ_HEADERS, headerString } from '../../src/lib/kafka/dead-letter.js';
 import { eventHeaders } from '../../src/lib/kafka/event-headers.js';

@@ -11,7 +11,7 @@ import { EVENT_HEADERS } from '../../src/lib/kafka/event-headers.js';
 import { RelayPipeline } from '../../src/jobs/relay/pipeline.js';
 import { Publisher } from '../../src/jobs/relay/publisher.js';
 import { emptyStats } from '../../src/jobs/relay/cycle.js';
-import { relayMetrics } from '../../src/jobs/relay/metrics.js';
+import { createRelayMetrics } from '../../src/jobs/relay/metrics.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 import { sendBudget } from '../../src/jobs/relay/send-budget.js';
 import type { RenewLease } from '../../src/jobs/relay/batch.js';
@@ -50,7 +50,7 @@ describe('relay lease renewal before a send', () => {
       publisher,
       options,
       stats,
-      metrics: relayMetrics(new Registry(), ctx.pool),
+      metrics: createRelayMetrics(new Registry(), ctx.pool),
       logger,
       signal: new AbortController().signal,
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEvent } from '../../src/lib/events/index.js';
-import { foldDaily, foldProducts } from '../../src/lib/collector/fold.js';
+import { foldDaily, foldProducts } from '../../src/jobs/collector/fold.js';
 import { evictionsFor } from '../../src/jobs/collector/redis-effects.js';
 import { rankingIncrements } from '../../src/lib/ranking/live-ranking.js';
 

@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { asUnavailable } from '../../lib/db/errors.js';
 import type { JobRunRow } from '../../lib/db/job-runs.js';
-import { AGGREGATE_JOBS, recentAggregateRuns } from '../../jobs/aggregate/index.js';
+import { AGGREGATE_JOBS, recentAggregateRuns } from '../../jobs/aggregate/aggregate.js';
 
 export default class AggregateHistory extends BaseCommand<typeof AggregateHistory> {
   static override summary = 'List recent runs of the ranking jobs, newest first.';
@@ -17,9 +16,7 @@ export default class AggregateHistory extends BaseCommand<typeof AggregateHistor
   };
 
   public async run(): Promise<{ runs: JobRunRow[] }> {
-    const runs = await recentAggregateRuns(this.db(), this.flags.job, this.flags.limit).catch((err) => {
-      throw asUnavailable(err);
-    });
+    const runs = await recentAggregateRuns(this.db(), this.flags.job, this.flags.limit);
     this.table(runs, [
       { header: 'Run', get: (r) => r.id, align: 'right' },
       { header: 'Job', get: (r) => r.job_name },

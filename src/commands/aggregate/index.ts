@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { asUnavailable } from '../../lib/db/errors.js';
 import { PERIOD_KINDS } from '../../lib/time/periods.js';
-import { AGGREGATE_LIMITS, runAggregate, type AggregateSummary } from '../../jobs/aggregate/index.js';
+import { AGGREGATE_LIMITS, runAggregate, type AggregateSummary } from '../../jobs/aggregate/aggregate.js';
 
 const { top, chunkSize } = AGGREGATE_LIMITS;
 
@@ -39,9 +38,6 @@ export default class Aggregate extends BaseCommand<typeof Aggregate> {
       chunkSize: this.flags['chunk-size'],
       signal: this.signal,
       onProgress: (n) => progress.update(`rows read: ${n}`),
-    }).catch((err) => {
-      progress.fail();
-      throw asUnavailable(err);
     });
     progress.succeed(`rows read: ${summary.rowsRead}`);
     this.log(

@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { topicsFlag } from '../../lib/cli/flags.js';
 import { prefixedTopic } from '../../lib/config/config.js';
-import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { consumerLag, type GroupLag } from '../../lib/kafka/consumer-lag.js';
 
 export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
@@ -26,9 +25,7 @@ export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
     const { kafka } = this.appConfig;
     const named = this.flags.topics?.flat().map((t) => prefixedTopic(kafka, t));
     const topics = named ? [...new Set(named)] : [kafka.topics.catalog, kafka.topics.order];
-    const lag = await consumerLag(this.kafka(), this.flags.group ?? kafka.groupId, topics).catch((err) => {
-      throw asKafkaUnavailable(err, kafka.brokers);
-    });
+    const lag = await consumerLag(this.kafka(), this.flags.group ?? kafka.groupId, topics);
     this.table(lag.partitions, [
       { header: 'Topic', get: (p) => p.topic },
       { header: 'Partition', get: (p) => p.partition, align: 'right' },

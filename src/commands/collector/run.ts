@@ -5,7 +5,6 @@ import { startMetricsServer } from '../../lib/metrics/server.js';
 import { durationFlag, topicsFlag } from '../../lib/cli/flags.js';
 import { EVENT_TOPICS, prefixedTopic } from '../../lib/config/config.js';
 import { UsageError } from '../../lib/errors.js';
-import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { startCollector } from '../../jobs/collector/collector.js';
 import type { CollectorStats } from '../../jobs/collector/metrics.js';
 
@@ -53,7 +52,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
   }
 
   public async run(): Promise<CollectorStats & { groupId: string }> {
-    const { kafka: k, metricsPort } = this.appConfig;
+    const { metricsPort } = this.appConfig;
     const topics = this.flags.topics && this.eventTopics(this.flags.topics);
     const registry = createRegistry({ service: 'collector' });
     if (metricsPort !== undefined) {
@@ -69,8 +68,6 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       registry,
       afterDbCommit:
         process.env[CRASH_HOOK_ENV] === '1' ? () => void process.kill(process.pid, 'SIGKILL') : undefined,
-    }).catch((err) => {
-      throw asKafkaUnavailable(err, k.brokers);
     });
     this.resources.defer('collector', () => collector.stop());
     const aborted = new Promise<void>((resolve) =>

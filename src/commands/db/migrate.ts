@@ -1,6 +1,5 @@
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { migrate } from '../../lib/db/migrations.js';
-import { asUnavailable } from '../../lib/db/errors.js';
 
 export default class DbMigrate extends BaseCommand<typeof DbMigrate> {
   static override summary =
@@ -8,9 +7,7 @@ export default class DbMigrate extends BaseCommand<typeof DbMigrate> {
   static override examples = ['<%= config.bin %> db migrate', '<%= config.bin %> db migrate --json'];
 
   public async run(): Promise<{ applied: Array<{ version: number; name: string }> }> {
-    const applied = await migrate(this.db()).catch((err) => {
-      throw asUnavailable(err);
-    });
+    const applied = await migrate(this.db());
     this.log(
       applied.length === 0
         ? 'Schema is up to date.'

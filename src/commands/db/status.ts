@@ -1,15 +1,12 @@
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { migrationStatus, type MigrationState } from '../../lib/db/migrations.js';
-import { asUnavailable } from '../../lib/db/errors.js';
 
 export default class DbStatus extends BaseCommand<typeof DbStatus> {
   static override summary = 'Show which migrations are applied and which are pending.';
   static override examples = ['<%= config.bin %> db status', '<%= config.bin %> db status --json'];
 
   public async run(): Promise<{ migrations: MigrationState[]; pending: number; upToDate: boolean }> {
-    const migrations = await migrationStatus(this.db()).catch((err) => {
-      throw asUnavailable(err);
-    });
+    const migrations = await migrationStatus(this.db());
     this.table(migrations, [
       { header: 'Version', get: (m) => m.version, align: 'right' },
       { header: 'Name', get: (m) => m.name },

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { dlqTopic, prefixedTopic } from '../../lib/config/config.js';
+import { prefixedTopic } from '../../lib/config/config.js';
 import { topicFlag } from '../../lib/cli/flags.js';
-import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
+import { dlqTopic } from '../../lib/kafka/topics.js';
 import { listDeadLetters } from '../../lib/kafka/dead-letter-list.js';
 import type { DeadLetterView } from '../../lib/kafka/dead-letter-view.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
@@ -31,16 +31,13 @@ export default class DlqList extends BaseCommand<typeof DlqList> {
     const from = this.flags['from-offset'];
     if (from !== undefined && !/^\d+$/.test(from))
       throw new UsageError(`--from-offset must be a non-negative integer`);
-    const progress = this.progress(`reading ${topic}`);
+    const progress = this.progress(`reading ${topic}`, `could not read ${topic}`);
     const letters = await listDeadLetters(this.kafka(), {
       topic,
       limit: this.flags.limit,
       fromOffset: from,
       groupPrefix: this.appConfig.kafka.groupId,
       signal: this.signal,
-    }).catch((err) => {
-      progress.fail(`could not read ${topic}`);
-      throw asKafkaUnavailable(err, this.appConfig.kafka.brokers);
     });
     progress.succeed(`${letters.length} dead letter(s) in ${topic}`);
     this.table(letters, deadLetterColumns);

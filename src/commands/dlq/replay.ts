@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { dlqTopic, prefixedTopic } from '../../lib/config/config.js';
+import { prefixedTopic } from '../../lib/config/config.js';
 import { topicFlag } from '../../lib/cli/flags.js';
-import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
+import { dlqTopic } from '../../lib/kafka/topics.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
-import { replayDeadLetters, type ReplayResult } from '../../jobs/dlq-replay/replay-job.js';
+import { replayDeadLetters, type ReplayResult } from '../../jobs/dlq-replay/dlq-replay.js';
 
 export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
   static override summary = 'Republish dead letters to their original topic, keeping replay progress.';
@@ -30,7 +30,10 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
   public async run(): Promise<ReplayResult> {
     const { kafka } = this.appConfig;
     const topic = this.flags.topic ? prefixedTopic(kafka, this.flags.topic) : dlqTopic(kafka.topics.catalog);
-    const progress = this.progress(`replaying ${topic}`);
+    const progress = this.progress(
+      `replaying ${topic}`,
+      'replay failed: progress is kept up to the last acknowledged letter',
+    );
     const result = await replayDeadLetters(this.kafka(), {
       topic,
       group: this.flags.group ?? `${kafka.groupId}-dlq-replay`,
@@ -39,9 +42,6 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
       dryRun: this.flags['dry-run'],
       signal: this.signal,
       onProgress: (t) => progress.update(t),
-    }).catch((err) => {
-      progress.fail('replay failed: progress is kept up to the last acknowledged letter');
-      throw asKafkaUnavailable(err, kafka.brokers);
     });
     progress.succeed(`${result.replayed} replayed, ${result.skipped} skipped`);
     this.table(result.letters, [{ header: 'Action', get: (l) => l.action }, ...deadLetterColumns]);

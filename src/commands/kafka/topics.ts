@@ -1,6 +1,5 @@
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { ensureTopics, pipelineTopics, type TopicState } from '../../lib/kafka/topics.js';
-import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 
 export default class KafkaTopics extends BaseCommand<typeof KafkaTopics> {
   static override summary =
@@ -14,9 +13,7 @@ export default class KafkaTopics extends BaseCommand<typeof KafkaTopics> {
   ];
 
   public async run(): Promise<{ topics: TopicState[] }> {
-    const topics = await ensureTopics(this.kafka(), pipelineTopics(this.appConfig.kafka)).catch((err) => {
-      throw asKafkaUnavailable(err, this.appConfig.kafka.brokers);
-    });
+    const topics = await ensureTopics(this.kafka(), pipelineTopics(this.appConfig.kafka));
     this.table(topics, [
       { header: 'Topic', get: (t) => t.name },
       { header: 'Role', get: (t) => t.role },

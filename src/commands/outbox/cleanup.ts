@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { durationFlag } from '../../lib/cli/flags.js';
-import { asUnavailable } from '../../lib/db/errors.js';
-import { runOutboxCleanup, type CleanupResult } from '../../jobs/outbox-cleanup/cleanup-job.js';
+import { runOutboxCleanup, type CleanupResult } from '../../jobs/outbox-cleanup/outbox-cleanup.js';
 
 export default class OutboxCleanup extends BaseCommand<typeof OutboxCleanup> {
   static override summary = 'Delete old PUBLISHED outbox rows and expired idempotency marks, in batches.';
@@ -23,7 +22,7 @@ export default class OutboxCleanup extends BaseCommand<typeof OutboxCleanup> {
   };
 
   public async run(): Promise<CleanupResult> {
-    const progress = this.progress('cleaning up');
+    const progress = this.progress('cleaning up', 'cleanup failed');
     const result = await runOutboxCleanup(this.db(), {
       olderThanMs: this.flags['older-than'],
       handledOlderThanMs: this.flags['handled-older-than'] ?? this.appConfig.eventHandledRetentionMs,
@@ -31,9 +30,6 @@ export default class OutboxCleanup extends BaseCommand<typeof OutboxCleanup> {
       dryRun: this.flags['dry-run'],
       signal: this.signal,
       onProgress: (t) => progress.update(t),
-    }).catch((err) => {
-      progress.fail('cleanup failed');
-      throw asUnavailable(err);
     });
     progress.succeed(result.interrupted ? 'cleanup interrupted' : 'cleanup done');
     this.table(

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { asUnavailable } from '../../lib/db/errors.js';
 import { retryAllFailed, retryFailedByIds, type RetriedRow } from '../../lib/outbox/retry.js';
 
 export default class OutboxRetry extends BaseCommand<typeof OutboxRetry> {
@@ -24,11 +23,7 @@ export default class OutboxRetry extends BaseCommand<typeof OutboxRetry> {
 
   public async run(): Promise<{ retried: RetriedRow[] }> {
     const ids = this.flags.id;
-    const retried = await (
-      ids ? retryFailedByIds(this.db(), [...new Set(ids)]) : retryAllFailed(this.db())
-    ).catch((err) => {
-      throw asUnavailable(err);
-    });
+    const retried = await (ids ? retryFailedByIds(this.db(), [...new Set(ids)]) : retryAllFailed(this.db()));
     this.log(`${retried.length} row(s) put back to PENDING.`);
     this.table(retried, [
       { header: 'Id', get: (r) => r.id, align: 'right' },

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { asUnavailable } from '../../lib/db/errors.js';
 import { formatDuration } from '../../lib/duration.js';
 import { outboxStatus, type OutboxStatus } from '../../lib/outbox/status.js';
 
@@ -15,9 +14,7 @@ export default class OutboxStatusCommand extends BaseCommand<typeof OutboxStatus
   };
 
   public async run(): Promise<OutboxStatus> {
-    const status = await outboxStatus(this.db(), this.flags.limit).catch((err) => {
-      throw asUnavailable(err);
-    });
+    const status = await outboxStatus(this.db(), this.flags.limit);
     const { counts, oldestPendingAgeMs, dueNow } = status;
     this.table(
       [

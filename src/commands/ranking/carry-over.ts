@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { UsageError } from '../../lib/errors.js';
-import { asRedisUnavailable } from '../../lib/redis/errors.js';
 import { dateInZone, parseDate } from '../../lib/time/dates.js';
 import { carryOver, type CarryOverResult } from '../../lib/ranking/live-ranking.js';
 
@@ -30,9 +29,7 @@ export default class RankingCarryOver extends BaseCommand<typeof RankingCarryOve
     } catch (err) {
       throw new UsageError(`--date: ${(err as Error).message}`);
     }
-    const result = await carryOver(this.redis(), date, weight).catch((err) => {
-      throw asRedisUnavailable(err);
-    });
+    const result = await carryOver(this.redis(), date, weight);
     this.log(
       result.carried
         ? `Carried ${date} into ${result.to} with weight ${weight}: ${result.members} product(s).`

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
+import { ExitCode } from '../../lib/errors.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { startMetricsServer } from '../../lib/metrics/server.js';
 import { Relay, type RelaySummary } from '../../jobs/relay/relay.js';
@@ -79,7 +80,7 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
       `relay ${summary.relayId}: published ${summary.published}, failed ${summary.failed}, ` +
         `retrying ${summary.retried}, remaining ${summary.remaining}`,
     );
-    if (this.flags.once && summary.failed > 0) process.exitCode = 1;
+    if (this.flags.once && summary.failed > 0) process.exitCode = ExitCode.FAILURE;
     return summary;
   }
 }

@@ -1,11 +1,14 @@
 import Cursor from 'pg-cursor';
 import type pg from 'pg';
+import { InterruptedError } from '../../lib/errors.js';
 import type { RankingWeights } from '../../lib/ranking/score.js';
 import { TopN } from '../../lib/ranking/top-n.js';
 import type { Period } from '../../lib/time/periods.js';
 import { aggregateQueries } from './queries.js';
 import { candidateOf, compareCandidates, type Candidate, type PeriodSumRow } from './rank.js';
-import { interrupted } from './errors.js';
+
+/** What a run stopped by a signal leaves (exit 1, job_run FAILED 'interrupted (SIGTERM); ...'). */
+export const RANKING_UNCHANGED = 'the ranking was not written; the previous ranking is unchanged';
 
 export interface ReadOptions {
   top: number;
@@ -37,7 +40,7 @@ export async function readTopProducts(
   let rowsRead = 0;
   try {
     for (;;) {
-      if (options.signal?.aborted) throw interrupted(options.signal);
+      if (options.signal?.aborted) throw new InterruptedError(options.signal, RANKING_UNCHANGED);
       const chunk = await cursor.read(options.chunkSize);
       if (chunk.length === 0) break;
       for (const row of chunk) {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
 import { withRetryingTransaction } from '../../lib/db/transaction.js';
 import type { DomainEvent } from '../../lib/events/index.js';
-import { foldDaily, foldProducts } from '../../lib/collector/fold.js';
+import { foldDaily, foldProducts } from './fold.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import {
   claimEvents,

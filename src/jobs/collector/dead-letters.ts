@@ -1,7 +1,7 @@
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { SEND_ACKS_ALL } from '../../lib/kafka/client.js';
 import { deadLetterMessage, type DeadLetterInfo } from '../../lib/kafka/dead-letter.js';
-import { dlqTopic } from '../../lib/config/config.js';
+import { dlqTopic } from '../../lib/kafka/topics.js';
 
 export interface DeadLetter {
   message: KafkaMessage;

@@ -3,7 +3,7 @@ import { decodeEvent, PoisonMessageError, type DomainEvent } from '../../lib/eve
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { errorMessage } from '../../lib/errors.js';
-import { isDatabaseUnavailable } from '../../lib/db/errors.js';
+import { unavailableService } from '../../lib/unavailable.js';
 import type { LoggedEvent } from './store.js';
 import type { DeadLetter } from './dead-letters.js';
 
@@ -77,21 +77,11 @@ async function withRetries(runner: ChunkRunner, events: LoggedEvent[]): Promise<
       await runner.handle(events);
       return 'ok';
     } catch (err) {
-      if (isInfrastructureError(err)) throw err;
+      if (unavailableService(err)) throw err; // an outage, not the events' fault: the consumer pauses
       runner.onRetry?.(err, attempt, events.length);
       if (attempt >= runner.maxAttempts) return { error: errorMessage(err), attempts: attempt };
       if (!(await sleep(backoffDelay(attempt, runner.backoff), runner.signal))) return 'aborted';
       await runner.heartbeat();
     }
   }
-}
-
-export function isInfrastructureError(err: unknown): boolean {
-  if (isDatabaseUnavailable(err)) return true;
-  const name = err instanceof Error ? err.name : '';
-  const message = err instanceof Error ? err.message : '';
-  return (
-    name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|Command timed out/.test(message)
-  );
 }

@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { sql, type Sql } from '../../lib/db/query.js';
 import type { DomainEvent } from '../../lib/events/index.js';
-import type { DailyDelta, ProductDelta } from '../../lib/collector/fold.js';
+import type { DailyDelta, ProductDelta } from './fold.js';
 
 /**
  * The collector's statements, next to the code that owns event_handled, event_log, product_metrics

@@ -1,7 +1,6 @@
 import type pg from 'pg';
-import { VerifyError } from '../../lib/errors.js';
+import { InterruptedError, VerifyError } from '../../lib/errors.js';
 import { sleep } from '../../lib/sleep.js';
-import { demoInterrupted } from './interrupted.js';
 import { pipelineProgress, type PipelineProgress } from './figures.js';
 
 /**
@@ -24,7 +23,8 @@ export async function waitForCatchUp(options: {
     if (p.failed > 0)
       throw new VerifyError(`${p.failed} outbox event(s) FAILED to publish: see commerce outbox status`);
     if (p.pending === 0 && p.consumed === p.written) return p;
-    if (options.signal?.aborted) throw demoInterrupted(options.signal); // not a pipeline that fell behind
+    // Not a pipeline that fell behind: the run was stopped.
+    if (options.signal?.aborted) throw new InterruptedError(options.signal, 'nothing was verified', 'demo');
     if (Date.now() > deadline) {
       throw new VerifyError(
         `the pipeline did not catch up within ${Math.round(options.timeoutMs / 1000)}s: ` +

@@ -1,6 +1,6 @@
 import { renderTable } from '../../lib/cli/table.js';
 import type { RankRow } from './rankings.js';
-import type { DemoResult } from './run.js';
+import type { DemoResult } from './demo.js';
 
 const ranking = (rows: RankRow[]) =>
   rows.length === 0

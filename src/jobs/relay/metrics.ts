@@ -12,7 +12,7 @@ export interface RelayMetrics {
 }
 
 /** The relay's Prometheus metrics; the oldest pending age is read from PostgreSQL at scrape time. */
-export function relayMetrics(registry: Registry, db: Queryable): RelayMetrics {
+export function createRelayMetrics(registry: Registry, db: Queryable): RelayMetrics {
   const registers = [registry];
   new Gauge({
     name: 'relay_oldest_pending_age_seconds',

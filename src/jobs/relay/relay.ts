@@ -4,7 +4,6 @@ import { Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
 import { one } from '../../lib/db/query.js';
-import { asUnavailable } from '../../lib/db/errors.js';
 import { UnavailableError, errorMessage } from '../../lib/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
@@ -12,7 +11,7 @@ import { countPending } from '../../lib/outbox/mark.js';
 import { createKafka } from '../../lib/kafka/client.js';
 import { emptyStats, type RelayStats } from './cycle.js';
 import { RelayPipeline, type StepResult } from './pipeline.js';
-import { relayMetrics, type RelayMetrics } from './metrics.js';
+import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { sendBudget } from './send-budget.js';
@@ -67,7 +66,7 @@ export class Relay {
       deps.logger,
       budget.retry,
     );
-    this.metrics = relayMetrics(deps.registry ?? new Registry(), deps.pool);
+    this.metrics = createRelayMetrics(deps.registry ?? new Registry(), deps.pool);
     this.wakeup = new Wakeup(deps.config.database.url, this.stopping.signal, deps.logger);
     this.pipeline = new RelayPipeline({
       db: deps.pool,
@@ -111,16 +110,12 @@ export class Relay {
   async drain(): Promise<RelaySummary> {
     try {
       while (!this.stopping.signal.aborted) {
-        const result = await this.pipeline.step().catch((err) => {
-          throw asUnavailable(err);
-        });
+        const result = await this.pipeline.step();
         if (result.unavailable !== undefined)
           throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
         if (result.claimed === 0) break;
       }
-      await this.pipeline.finish().catch((err) => {
-        throw asUnavailable(err);
-      });
+      await this.pipeline.finish();
       return await this.summary();
     } finally {
       await this.settle();
@@ -169,9 +164,7 @@ export class Relay {
   }
 
   private async summary(): Promise<RelaySummary> {
-    const row = await one<{ n: number }>(this.deps.pool, countPending()).catch((err) => {
-      throw asUnavailable(err);
-    });
+    const row = await one<{ n: number }>(this.deps.pool, countPending());
     return { relayId: this.id, ...this.stats, remaining: row?.n ?? 0 };
   }
 

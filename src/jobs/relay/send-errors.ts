@@ -1,4 +1,4 @@
-import { isKafkaConnectionError } from '../../lib/kafka/errors.js';
+import { unavailableService } from '../../lib/unavailable.js';
 
 /**
  * What a failed send means for the rows in it:
@@ -9,44 +9,9 @@ import { isKafkaConnectionError } from '../../lib/kafka/errors.js';
  */
 export type SendFailure = 'unavailable' | 'rejected';
 
-/** Broker-side conditions that pass when the cluster recovers; they say nothing about the message. */
-const CLUSTER_CONDITIONS = new Set([
-  'LEADER_NOT_AVAILABLE',
-  'NOT_LEADER_FOR_PARTITION',
-  'NOT_LEADER_OR_FOLLOWER',
-  'REQUEST_TIMED_OUT',
-  'BROKER_NOT_AVAILABLE',
-  'REPLICA_NOT_AVAILABLE',
-  'NETWORK_EXCEPTION',
-  'NOT_ENOUGH_REPLICAS',
-  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-  'KAFKA_STORAGE_ERROR',
-  'FENCED_LEADER_EPOCH',
-  'UNKNOWN_LEADER_EPOCH',
-  'NOT_CONTROLLER',
-  'COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-]);
-const CLUSTER_ERROR_NAMES = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSMetadataNotLoaded',
-  'KafkaJSLockTimeout',
-]);
-
+/** One outage test for every part (lib/unavailable.ts): a broker that cannot take writes pauses the relay. */
 export function classifySendError(err: unknown): SendFailure {
-  if (isKafkaConnectionError(err)) return 'unavailable';
-  // kafkajs wraps the last error in KafkaJSNumberOfRetriesExceeded / NonRetriable: walk the causes.
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 6; depth++) {
-    const e = current as { name?: string; type?: string; cause?: unknown; originalError?: unknown };
-    if (e.name && CLUSTER_ERROR_NAMES.has(e.name)) return 'unavailable';
-    if (e.type && CLUSTER_CONDITIONS.has(e.type)) return 'unavailable';
-    current = e.cause ?? e.originalError;
-  }
-  return 'rejected';
+  return unavailableService(err) === undefined ? 'rejected' : 'unavailable';
 }
 
 export function describeSendError(err: unknown): string {

@@ -47,6 +47,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected readonly resources = new ResourceStack();
   private readonly abort = new AbortController();
   private clients!: Clients;
+  private active?: { progress: Progress; failure?: string };
 
   /** Aborted on the first SIGINT/SIGTERM: long-running work stops claiming, finishes its batch, returns. */
   protected get signal(): AbortSignal {
@@ -131,13 +132,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.log(rows.length === 0 ? '(none)' : renderTable(rows, columns));
   }
 
-  /** A spinner on a terminal, heartbeat log lines elsewhere, nothing on stdout or under --json. */
-  protected progress(text: string): Progress {
-    return createProgress({ interactive: !this.jsonEnabled(), logger: this.logger, text });
+  /**
+   * A spinner on a terminal, heartbeat log lines elsewhere, nothing on stdout or under --json. If the
+   * command fails, catch() fails the spinner (with `failure`, when given) before printing the error.
+   */
+  protected progress(text: string, failure?: string): Progress {
+    const progress = createProgress({ interactive: !this.jsonEnabled(), logger: this.logger, text });
+    this.active = { progress, failure };
+    return progress;
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
-    const { code, exitCode, message } = classify(err);
+    this.active?.progress.fail(this.active.failure);
+    const { code, exitCode, message } = classify(err, this.appConfig?.kafka.brokers);
     process.exitCode = exitCode;
     if (this.jsonEnabled()) {
       this.logJson({ error: { code, message, exitCode } });

@@ -1,5 +1,6 @@
 import { Errors } from '@oclif/core';
-import { CliError, ExitCode, errorMessage } from '../errors.js';
+import { CliError, ExitCode, UnavailableError, errorMessage } from '../errors.js';
+import { unavailableService } from '../unavailable.js';
 
 export interface Classified {
   code: string;
@@ -9,9 +10,10 @@ export interface Classified {
 
 /**
  * The error -> exit code mapping every command ends with: our CliErrors carry their own code, oclif's
- * parse errors are usage errors (2), anything else is an unexpected failure (1). Messages are one line.
+ * parse errors are usage errors (2), an error that says a service is unavailable is exit 4 naming the
+ * service (lib/unavailable.ts), anything else is an unexpected failure (1). Messages are one line.
  */
-export function classify(err: Error): Classified {
+export function classify(err: Error, kafkaBrokers?: string[]): Classified {
   if (err instanceof CliError)
     return { code: err.code, exitCode: err.exitCode, message: oneLine(err.message) };
   if (err instanceof Errors.CLIError) {
@@ -19,7 +21,19 @@ export function classify(err: Error): Classified {
     const exit = err.oclif?.exit ?? ExitCode.USAGE;
     return { code: 'USAGE', exitCode: exit, message: oneLine(err.message) };
   }
+  const unavailable = asUnavailable(err, kafkaBrokers);
+  if (unavailable) return classify(unavailable);
   return { code: 'FAILURE', exitCode: ExitCode.FAILURE, message: errorMessage(err) };
+}
+
+/** "PostgreSQL is unavailable: <its message>", "Kafka is unavailable: cannot reach <brokers>". */
+function asUnavailable(err: Error, kafkaBrokers: string[] | undefined): UnavailableError | undefined {
+  const service = unavailableService(err);
+  if (!service) return undefined;
+  const code = (err as { code?: unknown }).code;
+  let detail = err.message || (code ? String(code) : 'connection failed');
+  if (service === 'Kafka' && kafkaBrokers) detail = `cannot reach ${kafkaBrokers.join(',')}`;
+  return new UnavailableError(service, detail, err);
 }
 
 /**

@@ -19,6 +19,20 @@ export function createProgress(options: {
   text?: string;
   intervalMs?: number;
 }): Progress {
+  return once(start(options));
+}
+
+/** After succeed() or fail(), further calls do nothing (the base command fails whatever is active). */
+function once(progress: Progress): Progress {
+  let done = false;
+  return {
+    update: (text) => void (done || progress.update(text)),
+    succeed: (text) => void (done || ((done = true), progress.succeed(text))),
+    fail: (text) => void (done || ((done = true), progress.fail(text))),
+  };
+}
+
+function start(options: Parameters<typeof createProgress>[0]): Progress {
   // A terminal that reports no width (some ptys, `kubectl run -t`) would make ora's line maths divide
   // by zero and loop forever: plain log lines there.
   if (options.interactive && process.stderr.isTTY && (process.stderr.columns ?? 0) > 0) {

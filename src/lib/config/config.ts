@@ -75,8 +75,3 @@ export function toConfig(env: Env): AppConfig {
 export function prefixedTopic(kafka: AppConfig['kafka'], name: string): string {
   return `${kafka.topicPrefix}${name}`;
 }
-
-/** The dead-letter topic of a topic. */
-export function dlqTopic(topic: string): string {
-  return `${topic}.dlq`;
-}

@@ -1,5 +1,3 @@
-import { UnavailableError } from '../errors.js';
-
 /**
  * PostgreSQL errors by SQLSTATE, in one table: which ones a retry can fix, which mean "unreachable",
  * and which are the caller's fault (a constraint the input broke).
@@ -13,7 +11,7 @@ const RETRYABLE = new Set([
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
 ]);
-/** Socket error codes that mean "cannot reach the server" (Redis uses them too: redis/errors.ts). */
+/** Socket error codes that mean "cannot reach the server" (lib/unavailable.ts reads them too). */
 export const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -84,11 +82,4 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 export function isRetryableSqlError(err: unknown): boolean {
   const code = codeOf(err);
   return (code !== undefined && RETRYABLE.has(code)) || isConnectionError(err);
-}
-
-/** Turns "cannot reach PostgreSQL" into the one-line, exit-code-4 error operators see. */
-export function asUnavailable(err: unknown): unknown {
-  if (!isDatabaseUnavailable(err)) return err;
-  const detail = err instanceof Error && err.message ? err.message : (codeOf(err) ?? 'connection failed');
-  return new UnavailableError('PostgreSQL', detail, err);
 }

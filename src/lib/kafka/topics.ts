@@ -1,7 +1,11 @@
 import type { Kafka, ITopicConfig } from 'kafkajs';
 import type { AppConfig } from '../config/config.js';
-import { dlqTopic } from '../config/config.js';
 import { withAdmin } from './admin.js';
+
+/** The dead-letter topic of a topic. */
+export function dlqTopic(topic: string): string {
+  return `${topic}.dlq`;
+}
 
 export interface TopicSpec {
   name: string;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DomainEvent } from '../events/index.js';
-import { contributions } from '../collector/fold.js';
+import { contributions } from './contribution.js';
 import { addDays, compactDate, dateInZone } from '../time/dates.js';
 import { DAILY_RANKING_TTL_SECONDS, dailyRankingKey, score, type RankingWeights } from './score.js';
 

@@ -1,21 +1,12 @@
-import { NETWORK_CODES } from '../db/errors.js';
-import { CliError, UnavailableError } from '../errors.js';
-
 /**
- * ioredis' ways of saying "no connection": a command given up after maxRetriesPerRequest, a command
- * on a closed or unwritable stream, or a socket error passed through. A Redis reply error (WRONGTYPE,
- * a script error) is not one of them: it is a bug or bad data, not an outage.
+ * ioredis' ways of saying "no connection", on one error (lib/unavailable.ts walks the causes): a
+ * command given up after maxRetriesPerRequest, a command on a closed or unwritable stream, or one
+ * that got no answer within commandTimeout. A Redis reply error (WRONGTYPE, a script error) is not one
+ * of them: it is a bug or bad data, not an outage. Raw socket errors (ECONNREFUSED...) are not told
+ * apart here: ioredis does not hand them to callers (they reach the 'error' event instead).
  */
-export function isRedisConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error) || err instanceof CliError) return false; // already classified
+export function isRedisOutage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
   if (err.name === 'MaxRetriesPerRequestError') return true;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  return /^Connection is closed|^Stream isn't writeable/.test(err.message);
-}
-
-/** Turns "cannot reach Redis" into the one-line, exit-code-4 error operators see. */
-export function asRedisUnavailable(err: unknown): unknown {
-  if (!isRedisConnectionError(err)) return err;
-  return new UnavailableError('Redis', (err as Error).message, err);
+  return /^Connection is closed|^Stream isn't writeable|^Command timed out/.test(err.message);
 }

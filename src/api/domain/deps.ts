@@ -1,0 +1,12 @@
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import type { AppConfig } from '../../lib/config/config.js';
+import type { Logger } from '../../lib/log.js';
+
+/** What the domain services need; the API (and later `commerce dev`) passes its own. */
+export interface ServiceDeps {
+  config: AppConfig;
+  pool: pg.Pool;
+  redis: Redis;
+  logger: Logger;
+}

@@ -1,0 +1,36 @@
+import type { DomainEvent } from '../events/index.js';
+
+/**
+ * The additive part of one event's effect on one product (views, net likes, units, amount), shared by
+ * the live ranking and the collector's metrics fold. Sales count created orders: OrderCreated adds
+ * units and amount, OrderCancelled subtracts them, OrderPaid changes nothing.
+ */
+export interface Contribution {
+  productId: number;
+  views: number;
+  likes: number;
+  units: number;
+  amount: number;
+}
+
+export function contributions(event: DomainEvent): Contribution[] {
+  const zero = { views: 0, likes: 0, units: 0, amount: 0 };
+  switch (event.eventType) {
+    case 'ProductViewed':
+      return [{ ...zero, productId: event.payload.productId, views: event.payload.count }];
+    case 'LikeChanged':
+      return [{ ...zero, productId: event.payload.productId, likes: event.payload.liked ? 1 : -1 }];
+    case 'OrderCreated':
+    case 'OrderCancelled': {
+      const sign = event.eventType === 'OrderCreated' ? 1 : -1;
+      return event.payload.items.map((item) => ({
+        ...zero,
+        productId: item.productId,
+        units: sign * item.quantity,
+        amount: sign * item.quantity * item.unitPrice,
+      }));
+    }
+    default:
+      return [];
+  }
+}
