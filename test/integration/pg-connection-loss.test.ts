@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { waitForOutput } from '../support/cli.js';
+import { runExclusiveJob } from '../../src/lib/db/job-runs.js';
 
 const DIST = fileURLToPath(new URL('../../dist/lib/db/', import.meta.url));
 
@@ -75,4 +76,29 @@ describe('a pooled client whose backend is terminated while checked out', () => 
     expect(out).toContain('recovered 0'); // a new connection; the dead ones are gone
     expect(out).not.toMatch(/Unhandled|uncaught/i);
   }, 60_000);
+
+  it('a batch job whose lock session dies mid-run ends FAILED (exit 4), not SUCCEEDED, and frees the lock', async () => {
+    const job = 'pg-loss-job';
+    const run = runExclusiveJob(ctx.pool, job, {}, async () => {
+      // The session holding this job's advisory lock, as an operator or a failover would end it.
+      await ctx.pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks
+          WHERE locktype = 'advisory' AND objid::int = hashtext($1) AND granted`,
+        [job],
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      return 'done';
+    });
+    await expect(run).rejects.toMatchObject({ code: 'UNAVAILABLE', exitCode: 4 });
+    await expect(run).rejects.toThrow(/lock's session was lost/);
+    const { rows } = await ctx.pool.query(
+      `SELECT status, error FROM job_run WHERE job_name = $1 ORDER BY id`,
+      [job],
+    );
+    expect(rows).toMatchObject([
+      { status: 'FAILED', error: expect.stringMatching(/lock's session was lost/) },
+    ]);
+    // The lock went with the session: the next run takes it.
+    expect((await runExclusiveJob(ctx.pool, job, {}, async () => 'ok')).run.status).toBe('SUCCEEDED');
+  });
 });

@@ -36,12 +36,19 @@ export function createPool(options: PoolOptions, logger?: Logger): pg.Pool {
   return pool;
 }
 
+export interface HeldClient {
+  client: pg.PoolClient;
+  /** The error that ended the session (and with it any session lock), if it ended. */
+  lost(): Error | undefined;
+  release(): void;
+}
+
 /**
  * A client held across other work (the session of an advisory lock). The pool's permanent listener
- * (createPool) keeps a dead backend from crashing the process; here the error is also kept so the
- * broken client is discarded on release whatever pg-pool thinks of it.
+ * (createPool) keeps a dead backend from crashing the process; here the error is also kept, so the
+ * holder can tell its session (and lock) is gone, and the broken client is discarded on release.
  */
-export async function connectHeld(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: () => void }> {
+export async function connectHeld(pool: pg.Pool): Promise<HeldClient> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error) => {
@@ -50,6 +57,7 @@ export async function connectHeld(pool: pg.Pool): Promise<{ client: pg.PoolClien
   client.on('error', onError);
   return {
     client,
+    lost: () => broken,
     release: () => {
       client.removeListener('error', onError);
       client.release(broken);
