@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { eventually } from '../support/wait.js';
 import { migrate } from '../../src/lib/db/migrations.js';
 import { rows, sql } from '../../src/lib/db/query.js';
 import { apiClient, type ApiClient } from '../../src/jobs/demo/http.js';
@@ -198,4 +199,43 @@ describe('PostgreSQL connections terminated and the server restarted under traff
 
     for (const p of procs.slice(1)) expect(await stopCli(p.child, 'SIGTERM', 45_000)).toBe(0);
   }, 240_000);
+
+  it('api serve counts views while PostgreSQL is down and, on SIGTERM, flushes them once it is back', async () => {
+    const env = { ...ctx.env, ADMIN_TOKEN, LOG_LEVEL: 'info' };
+    const api = await start(
+      'api (shutdown)',
+      ['api', 'serve', '--port', '0'],
+      env,
+      /listening on http:\/\/127\.0\.0\.1:\d+/,
+    );
+    procs.push(api.proc);
+    const client = apiClient(api.line.replace('listening on ', ''), ADMIN_TOKEN);
+    const { id } = (await seedCatalog(client, 1)).products[0]!;
+    const viewed = async () => {
+      const { rows: r } = await ctx.pool.query<{ n: number }>(
+        `SELECT coalesce(sum((payload->'payload'->>'count')::int), 0)::int AS n FROM outbox_event
+          WHERE event_type = 'ProductViewed' AND aggregate_id = $1`,
+        [String(id)],
+      );
+      return r[0]!.n;
+    };
+    expect((await client.call('GET', `/products/${id}`)).status).toBe(200); // now cached in Redis
+    await eventually(async () => (await viewed()) === 1, 10_000, 100);
+
+    await cluster('pg-down');
+    for (let i = 0; i < 30; i++) expect((await client.call('GET', `/products/${id}`)).status).toBe(200);
+    const order = await client.call('POST', '/orders', {
+      user: 'pgf-down',
+      body: { items: [{ productId: id, quantity: 1 }] },
+    });
+    expect(order).toMatchObject({ status: 503, body: { error: { code: 'UNAVAILABLE' } } });
+    await sleep(2_500); // flush ticks fail meanwhile; the counts stay
+
+    const exited = stopCli(api.proc.child, 'SIGTERM', 60_000);
+    await sleep(3_000);
+    expect(api.proc.child.exitCode).toBeNull(); // still retrying its last flush
+    await cluster('pg-up');
+    expect(await exited).toBe(0);
+    expect(await viewed()).toBe(31);
+  }, 120_000);
 });
