@@ -66,7 +66,13 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
 export function installErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500 && !(err instanceof HttpError))
+    // An outage answers every request with 503: one short warning each, not an error with a stack.
+    if (status === 503 && isDatabaseUnavailable(err))
+      logger.warn(
+        { err: (err as Error).message, method: request.method, url: request.url },
+        'request failed: PostgreSQL unavailable',
+      );
+    else if (status >= 500 && !(err instanceof HttpError))
       logger.error({ err, method: request.method, url: request.url }, 'request failed');
     return reply.code(status).send(body);
   });
