@@ -20,7 +20,7 @@ const CONFLICT_ATTEMPTS = 5;
  * Product views, counted in memory and flushed periodically as one ProductViewed event per product
  * (with the number of views) in one transaction. A read never waits on a database write.
  *
- * Guarantees (README "What can be lost"): memory is one counter per viewed product, however long
+ * Guarantees (README, HTTP API, "Views"): memory is one counter per viewed product, however long
  * PostgreSQL is away; a failed flush keeps its counts for the next tick; a flush whose connection died
  * around COMMIT is settled by looking its event ids up in the outbox before anything else is written,
  * so it is counted once, never twice or not at all. stop() keeps retrying for `shutdownRetryMs`.
