@@ -173,6 +173,14 @@ describe('PostgreSQL connections terminated and the server restarted under traff
     ).toEqual([]);
     for (const p of procs) expect(p.child.pid).toBe(p.pid);
 
+    // Both relays' LISTEN sessions came back by themselves (not only the polling fallback).
+    await eventually(async () => {
+      const { rows: listening } = await ctx.pool.query(
+        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'commerce-relay-listen'
+            AND datname = current_database()`,
+      );
+      return listening.length === 2;
+    }, 30_000);
     expect(await stopCli(api.proc.child)).toBe(0); // flushes the buffered views into the outbox
 
     const consumer = ctx.config.kafka.groupId;
