@@ -11,6 +11,11 @@
 #   scripts/services.sh kafka-run CLASS [ARGS...]   run a Kafka tool on the broker's classpath,
 #       e.g. kafka-run org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list
 #
+#   scripts/services.sh pg-up       a private PostgreSQL cluster (needs PG_PORT, not 5432); prints
+#                                   `export DATABASE_URL=...` (database $PG_DATABASE, user postgres, trust)
+#   scripts/services.sh pg-down     stop that private cluster (only the one in $SERVICES_DIR/postgres)
+#   scripts/services.sh pg-status   one line for that private cluster; exit 1 if it is down
+#
 #   eval "$(scripts/services.sh up)"      # progress goes to stderr, exports to stdout
 #
 # Every command is idempotent: `up` on a running setup checks and returns in well under a second.
@@ -24,12 +29,21 @@
 #   A second, private broker (e.g. for a test):
 #     SERVICES_DIR=/tmp/x KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 scripts/services.sh kafka-up
 #     SERVICES_DIR=/tmp/x KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 scripts/services.sh kafka-down
+#   A private PostgreSQL (e.g. for a fault test that terminates backends or restarts the server; the
+#   machine's cluster on 5432 is never stopped or reconfigured): initdb + pg_ctl of the installed
+#   PostgreSQL (pg_config --bindir), run as the `postgres` OS user when we are root, data, socket and
+#   log in $SERVICES_DIR/postgres, listening on 127.0.0.1:$PG_PORT only, trust auth. pg-up on a cluster
+#   that has data restarts it with that data (a restart test); pg-down stops it with pg_ctl -m fast.
+#     SERVICES_DIR=/tmp/x PG_PORT=15432 scripts/services.sh pg-up
+#     SERVICES_DIR=/tmp/x PG_PORT=15432 scripts/services.sh pg-down
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # 127.0.0.1, never localhost: Node may resolve localhost to ::1.
 HOST=127.0.0.1
+# PG_PORT from the environment is the private cluster's (pg-up); `up` always means the machine's 5432.
+PRIVATE_PG_PORT=${PG_PORT:-}
 PG_PORT=5432
 PG_USER=postgres
 # The pipeline's own database (the default DATABASE_URL); tests create theirs next to it.
@@ -124,6 +138,74 @@ pg_status() {
   else
     echo "postgres  down  $HOST:$PG_PORT"; return 1
   fi
+}
+
+# ------------------------------------------------------ private PostgreSQL
+PGP_HOME=$SERVICES_DIR/postgres            # this cluster's own files
+PGP_DATA=$PGP_HOME/data
+PGP_LOG=$PGP_HOME/postgres.log
+
+pgp_bin() {
+  local dir; dir=$(pg_config --bindir 2>/dev/null || true)
+  [ -x "$dir/pg_ctl" ] || dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n1)
+  [ -x "$dir/pg_ctl" ] || die "no pg_ctl found (install postgresql)"
+  echo "$dir"
+}
+# initdb and the server refuse to run as root: run them as the postgres OS user then.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pgp_port() {
+  [ -n "$PRIVATE_PG_PORT" ] || die "set PG_PORT to the private cluster's port"
+  [ "$PRIVATE_PG_PORT" != 5432 ] || die "PG_PORT=5432 is the machine's cluster; pick another port"
+  echo "$PRIVATE_PG_PORT"
+}
+pgp_ready() { pg_isready -q -h "$HOST" -p "$1" -d postgres -U postgres; }
+pgp_running() { [ -f "$PGP_DATA/postmaster.pid" ] && as_pg "$(pgp_bin)/pg_ctl" -D "$PGP_DATA" status >/dev/null 2>&1; }
+
+pgp_up() {
+  local port bin; port=$(pgp_port); bin=$(pgp_bin)
+  mkdir -p "$PGP_HOME"
+  [ -f "$SERVICES_DIR/.gitignore" ] || echo '*' >"$SERVICES_DIR/.gitignore"
+  exec 7>"$PGP_HOME/.lock"; flock -w 120 7 || die "timed out waiting for $PGP_HOME/.lock"
+  # The postgres user must reach its directory: a mkdtemp SERVICES_DIR is 0700.
+  if [ "$(id -u)" -eq 0 ]; then chmod a+x "$SERVICES_DIR"; chown postgres: "$PGP_HOME"; fi
+  if [ ! -f "$PGP_DATA/PG_VERSION" ]; then
+    log "initdb $PGP_DATA (trust auth, user postgres)"
+    as_pg "$bin/initdb" -D "$PGP_DATA" -U postgres -A trust -E UTF8 --no-locale >/dev/null
+  fi
+  if ! pgp_running; then
+    port_open "$port" && die "port $port is taken by another process; set PG_PORT"
+    log "starting private PostgreSQL on $HOST:$port (dir $PGP_HOME)"
+    # fsync off: a test cluster; a clean or immediate stop of the server still loses no commit.
+    # 7>&-: the server must not inherit our lock file, or it would hold it forever.
+    as_pg "$bin/pg_ctl" -D "$PGP_DATA" -l "$PGP_LOG" -w -t 60 start -o \
+      "-p $port -c listen_addresses=$HOST -c unix_socket_directories=$PGP_HOME -c max_connections=200 -c fsync=off" >&2 7>&- \
+      || { tail -n 20 "$PGP_LOG" >&2; die "private PostgreSQL did not start (log $PGP_LOG)"; }
+  fi
+  local _; for _ in $(seq 1 60); do pgp_ready "$port" && break; sleep 0.5; done
+  pgp_ready "$port" || die "private PostgreSQL not ready on $HOST:$port (log $PGP_LOG)"
+  if [ -z "$(psql -X -h "$HOST" -p "$port" -U postgres -d postgres -tAc "select 1 from pg_database where datname = '$PG_DATABASE'")" ]; then
+    psql -X -q -h "$HOST" -p "$port" -U postgres -d postgres -c "create database \"$PG_DATABASE\"" >&2
+  fi
+  exec 7>&-
+  echo "export DATABASE_URL=postgres://postgres@$HOST:$port/$PG_DATABASE"
+}
+
+pgp_down() {
+  [ -d "$PGP_HOME" ] || { log "no private PostgreSQL in $PGP_HOME"; return 0; }
+  exec 7>"$PGP_HOME/.lock"; flock -w 120 7 || die "timed out waiting for $PGP_HOME/.lock"
+  if pgp_running; then
+    log "stopping private PostgreSQL ($PGP_HOME)"
+    as_pg "$(pgp_bin)/pg_ctl" -D "$PGP_DATA" -m fast -w -t 60 stop >&2
+  else
+    log "private PostgreSQL ($PGP_HOME) is not running"
+  fi
+  exec 7>&-
+}
+
+pgp_status() {
+  local port; port=$(pgp_port)
+  if pgp_running && pgp_ready "$port"; then echo "postgres  up    $HOST:$port (private, dir $PGP_HOME)"
+  else echo "postgres  down  $HOST:$port (private, dir $PGP_HOME)"; return 1; fi
 }
 
 # --------------------------------------------------------------------- Redis
@@ -388,6 +470,9 @@ case "${1:-}" in
     kafka_up
     echo "export KAFKA_BROKERS=$HOST:$KAFKA_PORT" ;;
   kafka-down) kafka_down ;;
+  pg-up) pgp_up ;;
+  pg-down) pgp_down ;;
+  pg-status) pgp_status ;;
   kafka-run)
     shift; [ $# -ge 1 ] || usage
     kafka_resolve; kafka_tools_configure

@@ -86,7 +86,14 @@ function inputRefusedReply(state: string): { status: number; body: ErrorBody } {
 export function installErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
-    if (status >= 500 && !(err instanceof HttpError))
+    // An outage answers every request with 503: one short warning each, not an error with a stack.
+    const service = status === 503 ? unavailableService(err) : undefined;
+    if (service)
+      logger.warn(
+        { err: (err as Error).message, method: request.method, url: request.url },
+        `request failed: ${service} unavailable`,
+      );
+    else if (status >= 500 && !(err instanceof HttpError))
       logger.error({ err, method: request.method, url: request.url }, 'request failed');
     // Validation should have refused it before the database did: worth a look, not a 500.
     else if (inputSqlState(err))

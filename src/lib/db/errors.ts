@@ -65,7 +65,11 @@ export function isConnectionError(err: unknown): boolean {
   if (code === SqlState.INVALID_CATALOG_NAME || code === SqlState.INVALID_PASSWORD) return true;
   if (code === SqlState.INVALID_AUTHORIZATION) return true;
   const message = err instanceof Error ? err.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(message);
+  // pg's own wording: a pool checkout timing out, a socket closing, a query on a client whose
+  // connection already died (is not queryable).
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|is not queryable/i.test(
+    message,
+  );
 }
 
 /**

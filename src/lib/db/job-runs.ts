@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { LockedError } from '../errors.js';
+import { LockedError, UnavailableError } from '../errors.js';
 import { sql, one, rows } from './query.js';
 import { connectHeld } from './pool.js';
 
@@ -87,6 +87,7 @@ export interface JobRunContext {
  * Runs `fn` as job `jobName` while holding its lock, recording the run (RUNNING, then SUCCEEDED or
  * FAILED with the error). A second run while one holds the lock throws LockedError and records nothing.
  * A run whose process was killed (kill -9, OOM) left its row RUNNING; the next run closes it as FAILED.
+ * A run whose lock session died (a terminated backend, a restart) ends FAILED with UnavailableError.
  */
 export async function runExclusiveJob<T>(
   pool: pg.Pool,
@@ -94,7 +95,7 @@ export async function runExclusiveJob<T>(
   params: Record<string, unknown>,
   fn: (ctx: JobRunContext) => Promise<T>,
 ): Promise<{ result: T; run: JobRunRow }> {
-  const { client: lockClient, release } = await connectHeld(pool);
+  const { client: lockClient, lost, release } = await connectHeld(pool);
   try {
     const lock = await one<{ locked: boolean }>(lockClient, jobRunQueries.tryLock(jobName));
     if (!lock?.locked) throw new LockedError(`another ${jobName} run holds the lock; try again later`);
@@ -104,6 +105,15 @@ export async function runExclusiveJob<T>(
       const ctx: JobRunContext = { run: started, rowsRead: 0, rowsWritten: 0 };
       try {
         const result = await fn(ctx);
+        // The lock died with its session mid-run: another run may have written too. Say so (FAILED,
+        // exit 4) rather than SUCCEEDED; the job is deterministic, so a re-run settles the result.
+        const lockLost = lost();
+        if (lockLost)
+          throw new UnavailableError(
+            'PostgreSQL',
+            `the ${jobName} lock's session was lost during the run (${lockLost.message}); run it again`,
+            lockLost,
+          );
         const run = (await one<JobRunRow>(
           pool,
           jobRunQueries.finish(started.id, 'SUCCEEDED', ctx.rowsRead, ctx.rowsWritten, null),
@@ -111,7 +121,10 @@ export async function runExclusiveJob<T>(
         return { result, run };
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        await pool.query(jobRunQueries.finish(started.id, 'FAILED', ctx.rowsRead, ctx.rowsWritten, message));
+        // PostgreSQL may be gone too: the job's own error matters more; the next run abandons the row.
+        await pool
+          .query(jobRunQueries.finish(started.id, 'FAILED', ctx.rowsRead, ctx.rowsWritten, message))
+          .catch(() => undefined);
         throw err;
       }
     } finally {

@@ -130,7 +130,8 @@ export async function migrate(pool: pg.Pool, dir?: string): Promise<MigrationSta
           await client.query(queries.record(file));
           await client.query('COMMIT');
         } catch (err) {
-          await client.query('ROLLBACK');
+          // A lost connection rolled it back already; the migration's own error is the one to report.
+          await client.query('ROLLBACK').catch(() => undefined);
           throw new CliError(
             `migration ${file.version}_${file.name} failed: ${(err as Error).message}`,
             'MIGRATION',

@@ -22,18 +22,33 @@ export function createPool(options: PoolOptions, logger?: Logger): pg.Pool {
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? 'commerce',
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', (err) => logger?.warn({ err }, 'idle PostgreSQL client error'));
+  // One permanent listener on every client the pool creates, for its whole life. pg-pool listens only
+  // while a client is idle and drops its listener at checkout, so a backend that dies under a checked-out
+  // client (a transaction awaiting Kafka or Redis, a held lock session, a failover, pg_terminate_backend)
+  // would emit an unhandled 'error' and kill the process. Here the error is only logged: the query in
+  // flight fails with it (the caller rolls back or retries), the client is no longer queryable, and
+  // pg-pool destroys a non-queryable client on release instead of reusing it.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger?.warn({ err: err.message }, 'PostgreSQL connection lost'));
+  });
+  // Emitted with the idle client already removed from the pool; the next checkout opens a new one.
+  pool.on('error', () => undefined);
   return pool;
 }
 
+export interface HeldClient {
+  client: pg.PoolClient;
+  /** The error that ended the session (and with it any session lock), if it ended. */
+  lost(): Error | undefined;
+  release(): void;
+}
+
 /**
- * A client held across other work (the session of an advisory lock). pg-pool stops listening for
- * errors on a checked-out client, so a backend that dies while it sits idle would crash the process
- * with an unhandled 'error' event; here the error is kept, the next query on the client reports it,
- * and the broken client is discarded on release instead of going back to the pool.
+ * A client held across other work (the session of an advisory lock). The pool's permanent listener
+ * (createPool) keeps a dead backend from crashing the process; here the error is also kept, so the
+ * holder can tell its session (and lock) is gone, and the broken client is discarded on release.
  */
-export async function connectHeld(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: () => void }> {
+export async function connectHeld(pool: pg.Pool): Promise<HeldClient> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error) => {
@@ -42,6 +57,7 @@ export async function connectHeld(pool: pg.Pool): Promise<{ client: pg.PoolClien
   client.on('error', onError);
   return {
     client,
+    lost: () => broken,
     release: () => {
       client.removeListener('error', onError);
       client.release(broken);

@@ -20,7 +20,11 @@ export async function withTransaction<T>(
   }
 }
 
-/** Like withTransaction, retrying serialization failures and deadlocks a few times. */
+/**
+ * Like withTransaction, retrying serialization failures and deadlocks a few times, and lost
+ * connections too: only for work that is idempotent (the collector's event_handled claims), since a
+ * COMMIT whose connection died may have landed. The view buffer settles such a flush itself.
+ */
 export async function withRetryingTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,

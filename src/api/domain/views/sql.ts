@@ -13,3 +13,11 @@ export const bumpViewedVersions = (ids: number[]) =>
     `UPDATE products SET version = version + 1 WHERE id = ANY($1::bigint[]) RETURNING id, version`,
     [ids],
   );
+
+/** Did a flush whose COMMIT went unanswered commit after all? Its event ids tell (outbox_event_event_id_key). */
+export const anyOutboxEvent = (eventIds: string[]) =>
+  sql(
+    'views.flush-committed',
+    `SELECT EXISTS (SELECT 1 FROM outbox_event WHERE event_id = ANY($1::uuid[])) AS committed`,
+    [eventIds],
+  );
