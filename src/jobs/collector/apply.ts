@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
 import { withRetryingTransaction } from '../../lib/db/transaction.js';
-import type { DomainEvent } from '../../lib/events/index.js';
 import { foldDaily, foldProducts } from '../../lib/collector/fold.js';
+import type { CollectorTestHooks } from './hooks.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import {
   claimEvents,
@@ -12,9 +12,6 @@ import {
   upsertProductMetrics,
   type LoggedEvent,
 } from './store.js';
-
-/** Test hook: throws for events whose handler should "keep failing". Never set in production. */
-export type FaultInjector = (event: DomainEvent) => void;
 
 export interface ApplyResult {
   applied: number;
@@ -37,7 +34,7 @@ const RANKABLE_DUPLICATE_SECONDS = RANKING_MARK_TTL_SECONDS - 3_600;
  */
 export async function applyEvents(
   pool: pg.Pool,
-  options: { consumer: string; timeZone: string; faultInjector?: FaultInjector },
+  options: { consumer: string; timeZone: string; faultInjector?: CollectorTestHooks['faultInjector'] },
   logged: LoggedEvent[],
 ): Promise<ApplyResult> {
   const unique = dedupe(logged);

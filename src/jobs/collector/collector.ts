@@ -1,41 +1,16 @@
-import type pg from 'pg';
-import type { Redis } from 'ioredis';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import type { AppConfig } from '../../lib/config/config.js';
-import type { Logger } from '../../lib/log.js';
 import { createIdempotentProducer, serialSender } from '../../lib/kafka/client.js';
 import { errorMessage } from '../../lib/errors.js';
-import type { FaultInjector } from './apply.js';
 import { createBatchHandler } from './batch-handler.js';
+import type { CollectorTestHooks } from './hooks.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
-import type { LoggedEvent } from './store.js';
+import { resolveCollectorOptions, type CollectorDeps, type CollectorOptions } from './options.js';
+
+export type { CollectorDeps, CollectorOptions } from './options.js';
 
 /** How many partitions one collector works on at once (kafkajs keeps each partition in order). */
 const PARTITIONS_CONCURRENTLY = 3;
-export interface CollectorDeps {
-  config: AppConfig;
-  pool: pg.Pool;
-  redis: Redis;
-  kafka: Kafka;
-  logger: Logger;
-  signal?: AbortSignal;
-}
-
-export interface CollectorOptions {
-  groupId?: string;
-  topics?: string[];
-  maxAttempts?: number;
-  batchSize?: number;
-  sessionTimeoutMs?: number;
-  backoff?: { baseMs: number; maxMs: number };
-  registry?: Registry;
-  /** Test hook: throw for an event to make its handler fail. */
-  faultInjector?: FaultInjector;
-  /** Test hook: runs after a batch's transaction committed, before Redis and the offset commit. */
-  afterDbCommit?: (events: LoggedEvent[]) => Promise<void> | void;
-}
-
 export interface CollectorHandle {
   readonly stats: Readonly<CollectorStats>;
   readonly groupId: string;
@@ -49,11 +24,11 @@ export interface CollectorHandle {
 export async function startCollector(
   deps: CollectorDeps,
   options: CollectorOptions = {},
+  hooks: CollectorTestHooks = {},
 ): Promise<CollectorHandle> {
   const { config, kafka, logger } = deps;
-  const groupId = options.groupId ?? config.kafka.groupId;
-  const topics = options.topics ?? [config.kafka.topics.catalog, config.kafka.topics.order];
-  const batchSize = options.batchSize ?? 500;
+  const resolved = resolveCollectorOptions(config, options);
+  const { groupId, topics } = resolved;
   const metrics = createCollectorMetrics(options.registry ?? new Registry());
   const stats: CollectorStats = { consumed: 0, duplicates: 0, deadLettered: 0, batches: 0 };
   const signal = deps.signal ?? new AbortController().signal;
@@ -61,8 +36,8 @@ export async function startCollector(
   const producer = createIdempotentProducer(kafka);
   const consumer: Consumer = kafka.consumer({
     groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+    sessionTimeout: resolved.sessionTimeoutMs,
+    heartbeatInterval: resolved.heartbeatIntervalMs,
   });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   const failed = new Promise<never>((_, reject) =>
@@ -75,9 +50,8 @@ export async function startCollector(
 
   const eachBatch = createBatchHandler({
     ...deps,
-    options,
-    groupId,
-    batchSize,
+    options: resolved,
+    hooks,
     metrics,
     stats,
     signal,
