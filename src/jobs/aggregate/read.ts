@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { RankingWeights } from '../../lib/ranking/score.js';
 import { TopN } from '../../lib/ranking/top-n.js';
 import type { Period } from '../../lib/time/periods.js';
-import { aggregateQueries } from './queries.js';
+import { aggregateQueries } from './sql.js';
 import { candidateOf, compareCandidates, type Candidate, type PeriodSumRow } from './rank.js';
 import { interrupted } from './errors.js';
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { exec } from '../../lib/db/query.js';
 import { withTransaction } from '../../lib/db/transaction.js';
 import type { Period } from '../../lib/time/periods.js';
-import { aggregateQueries } from './queries.js';
+import { aggregateQueries } from './sql.js';
 import type { RankedProduct } from './rank.js';
 
 const INSERT_BATCH = 1000;

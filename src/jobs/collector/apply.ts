@@ -11,7 +11,7 @@ import {
   upsertDailyMetrics,
   upsertProductMetrics,
   type LoggedEvent,
-} from './store.js';
+} from './sql.js';
 
 export interface ApplyResult {
   applied: number;

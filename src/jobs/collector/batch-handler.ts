@@ -7,7 +7,7 @@ import { sendDeadLetters } from './dead-letters.js';
 import type { CollectorMetrics, CollectorStats } from './metrics.js';
 import type { CollectorTestHooks } from './hooks.js';
 import type { CollectorDeps, ResolvedCollectorOptions } from './options.js';
-import type { LoggedEvent } from './store.js';
+import type { LoggedEvent } from './sql.js';
 
 export interface BatchContext extends CollectorDeps {
   options: ResolvedCollectorOptions;

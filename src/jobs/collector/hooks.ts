@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../../lib/events/index.js';
-import type { LoggedEvent } from './store.js';
+import type { LoggedEvent } from './sql.js';
 
 /**
  * Seams for tests only, kept apart from CollectorOptions so production code never sets them by

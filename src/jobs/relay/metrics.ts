@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Queryable } from '../../lib/db/query.js';
 import { one } from '../../lib/db/query.js';
-import { oldestPendingAge } from '../../lib/outbox/mark.js';
+import { oldestPendingAge } from '../../lib/outbox/sql.js';
 
 export interface RelayMetrics {
   published: Counter;

@@ -8,7 +8,7 @@ import { asUnavailable } from '../../lib/db/errors.js';
 import { UnavailableError, errorMessage } from '../../lib/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
-import { countPending } from '../../lib/outbox/mark.js';
+import { countPending } from '../../lib/outbox/sql.js';
 import { createKafka } from '../../lib/kafka/client.js';
 import { emptyStats, type RelayStats } from './cycle.js';
 import { RelayPipeline, type StepResult } from './pipeline.js';
