@@ -5,9 +5,9 @@ import { foldDaily, foldProducts } from '../../lib/collector/fold.js';
 import type { CollectorTestHooks } from './hooks.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import {
-  claimEvents,
+  claimHandledEvents,
   insertEventLog,
-  recentlyHandled,
+  selectRecentlyHandled,
   upsertDailyMetrics,
   upsertProductMetrics,
   type LoggedEvent,
@@ -43,7 +43,7 @@ export async function applyEvents(
     for (const l of unique) options.faultInjector?.(l.event);
     const claimed = await rows<{ event_id: string }>(
       client,
-      claimEvents(
+      claimHandledEvents(
         options.consumer,
         unique.map((l) => l.event.eventId),
       ),
@@ -63,7 +63,7 @@ export async function applyEvents(
     if (seen.length > 0) {
       const recent = await rows<{ event_id: string }>(
         client,
-        recentlyHandled(options.consumer, seen, RANKABLE_DUPLICATE_SECONDS),
+        selectRecentlyHandled(options.consumer, seen, RANKABLE_DUPLICATE_SECONDS),
       );
       for (const r of recent) rankable.add(r.event_id);
     }

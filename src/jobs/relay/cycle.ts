@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
-import { markAttemptFailed, markPublished, releaseEvents } from '../../lib/outbox/sql.js';
+import { markAttemptFailed, markPublished, OutboxStatus, releaseEvents } from '../../lib/outbox/sql.js';
 import type { BatchOutcome } from './batch.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
@@ -68,7 +68,7 @@ export async function recordOutcome(
         attempts: row.attemptCount,
         error: errors.get(row.id),
       };
-      if (row.status === 'FAILED') {
+      if (row.status === OutboxStatus.FAILED) {
         stats.failed++;
         metrics.failed.inc();
         logger.error(

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Queryable } from '../../lib/db/query.js';
 import { one } from '../../lib/db/query.js';
-import { oldestPendingAge } from '../../lib/outbox/sql.js';
+import { selectOldestPendingAge } from '../../lib/outbox/sql.js';
 
 export interface RelayMetrics {
   published: Counter;
@@ -19,7 +19,7 @@ export function relayMetrics(registry: Registry, db: Queryable): RelayMetrics {
     help: 'Age of the oldest PENDING outbox row: how far behind the relay is.',
     registers,
     async collect() {
-      const row = await one<{ seconds: number }>(db, oldestPendingAge()).catch(() => undefined);
+      const row = await one<{ seconds: number }>(db, selectOldestPendingAge()).catch(() => undefined);
       if (row) this.set(row.seconds);
     },
   });
