@@ -35,7 +35,6 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
     const relay = new Relay({
       config: ctx.config,
       pool: ctx.pool,
-      kafka: ctx.kafka,
       logger: createLogger('error', { pretty: false }),
       options: parseRelayOptions({}),
     });

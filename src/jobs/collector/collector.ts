@@ -1,22 +1,28 @@
-import type { Consumer } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createIdempotentProducer, serialSender } from '../../lib/kafka/client.js';
 import { errorMessage } from '../../lib/errors.js';
+import { Lifecycle, newInstanceId } from '../../lib/lifecycle.js';
 import { createBatchHandler } from './batch-handler.js';
 import type { CollectorTestHooks } from './hooks.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
 import { resolveCollectorOptions, type CollectorDeps, type CollectorOptions } from './options.js';
+import { isInfrastructureError } from './process-chunk.js';
 
 export type { CollectorDeps, CollectorOptions } from './options.js';
 
 /** How many partitions one collector works on at once (kafkajs keeps each partition in order). */
 const PARTITIONS_CONCURRENTLY = 3;
+
 export interface CollectorHandle {
   readonly stats: Readonly<CollectorStats>;
   readonly groupId: string;
   /** Rejects if the consumer crashed for good (kafkajs gave up restarting it); never resolves. */
   readonly failed: Promise<never>;
-  /** Finishes the current chunk, commits, leaves the group. Safe to call twice. */
+  /**
+   * Finishes the chunk being applied and commits it (a chunk waiting to retry is cut short and
+   * redelivered later), leaves the group. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -26,12 +32,17 @@ export async function startCollector(
   options: CollectorOptions = {},
   hooks: CollectorTestHooks = {},
 ): Promise<CollectorHandle> {
-  const { config, kafka, logger } = deps;
+  const { config, kafka } = deps;
   const resolved = resolveCollectorOptions(config, options);
   const { groupId, topics } = resolved;
   const metrics = createCollectorMetrics(options.registry ?? new Registry());
   const stats: CollectorStats = { consumed: 0, duplicates: 0, deadLettered: 0, batches: 0 };
-  const signal = deps.signal ?? new AbortController().signal;
+  const lifecycle = new Lifecycle('collector', newInstanceId(), {
+    logger: deps.logger,
+    signal: deps.signal,
+    gauge: metrics.state,
+  });
+  const { logger, signal } = lifecycle;
 
   const producer = createIdempotentProducer(kafka);
   const consumer: Consumer = kafka.consumer({
@@ -48,8 +59,9 @@ export async function startCollector(
   );
   failed.catch(() => undefined); // observed by whoever awaits it
 
-  const eachBatch = createBatchHandler({
+  const handleBatch = createBatchHandler({
     ...deps,
+    logger,
     options: resolved,
     hooks,
     metrics,
@@ -58,6 +70,17 @@ export async function startCollector(
     producer: serialSender(producer),
     commit: (offsets) => consumer.commitOffsets(offsets),
   });
+  // An unreachable database or Redis fails the batch and kafkajs restarts the consumer from the last
+  // committed offset: paused until a batch goes through again.
+  const eachBatch = async (payload: EachBatchPayload) => {
+    try {
+      await handleBatch(payload);
+    } catch (err) {
+      if (isInfrastructureError(err)) lifecycle.set('paused', { err: errorMessage(err) });
+      throw err;
+    }
+    if (lifecycle.state === 'paused') lifecycle.set('running');
+  };
 
   try {
     await producer.connect();
@@ -76,16 +99,19 @@ export async function startCollector(
     // Leave nothing connected behind a failed start (the process must be able to exit).
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
+    lifecycle.set('stopped', { err: errorMessage(err) });
     throw err;
   }
-  logger.info({ groupId, topics }, 'collector running');
+  lifecycle.set('running', { groupId, topics });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      lifecycle.set('stopping');
+      lifecycle.abort(); // cuts a retry backoff short
       await consumer.disconnect(); // waits for the running batch, then leaves the group
       await producer.disconnect();
-      logger.info({ ...stats }, 'collector stopped');
+      lifecycle.set('stopped', { ...stats });
     })());
   signal.addEventListener('abort', () => void stop(), { once: true });
   return { stats, groupId, failed, stop };

@@ -3,10 +3,9 @@ import { exec, rows } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
 import { markAttemptFailed, markPublished, OutboxStatus, releaseEvents } from '../../lib/outbox/sql.js';
-import type { BatchOutcome } from './batch.js';
+import type { BatchOutcome, RenewLease } from './batch.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
-import type { Publisher } from './publisher.js';
 
 /** Counters since the relay started. `lost` = rows whose lease another relay took before we sent or marked them. */
 export interface RelayStats {
@@ -23,9 +22,14 @@ export function emptyStats(): RelayStats {
   return { batches: 0, published: 0, failed: 0, retried: 0, released: 0, lost: 0, pauses: 0 };
 }
 
+/** What the cycle needs of a publisher (Publisher in production; tests may wrap or replace it). */
+export interface BatchPublisher {
+  publish(events: ClaimedEvent[], renew: RenewLease): Promise<BatchOutcome>;
+}
+
 export interface CycleDeps {
   db: pg.Pool;
-  publisher: Publisher;
+  publisher: BatchPublisher;
   options: RelayOptions;
   stats: RelayStats;
   metrics: RelayMetrics;

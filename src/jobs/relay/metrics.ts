@@ -3,12 +3,14 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Queryable } from '../../lib/db/query.js';
 import { one } from '../../lib/db/query.js';
 import { selectOldestPendingAge } from '../../lib/outbox/sql.js';
+import { STATE_GAUGE_HELP } from '../../lib/lifecycle.js';
 
 export interface RelayMetrics {
   published: Counter;
   failed: Counter;
   retried: Counter;
   batchDuration: Histogram;
+  state: Gauge<'state'>;
 }
 
 /** The relay's Prometheus metrics; the oldest pending age is read from PostgreSQL at scrape time. */
@@ -45,5 +47,6 @@ export function relayMetrics(registry: Registry, db: Queryable): RelayMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+    state: new Gauge({ name: 'relay_state', help: STATE_GAUGE_HELP, labelNames: ['state'], registers }),
   };
 }
