@@ -2,7 +2,7 @@ import type { Message } from 'kafkajs';
 import type { Queryable } from '../../src/lib/db/query.js';
 import type { AppConfig } from '../../src/lib/config/config.js';
 import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
-import { insertOutboxEvents } from '../../src/lib/outbox/write.js';
+import { insertEvents } from '../../src/lib/outbox/sql.js';
 import { eventHeaders } from '../../src/lib/kafka/event-headers.js';
 import { encodeEvent } from '../../src/lib/events/index.js';
 
@@ -24,7 +24,7 @@ export async function insertOutbox(
   topics: AppConfig['kafka']['topics'],
 ) {
   for (let i = 0; i < events.length; i += 5_000)
-    await db.query(insertOutboxEvents(events.slice(i, i + 5_000), topics));
+    await db.query(insertEvents(events.slice(i, i + 5_000), topics));
 }
 
 /** The Kafka message the relay publishes for an event: key = aggregate id, value = the envelope, event headers. */

@@ -4,7 +4,8 @@ import { createLogger } from '../../src/lib/log.js';
 import { Relay } from '../../src/jobs/relay/relay.js';
 import { parseRelayOptions, RELAY_DEFAULTS } from '../../src/jobs/relay/options.js';
 import { toMessage } from '../../src/jobs/relay/batch.js';
-import { claimEvents, type ClaimedEvent } from '../../src/lib/outbox/claim.js';
+import type { ClaimedEvent } from '../../src/lib/outbox/claim.js';
+import { claimEvents } from '../../src/lib/outbox/sql.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { createBenchContext } from '../lib/context.js';
 import { insertOutbox, viewEvents } from '../lib/events.js';
@@ -34,7 +35,6 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
     const relay = new Relay({
       config: ctx.config,
       pool: ctx.pool,
-      kafka: ctx.kafka,
       logger: createLogger('error', { pretty: false }),
       options: parseRelayOptions({}),
     });

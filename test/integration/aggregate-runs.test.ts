@@ -56,7 +56,9 @@ describe('commerce aggregate: failures, locking, history', () => {
   afterAll(() => ctx?.close());
 
   it('a run that fails while reading leaves the previous ranking and records FAILED', async () => {
-    await expect(job({ chunkSize: 5, faultAfterRows: 10 })).rejects.toThrow(/injected failure after 10 rows/);
+    await expect(job({ chunkSize: 5, testHooks: { faultAfterRows: 10 } })).rejects.toThrow(
+      /injected failure after 10 rows/,
+    );
     expect(await ranking()).toEqual(baseline);
     expect(await latestRun()).toMatchObject({
       status: 'FAILED',

@@ -30,12 +30,15 @@ describe('collector: dead letters', () => {
     );
     await publish(ctx, [failing!, after!]);
 
-    const collector = await startTestCollector(ctx, {
-      maxAttempts: 2,
-      faultInjector: (e) => {
-        if (e.eventId === failing!.eventId) throw new Error('handler exploded');
+    const collector = await startTestCollector(
+      ctx,
+      { maxAttempts: 2 },
+      {
+        faultInjector: (e) => {
+          if (e.eventId === failing!.eventId) throw new Error('handler exploded');
+        },
       },
-    });
+    );
     try {
       await eventually(() => collector.stats.consumed + collector.stats.deadLettered === 5);
       await eventually(async () => {

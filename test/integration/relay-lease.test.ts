@@ -10,7 +10,7 @@ import type { ClaimedEvent } from '../../src/lib/outbox/claim.js';
 import { EVENT_HEADERS } from '../../src/lib/kafka/event-headers.js';
 import { RelayPipeline } from '../../src/jobs/relay/pipeline.js';
 import { Publisher } from '../../src/jobs/relay/publisher.js';
-import { emptyStats } from '../../src/jobs/relay/cycle.js';
+import { emptyStats, type BatchPublisher } from '../../src/jobs/relay/cycle.js';
 import { createRelayMetrics } from '../../src/jobs/relay/metrics.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 import { sendBudget } from '../../src/jobs/relay/send-budget.js';
@@ -35,7 +35,7 @@ describe('relay lease renewal before a send', () => {
     const real = new Publisher(createKafka(ctx.config.kafka, logger, budget), logger, budget.retry);
     // The batch was claimed, then waited past its lease (behind a slow send): another relay took it
     // over just before our send starts.
-    const publisher = {
+    const publisher: BatchPublisher = {
       async publish(batch: ClaimedEvent[], renew: RenewLease) {
         await ctx.pool.query(
           `UPDATE outbox_event SET locked_by = 'relay-other'
@@ -43,7 +43,7 @@ describe('relay lease renewal before a send', () => {
         );
         return real.publish(batch, renew);
       },
-    } as unknown as Publisher;
+    };
     const stats = emptyStats();
     const pipeline = new RelayPipeline({
       db: ctx.pool,

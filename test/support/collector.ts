@@ -4,6 +4,7 @@ import { eventHeaders } from '../../src/lib/kafka/event-headers.js';
 import { encodeEvent, topicFor, type DomainEvent } from '../../src/lib/events/index.js';
 import { createLogger } from '../../src/lib/log.js';
 import { startCollector, type CollectorOptions } from '../../src/jobs/collector/collector.js';
+import type { CollectorTestHooks } from '../../src/jobs/collector/hooks.js';
 import type { TestContext } from './context.js';
 
 /** Publishes events as the relay does: idempotent producer, keyed by aggregate id, event headers. */
@@ -30,7 +31,11 @@ export async function publish(
 }
 
 /** Runs the collector in this process against the context's services. */
-export function startTestCollector(ctx: TestContext, options: CollectorOptions = {}) {
+export function startTestCollector(
+  ctx: TestContext,
+  options: CollectorOptions = {},
+  hooks: CollectorTestHooks = {},
+) {
   return startCollector(
     {
       config: ctx.config,
@@ -40,6 +45,7 @@ export function startTestCollector(ctx: TestContext, options: CollectorOptions =
       logger: createLogger('error', { pretty: false }),
     },
     { sessionTimeoutMs: 6_000, backoff: { baseMs: 20, maxMs: 100 }, ...options },
+    hooks,
   );
 }
 

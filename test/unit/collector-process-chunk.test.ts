@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
 import { createEvent, encodeEvent } from '../../src/lib/events/index.js';
 import { processChunk, type ChunkRunner } from '../../src/jobs/collector/process-chunk.js';
-import type { LoggedEvent } from '../../src/jobs/collector/store.js';
+import type { LoggedEvent } from '../../src/jobs/collector/sql.js';
 
 const at = { topic: 't', partition: 0 };
 const message = (offset: number, value: string): KafkaMessage =>

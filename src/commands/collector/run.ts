@@ -6,10 +6,9 @@ import { durationFlag, topicsFlag } from '../../lib/cli/flags.js';
 import { EVENT_TOPICS, prefixedTopic } from '../../lib/config/config.js';
 import { UsageError } from '../../lib/errors.js';
 import { startCollector } from '../../jobs/collector/collector.js';
+import { collectorHooksFromEnv } from '../../jobs/collector/hooks.js';
 import type { CollectorStats } from '../../jobs/collector/metrics.js';
-
-// Test hook only: kill the process between the database commit and the offset commit.
-const CRASH_HOOK_ENV = 'COMMERCE_TEST_CRASH_AFTER_DB_COMMIT';
+import { COLLECTOR_DEFAULTS } from '../../jobs/collector/options.js';
 
 export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
   static override summary = 'Consume the event topics and apply every event exactly once (until SIGTERM).';
@@ -24,10 +23,15 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     }),
     'max-attempts': Flags.integer({
       summary: 'Attempts before a failing event is dead-lettered.',
-      default: 3,
+      default: COLLECTOR_DEFAULTS.maxAttempts,
       min: 1,
     }),
-    'batch-size': Flags.integer({ summary: 'Events per transaction.', default: 500, min: 1, max: 10_000 }),
+    'batch-size': Flags.integer({
+      summary: 'Events per transaction.',
+      default: COLLECTOR_DEFAULTS.batchSize,
+      min: 1,
+      max: 10_000,
+    }),
     'session-timeout': durationFlag({ summary: 'Consumer group session timeout, e.g. 45s (default 30s).' }),
     'metrics-port': Flags.integer({ summary: 'Serve /metrics on this port (env METRICS_PORT).' }),
   };
@@ -60,15 +64,14 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       this.resources.defer('metrics server', () => server.close());
     }
     const deps = this.deps();
-    const collector = await startCollector(deps, {
+    const options = {
       topics,
       maxAttempts: this.flags['max-attempts'],
       batchSize: this.flags['batch-size'],
       sessionTimeoutMs: this.flags['session-timeout'], // the collector defaults to 30s
       registry,
-      afterDbCommit:
-        process.env[CRASH_HOOK_ENV] === '1' ? () => void process.kill(process.pid, 'SIGKILL') : undefined,
-    });
+    };
+    const collector = await startCollector(deps, options, collectorHooksFromEnv(process.env));
     this.resources.defer('collector', () => collector.stop());
     const aborted = new Promise<void>((resolve) =>
       this.signal.addEventListener('abort', () => resolve(), { once: true }),

@@ -33,7 +33,12 @@ export interface AggregateOptions {
   signal?: AbortSignal;
   /** The clock, for "last complete period" (tests). */
   now?: Date;
-  /** Tests only: fail after this many rows read (see read.ts). */
+  /** Seams for tests only; production never sets them. */
+  testHooks?: AggregateTestHooks;
+}
+
+export interface AggregateTestHooks {
+  /** Fail after this many rows read (see read.ts). */
   faultAfterRows?: number;
 }
 
@@ -78,7 +83,7 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       chunkSize,
       weights,
       signal,
-      faultAfterRows: options.faultAfterRows,
+      faultAfterRows: options.testHooks?.faultAfterRows,
       onRows: (n) => {
         ctx.rowsRead = n;
         options.onProgress?.(n);

@@ -14,7 +14,7 @@ export interface RankedProduct extends Candidate {
   rank: number;
 }
 
-/** A row of aggregateQueries.periodSums (bigints arrive as numbers, see db/pool.ts). */
+/** A row of sumPeriodMetrics (bigints arrive as numbers, see db/pool.ts). */
 export interface PeriodSumRow {
   product_id: number;
   views: number;

@@ -4,7 +4,7 @@ import { InterruptedError } from '../../lib/errors.js';
 import type { RankingWeights } from '../../lib/ranking/score.js';
 import { TopN } from '../../lib/ranking/top-n.js';
 import type { Period } from '../../lib/time/periods.js';
-import { aggregateQueries } from './queries.js';
+import { sumPeriodMetrics } from './sql.js';
 import { candidateOf, compareCandidates, type Candidate, type PeriodSumRow } from './rank.js';
 
 /** What a run stopped by a signal leaves (exit 1, job_run FAILED 'interrupted (SIGTERM); ...'). */
@@ -33,7 +33,7 @@ export async function readTopProducts(
   options: ReadOptions,
 ): Promise<Candidate[]> {
   const best = new TopN<Candidate>(options.top, compareCandidates);
-  const q = aggregateQueries.periodSums(period);
+  const q = sumPeriodMetrics(period);
   const client = await pool.connect();
   const cursor = client.query(new Cursor<PeriodSumRow>(q.text, q.values));
   let failed: Error | undefined;

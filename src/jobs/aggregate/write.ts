@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { exec } from '../../lib/db/query.js';
 import { withTransaction } from '../../lib/db/transaction.js';
 import type { Period } from '../../lib/time/periods.js';
-import { aggregateQueries } from './queries.js';
+import { deleteRanks, insertRanks } from './sql.js';
 import type { RankedProduct } from './rank.js';
 
 const INSERT_BATCH = 1000;
@@ -18,13 +18,10 @@ export async function replaceRanking(
   ranked: RankedProduct[],
 ): Promise<number> {
   return withTransaction(pool, async (client) => {
-    await exec(client, aggregateQueries.deletePeriod(period));
+    await exec(client, deleteRanks(period));
     let written = 0;
     for (let i = 0; i < ranked.length; i += INSERT_BATCH) {
-      written += await exec(
-        client,
-        aggregateQueries.insertRanks(period, jobRunId, ranked.slice(i, i + INSERT_BATCH)),
-      );
+      written += await exec(client, insertRanks(period, jobRunId, ranked.slice(i, i + INSERT_BATCH)));
     }
     return written;
   });

@@ -1,20 +1,17 @@
 import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
 import { withRetryingTransaction } from '../../lib/db/transaction.js';
-import type { DomainEvent } from '../../lib/events/index.js';
 import { foldDaily, foldProducts } from './fold.js';
+import type { CollectorTestHooks } from './hooks.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import {
-  claimEvents,
+  claimHandledEvents,
   insertEventLog,
-  recentlyHandled,
+  selectRecentlyHandled,
   upsertDailyMetrics,
   upsertProductMetrics,
   type LoggedEvent,
-} from './store.js';
-
-/** Test hook: throws for events whose handler should "keep failing". Never set in production. */
-export type FaultInjector = (event: DomainEvent) => void;
+} from './sql.js';
 
 export interface ApplyResult {
   applied: number;
@@ -37,7 +34,7 @@ const RANKABLE_DUPLICATE_SECONDS = RANKING_MARK_TTL_SECONDS - 3_600;
  */
 export async function applyEvents(
   pool: pg.Pool,
-  options: { consumer: string; timeZone: string; faultInjector?: FaultInjector },
+  options: { consumer: string; timeZone: string; faultInjector?: CollectorTestHooks['faultInjector'] },
   logged: LoggedEvent[],
 ): Promise<ApplyResult> {
   const unique = dedupe(logged);
@@ -46,7 +43,7 @@ export async function applyEvents(
     for (const l of unique) options.faultInjector?.(l.event);
     const claimed = await rows<{ event_id: string }>(
       client,
-      claimEvents(
+      claimHandledEvents(
         options.consumer,
         unique.map((l) => l.event.eventId),
       ),
@@ -66,7 +63,7 @@ export async function applyEvents(
     if (seen.length > 0) {
       const recent = await rows<{ event_id: string }>(
         client,
-        recentlyHandled(options.consumer, seen, RANKABLE_DUPLICATE_SECONDS),
+        selectRecentlyHandled(options.consumer, seen, RANKABLE_DUPLICATE_SECONDS),
       );
       for (const r of recent) rankable.add(r.event_id);
     }

@@ -5,13 +5,13 @@ import { applyRedisEffects } from './redis-effects.js';
 import { processChunk } from './process-chunk.js';
 import { sendDeadLetters } from './dead-letters.js';
 import type { CollectorMetrics, CollectorStats } from './metrics.js';
-import type { CollectorDeps, CollectorOptions } from './collector.js';
-import type { LoggedEvent } from './store.js';
+import type { CollectorTestHooks } from './hooks.js';
+import type { CollectorDeps, ResolvedCollectorOptions } from './options.js';
+import type { LoggedEvent } from './sql.js';
 
 export interface BatchContext extends CollectorDeps {
-  options: CollectorOptions;
-  groupId: string;
-  batchSize: number;
+  options: ResolvedCollectorOptions;
+  hooks: CollectorTestHooks;
   metrics: CollectorMetrics;
   stats: CollectorStats;
   signal: AbortSignal;
@@ -27,16 +27,17 @@ export interface BatchContext extends CollectorDeps {
  * batch went stale (rebalance).
  */
 export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayload) => Promise<void> {
-  const { pool, redis, config, logger, options, groupId, batchSize, metrics, stats, signal, producer } = ctx;
+  const { pool, redis, config, logger, options, hooks, metrics, stats, signal, producer } = ctx;
+  const { groupId, batchSize } = options;
   const effects = { weights: config.ranking, timeZone: config.timezone };
 
   const handle = async (events: LoggedEvent[]) => {
     const result = await applyEvents(
       pool,
-      { consumer: groupId, timeZone: config.timezone, faultInjector: options.faultInjector },
+      { consumer: groupId, timeZone: config.timezone, faultInjector: hooks.faultInjector },
       events,
     );
-    await options.afterDbCommit?.(events);
+    await hooks.afterDbCommit?.(events);
     await applyRedisEffects(
       redis,
       events.map((e) => e.event),
@@ -53,8 +54,8 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     const at = { topic: batch.topic, partition: batch.partition };
     const runner = {
-      maxAttempts: options.maxAttempts ?? 3,
-      backoff: options.backoff ?? { baseMs: 200, maxMs: 5_000 },
+      maxAttempts: options.maxAttempts,
+      backoff: options.backoff,
       signal,
       heartbeat,
       handle,

@@ -1,47 +1,28 @@
-import type pg from 'pg';
-import type { Redis } from 'ioredis';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Registry } from 'prom-client';
-import type { AppConfig } from '../../lib/config/config.js';
-import type { Logger } from '../../lib/log.js';
 import { createIdempotentProducer, serialSender } from '../../lib/kafka/client.js';
 import { errorMessage } from '../../lib/errors.js';
-import type { FaultInjector } from './apply.js';
+import { Lifecycle, newInstanceId } from '../../lib/lifecycle.js';
 import { createBatchHandler } from './batch-handler.js';
+import type { CollectorTestHooks } from './hooks.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
-import type { LoggedEvent } from './store.js';
+import { resolveCollectorOptions, type CollectorDeps, type CollectorOptions } from './options.js';
+import { unavailableService } from '../../lib/unavailable.js';
+
+export type { CollectorDeps, CollectorOptions } from './options.js';
 
 /** How many partitions one collector works on at once (kafkajs keeps each partition in order). */
 const PARTITIONS_CONCURRENTLY = 3;
-export interface CollectorDeps {
-  config: AppConfig;
-  pool: pg.Pool;
-  redis: Redis;
-  kafka: Kafka;
-  logger: Logger;
-  signal?: AbortSignal;
-}
-
-export interface CollectorOptions {
-  groupId?: string;
-  topics?: string[];
-  maxAttempts?: number;
-  batchSize?: number;
-  sessionTimeoutMs?: number;
-  backoff?: { baseMs: number; maxMs: number };
-  registry?: Registry;
-  /** Test hook: throw for an event to make its handler fail. */
-  faultInjector?: FaultInjector;
-  /** Test hook: runs after a batch's transaction committed, before Redis and the offset commit. */
-  afterDbCommit?: (events: LoggedEvent[]) => Promise<void> | void;
-}
 
 export interface CollectorHandle {
   readonly stats: Readonly<CollectorStats>;
   readonly groupId: string;
   /** Rejects if the consumer crashed for good (kafkajs gave up restarting it); never resolves. */
   readonly failed: Promise<never>;
-  /** Finishes the current chunk, commits, leaves the group. Safe to call twice. */
+  /**
+   * Finishes the chunk being applied and commits it (a chunk waiting to retry is cut short and
+   * redelivered later), leaves the group. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -49,20 +30,25 @@ export interface CollectorHandle {
 export async function startCollector(
   deps: CollectorDeps,
   options: CollectorOptions = {},
+  hooks: CollectorTestHooks = {},
 ): Promise<CollectorHandle> {
-  const { config, kafka, logger } = deps;
-  const groupId = options.groupId ?? config.kafka.groupId;
-  const topics = options.topics ?? [config.kafka.topics.catalog, config.kafka.topics.order];
-  const batchSize = options.batchSize ?? 500;
+  const { config, kafka } = deps;
+  const resolved = resolveCollectorOptions(config, options);
+  const { groupId, topics } = resolved;
   const metrics = createCollectorMetrics(options.registry ?? new Registry());
   const stats: CollectorStats = { consumed: 0, duplicates: 0, deadLettered: 0, batches: 0 };
-  const signal = deps.signal ?? new AbortController().signal;
+  const lifecycle = new Lifecycle('collector', newInstanceId(), {
+    logger: deps.logger,
+    signal: deps.signal,
+    gauge: metrics.state,
+  });
+  const { logger, signal } = lifecycle;
 
   const producer = createIdempotentProducer(kafka);
   const consumer: Consumer = kafka.consumer({
     groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+    sessionTimeout: resolved.sessionTimeoutMs,
+    heartbeatInterval: resolved.heartbeatIntervalMs,
   });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   const failed = new Promise<never>((_, reject) =>
@@ -73,17 +59,28 @@ export async function startCollector(
   );
   failed.catch(() => undefined); // observed by whoever awaits it
 
-  const eachBatch = createBatchHandler({
+  const handleBatch = createBatchHandler({
     ...deps,
-    options,
-    groupId,
-    batchSize,
+    logger,
+    options: resolved,
+    hooks,
     metrics,
     stats,
     signal,
     producer: serialSender(producer),
     commit: (offsets) => consumer.commitOffsets(offsets),
   });
+  // An unreachable database or Redis fails the batch and kafkajs restarts the consumer from the last
+  // committed offset: paused until a batch goes through again.
+  const eachBatch = async (payload: EachBatchPayload) => {
+    try {
+      await handleBatch(payload);
+    } catch (err) {
+      if (unavailableService(err)) lifecycle.set('paused', { err: errorMessage(err) });
+      throw err;
+    }
+    if (lifecycle.state === 'paused') lifecycle.set('running');
+  };
 
   try {
     await producer.connect();
@@ -102,16 +99,19 @@ export async function startCollector(
     // Leave nothing connected behind a failed start (the process must be able to exit).
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
+    lifecycle.set('stopped', { err: errorMessage(err) });
     throw err;
   }
-  logger.info({ groupId, topics }, 'collector running');
+  lifecycle.set('running', { groupId, topics });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      lifecycle.set('stopping');
+      lifecycle.abort(); // cuts a retry backoff short
       await consumer.disconnect(); // waits for the running batch, then leaves the group
       await producer.disconnect();
-      logger.info({ ...stats }, 'collector stopped');
+      lifecycle.set('stopped', { ...stats });
     })());
   signal.addEventListener('abort', () => void stop(), { once: true });
   return { stats, groupId, failed, stop };

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { STATE_GAUGE_HELP } from '../../lib/lifecycle.js';
 
 /** The collector's Prometheus metrics, on the registry the caller serves (or a private one). */
 export function createCollectorMetrics(registry: Registry) {
@@ -34,6 +35,7 @@ export function createCollectorMetrics(registry: Registry) {
       labelNames: ['topic', 'partition'],
       registers,
     }),
+    state: new Gauge({ name: 'collector_state', help: STATE_GAUGE_HELP, labelNames: ['state'], registers }),
   };
 }
 

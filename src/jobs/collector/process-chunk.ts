@@ -4,7 +4,7 @@ import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { errorMessage } from '../../lib/errors.js';
 import { unavailableService } from '../../lib/unavailable.js';
-import type { LoggedEvent } from './store.js';
+import type { LoggedEvent } from './sql.js';
 import type { DeadLetter } from './dead-letters.js';
 
 export interface ChunkOutcome {

@@ -7,7 +7,8 @@ import { startPipeline, type Pipeline, type PipelineDeps } from '../dev/dev.js';
 import { dateInZone } from '../../lib/time/dates.js';
 import { runAggregate } from '../aggregate/aggregate.js';
 import { waitForCatchUp } from './catch-up.js';
-import { outboxWatermark, pipelineLatency, type LatencyMs } from './figures.js';
+import { pipelineLatency, type LatencyMs } from './figures.js';
+import { selectOutboxWatermark } from './sql.js';
 import { apiClient } from './http.js';
 import type { DemoOptions } from './options.js';
 import { liveScores, liveTop10, weeklyTop10, type RankRow } from './rankings.js';
@@ -66,7 +67,7 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
   const consumer = config.kafka.groupId;
 
   stage('starting the pipeline (API, relay, collector)');
-  const watermark = (await one<{ id: string }>(pool, outboxWatermark()))!.id;
+  const watermark = (await one<{ id: string }>(pool, selectOutboxWatermark()))!.id;
   await deps.redis.ping(); // the live ranking is checked: an unreachable Redis fails now, not at the end
   await ensureTopics(deps.kafka, pipelineTopics(config.kafka));
   const day = dateInZone(new Date(), config.timezone);

@@ -1,38 +1,6 @@
 import type pg from 'pg';
-import { one, sql } from '../../lib/db/query.js';
-
-/**
- * The demo's events are the outbox rows written since it started (id above the watermark taken
- * before seeding). These statements measure how far the pipeline has carried them.
- */
-export const outboxWatermark = () =>
-  sql('demo.outbox-watermark', `SELECT coalesce(max(id), 0)::bigint AS id FROM outbox_event`);
-
-const progress = (watermark: string, consumer: string) =>
-  sql(
-    'demo.progress',
-    `SELECT count(*)::int AS written,
-            count(*) FILTER (WHERE o.status = 'PENDING')::int AS pending,
-            count(*) FILTER (WHERE o.status = 'PUBLISHED')::int AS published,
-            count(*) FILTER (WHERE o.status = 'FAILED')::int AS failed,
-            count(h.event_id)::int AS consumed
-       FROM outbox_event o
-       LEFT JOIN event_handled h ON h.event_id = o.event_id AND h.consumer = $2
-      WHERE o.id > $1`,
-    [watermark, consumer],
-  );
-
-/** Commit (outbox created_at) to effect (event_log received_at, the collector's transaction). */
-const latency = (watermark: string, consumer: string) =>
-  sql(
-    'demo.latency',
-    `SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ms) AS p
-       FROM (SELECT extract(epoch FROM l.received_at - o.created_at) * 1000 AS ms
-               FROM outbox_event o
-               JOIN event_log l ON l.event_id = o.event_id AND l.consumer = $2
-              WHERE o.id > $1) t`,
-    [watermark, consumer],
-  );
+import { one } from '../../lib/db/query.js';
+import { selectLatency, selectProgress } from './sql.js';
 
 export interface PipelineProgress {
   written: number;
@@ -53,7 +21,7 @@ export async function pipelineProgress(
   watermark: string,
   consumer: string,
 ): Promise<PipelineProgress> {
-  return (await one<PipelineProgress>(pool, progress(watermark, consumer)))!;
+  return (await one<PipelineProgress>(pool, selectProgress(watermark, consumer)))!;
 }
 
 export async function pipelineLatency(
@@ -61,7 +29,7 @@ export async function pipelineLatency(
   watermark: string,
   consumer: string,
 ): Promise<LatencyMs> {
-  const row = await one<{ p: number[] | null }>(pool, latency(watermark, consumer));
+  const row = await one<{ p: number[] | null }>(pool, selectLatency(watermark, consumer));
   const [p50, p95, p99] = (row?.p ?? [null, null, null]).map((v) => (v === null ? null : Math.round(v)));
   return { p50: p50 ?? null, p95: p95 ?? null, p99: p99 ?? null };
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
-import { rows, sql } from '../../lib/db/query.js';
+import { rows } from '../../lib/db/query.js';
+import { selectWeeklyTop } from './sql.js';
 import { dailyRankingKey } from '../../lib/ranking/score.js';
 import { compactDate } from '../../lib/time/dates.js';
 
@@ -38,21 +39,11 @@ export function liveTop10(scores: Map<number, number>, names: Map<number, string
     .map(([productId, score], i) => ({ rank: i + 1, productId, name: names.get(productId) ?? '?', score }));
 }
 
-const weeklyTop = (periodStart: string, productIds: number[]) =>
-  sql(
-    'demo.weekly-top',
-    `SELECT w.rank, w.product_id::int AS "productId", p.name, w.score
-       FROM mv_product_rank_weekly w JOIN products p ON p.id = w.product_id
-      WHERE w.period_start = $1::date AND w.product_id = ANY($2::bigint[])
-      ORDER BY w.rank LIMIT 10`,
-    [periodStart, productIds],
-  );
-
 /** The given products' places in the weekly ranking the aggregation wrote (their rank among all products). */
 export async function weeklyTop10(
   pool: pg.Pool,
   periodStart: string,
   productIds: number[],
 ): Promise<RankRow[]> {
-  return rows<RankRow>(pool, weeklyTop(periodStart, productIds));
+  return rows<RankRow>(pool, selectWeeklyTop(periodStart, productIds));
 }

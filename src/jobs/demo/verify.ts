@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import { rows, sql } from '../../lib/db/query.js';
+import { rows } from '../../lib/db/query.js';
 import { score, type RankingWeights } from '../../lib/ranking/score.js';
 import type { ExpectedMetrics } from './expected.js';
+import { selectMetrics } from './sql.js';
 
 export interface Mismatch {
   productId: number;
@@ -12,22 +13,13 @@ export interface Mismatch {
 
 const FIELDS = ['viewCount', 'likeCount', 'salesCount', 'salesAmount', 'stock'] as const;
 
-const readMetrics = (productIds: number[]) =>
-  sql(
-    'demo.read-metrics',
-    `SELECT product_id::int AS "productId", view_count::int AS "viewCount", like_count::int AS "likeCount",
-            sales_count::int AS "salesCount", sales_amount::bigint AS "salesAmount", stock
-       FROM product_metrics WHERE product_id = ANY($1::bigint[])`,
-    [productIds],
-  );
-
 /** product_metrics against what the traffic implies, field by field; a missing row is a mismatch. */
 export async function compareMetrics(pool: pg.Pool, expected: ExpectedMetrics[]): Promise<Mismatch[]> {
   const actual = new Map(
     (
       await rows<ExpectedMetrics & { salesAmount: string }>(
         pool,
-        readMetrics(expected.map((e) => e.productId)),
+        selectMetrics(expected.map((e) => e.productId)),
       )
     ).map((r) => [r.productId, { ...r, salesAmount: Number(r.salesAmount) }]),
   );

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { exec, one, type Sql } from '../../lib/db/query.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
-import { outboxCleanupQueries as q } from '../../lib/outbox/cleanup.js';
+import { countHandled, countPublished, deleteHandled, deletePublished } from '../../lib/outbox/sql.js';
 
 export interface CleanupOptions {
   /** PUBLISHED outbox rows published longer ago than this are deleted. */
@@ -50,13 +50,13 @@ export async function runOutboxCleanup(pool: pg.Pool, options: CleanupOptions): 
         {
           table: 'outbox_event',
           cutoff: outboxCutoff,
-          deleted: await count(q.countPublished(outboxCutoff)),
+          deleted: await count(countPublished(outboxCutoff)),
           batches: 0,
         },
         {
           table: 'event_handled',
           cutoff: handledCutoff,
-          deleted: await count(q.countHandled(handledCutoff)),
+          deleted: await count(countHandled(handledCutoff)),
           batches: 0,
         },
       ],
@@ -73,12 +73,12 @@ export async function runOutboxCleanup(pool: pg.Pool, options: CleanupOptions): 
       {
         table: 'outbox_event' as const,
         cutoff: outboxCutoff,
-        batch: (n: number) => q.deletePublishedBatch(outboxCutoff, n),
+        batch: (n: number) => deletePublished(outboxCutoff, n),
       },
       {
         table: 'event_handled' as const,
         cutoff: handledCutoff,
-        batch: (n: number) => q.deleteHandledBatch(handledCutoff, n),
+        batch: (n: number) => deleteHandled(handledCutoff, n),
       },
     ];
     for (const step of steps) {

@@ -2,11 +2,10 @@ import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
-import { markAttemptFailed, markPublished, releaseEvents } from '../../lib/outbox/mark.js';
-import type { BatchOutcome } from './batch.js';
+import { markAttemptFailed, markPublished, OutboxStatus, releaseEvents } from '../../lib/outbox/sql.js';
+import type { BatchOutcome, RenewLease } from './batch.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
-import type { Publisher } from './publisher.js';
 
 /** Counters since the relay started. `lost` = rows whose lease another relay took before we sent or marked them. */
 export interface RelayStats {
@@ -23,9 +22,14 @@ export function emptyStats(): RelayStats {
   return { batches: 0, published: 0, failed: 0, retried: 0, released: 0, lost: 0, pauses: 0 };
 }
 
+/** What the cycle needs of a publisher (Publisher in production; tests may wrap or replace it). */
+export interface BatchPublisher {
+  publish(events: ClaimedEvent[], renew: RenewLease): Promise<BatchOutcome>;
+}
+
 export interface CycleDeps {
   db: pg.Pool;
-  publisher: Publisher;
+  publisher: BatchPublisher;
   options: RelayOptions;
   stats: RelayStats;
   metrics: RelayMetrics;
@@ -68,7 +72,7 @@ export async function recordOutcome(
         attempts: row.attemptCount,
         error: errors.get(row.id),
       };
-      if (row.status === 'FAILED') {
+      if (row.status === OutboxStatus.FAILED) {
         stats.failed++;
         metrics.failed.inc();
         logger.error(

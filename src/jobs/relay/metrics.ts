@@ -2,13 +2,15 @@ import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Queryable } from '../../lib/db/query.js';
 import { one } from '../../lib/db/query.js';
-import { oldestPendingAge } from '../../lib/outbox/mark.js';
+import { selectOldestPendingAge } from '../../lib/outbox/sql.js';
+import { STATE_GAUGE_HELP } from '../../lib/lifecycle.js';
 
 export interface RelayMetrics {
   published: Counter;
   failed: Counter;
   retried: Counter;
   batchDuration: Histogram;
+  state: Gauge<'state'>;
 }
 
 /** The relay's Prometheus metrics; the oldest pending age is read from PostgreSQL at scrape time. */
@@ -19,7 +21,7 @@ export function createRelayMetrics(registry: Registry, db: Queryable): RelayMetr
     help: 'Age of the oldest PENDING outbox row: how far behind the relay is.',
     registers,
     async collect() {
-      const row = await one<{ seconds: number }>(db, oldestPendingAge()).catch(() => undefined);
+      const row = await one<{ seconds: number }>(db, selectOldestPendingAge()).catch(() => undefined);
       if (row) this.set(row.seconds);
     },
   });
@@ -45,5 +47,6 @@ export function createRelayMetrics(registry: Registry, db: Queryable): RelayMetr
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+    state: new Gauge({ name: 'relay_state', help: STATE_GAUGE_HELP, labelNames: ['state'], registers }),
   };
 }

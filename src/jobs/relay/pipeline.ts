@@ -1,6 +1,6 @@
 import { exec, rows } from '../../lib/db/query.js';
 import { claimBatch, type ClaimedEvent } from '../../lib/outbox/claim.js';
-import { releaseEvents, renewLease } from '../../lib/outbox/mark.js';
+import { releaseEvents, renewLease } from '../../lib/outbox/sql.js';
 import { keepRenewed, LeaseRenewalError, type RenewLease } from './batch.js';
 import { recordOutcome, type CycleDeps } from './cycle.js';
 

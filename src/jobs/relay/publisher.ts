@@ -10,6 +10,7 @@ import {
   type BatchOutcome,
   type RenewLease,
 } from './batch.js';
+import type { BatchPublisher } from './cycle.js';
 import { classifySendError, describeSendError } from './send-errors.js';
 
 /**
@@ -21,7 +22,7 @@ import { classifySendError, describeSendError } from './send-errors.js';
  * `retry` (and the client's timeouts) bounding a send to three quarters of the lease (send-budget.ts), a send can
  * never outlive the lease it was started under; rows whose lease was taken over are never sent.
  */
-export class Publisher {
+export class Publisher implements BatchPublisher {
   private producer?: Producer;
 
   constructor(

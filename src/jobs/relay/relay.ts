@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
@@ -7,8 +6,9 @@ import { one } from '../../lib/db/query.js';
 import { UnavailableError, errorMessage } from '../../lib/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
-import { countPending } from '../../lib/outbox/mark.js';
+import { countPending } from '../../lib/outbox/sql.js';
 import { createKafka } from '../../lib/kafka/client.js';
+import { Lifecycle } from '../../lib/lifecycle.js';
 import { emptyStats, type RelayStats } from './cycle.js';
 import { RelayPipeline, type StepResult } from './pipeline.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
@@ -20,11 +20,7 @@ import { Wakeup } from './wakeup.js';
 export interface RelayDeps {
   config: AppConfig;
   pool: pg.Pool;
-  /**
-   * Ignored (kept so existing callers compile): the relay's producer uses its own client, built from
-   * `config.kafka` with timeouts and retries bounded by the lease (send-budget.ts).
-   */
-  kafka?: Kafka;
+  /** The relay logs through a child of it (component, instance = relayId). */
   logger: Logger;
   options: RelayOptions;
   /** Aborting it stops the relay like stop() does (SIGTERM in `relay run`). */
@@ -45,10 +41,13 @@ const OUTAGE_BACKOFF = { baseMs: 500, maxMs: 10_000 };
  * The outbox relay. `start()` runs the loop until stop() or the signal; `drain()` publishes what is due
  * and returns (--once). Stopping never interrupts a batch: the in-flight send finishes and is marked,
  * so the relay leaves no lease behind; a crash leaves leases that expire and another relay takes over.
+ * Its producer uses its own Kafka client, built from `config.kafka` with timeouts and retries bounded
+ * by the lease (send-budget.ts).
  */
 export class Relay {
   readonly stats = emptyStats();
-  private readonly stopping = new AbortController();
+  private readonly lifecycle: Lifecycle;
+  private readonly logger: Logger;
   private readonly publisher: Publisher;
   private readonly metrics: RelayMetrics;
   private readonly wakeup: Wakeup;
@@ -56,26 +55,26 @@ export class Relay {
   private loop?: Promise<void>;
 
   constructor(private readonly deps: RelayDeps) {
-    const { signal } = deps;
-    if (signal?.aborted) this.stopping.abort();
-    signal?.addEventListener('abort', () => this.stopping.abort(), { once: true });
+    this.metrics = createRelayMetrics(deps.registry ?? new Registry(), deps.pool);
+    this.lifecycle = new Lifecycle('relay', deps.options.relayId, {
+      logger: deps.logger,
+      signal: deps.signal,
+      gauge: this.metrics.state,
+    });
+    const { logger, signal } = this.lifecycle;
+    this.logger = logger;
     // Its own Kafka client: timeouts and retries bounded by the lease, whatever the shared client uses.
     const budget = sendBudget(deps.options.leaseMs);
-    this.publisher = new Publisher(
-      createKafka(deps.config.kafka, deps.logger, budget),
-      deps.logger,
-      budget.retry,
-    );
-    this.metrics = createRelayMetrics(deps.registry ?? new Registry(), deps.pool);
-    this.wakeup = new Wakeup(deps.config.database.url, this.stopping.signal, deps.logger);
+    this.publisher = new Publisher(createKafka(deps.config.kafka, logger, budget), logger, budget.retry);
+    this.wakeup = new Wakeup(deps.config.database.url, signal, logger);
     this.pipeline = new RelayPipeline({
       db: deps.pool,
       publisher: this.publisher,
       options: deps.options,
       stats: this.stats,
       metrics: this.metrics,
-      logger: deps.logger,
-      signal: this.stopping.signal,
+      logger,
+      signal,
     });
   }
 
@@ -86,19 +85,22 @@ export class Relay {
   async start(): Promise<void> {
     await this.wakeup.start();
     this.loop = this.run();
-    this.deps.logger.info({ ...this.deps.options }, 'relay running');
+    this.lifecycle.set('running', { ...this.deps.options });
   }
 
   /** Stops claiming, lets the in-flight batch finish, disconnects. Safe to call twice. */
   async stop(): Promise<RelaySummary> {
-    this.stopping.abort();
+    this.lifecycle.set('stopping');
+    this.lifecycle.abort();
     await this.loop;
     await this.close();
     // Shutting down must not fail because PostgreSQL went away: the count is only informative.
-    return this.summary().catch((err) => {
-      this.deps.logger.warn({ err }, 'could not count remaining rows');
+    const summary = await this.summary().catch((err) => {
+      this.logger.warn({ err }, 'could not count remaining rows');
       return { relayId: this.id, ...this.stats, remaining: null };
     });
+    this.lifecycle.set('stopped', { ...this.stats });
+    return summary;
   }
 
   /** Resolves when the loop has ended (after stop() or the signal). */
@@ -108,8 +110,9 @@ export class Relay {
 
   /** Publishes every due row and returns; throws UnavailableError if Kafka cannot be reached. */
   async drain(): Promise<RelaySummary> {
+    this.lifecycle.set('running', { ...this.deps.options, once: true });
     try {
-      while (!this.stopping.signal.aborted) {
+      while (!this.lifecycle.signal.aborted) {
         const result = await this.pipeline.step();
         if (result.unavailable !== undefined)
           throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
@@ -118,14 +121,16 @@ export class Relay {
       await this.pipeline.finish();
       return await this.summary();
     } finally {
+      this.lifecycle.set('stopping');
       await this.settle();
       await this.close();
+      this.lifecycle.set('stopped', { ...this.stats });
     }
   }
 
   private async run(): Promise<void> {
-    const { logger, options } = this.deps;
-    const signal = this.stopping.signal;
+    const { options } = this.deps;
+    const { logger, signal } = this.lifecycle;
     let outages = 0;
     let errors = 0;
     while (!signal.aborted) {
@@ -135,6 +140,7 @@ export class Relay {
         errors = 0;
       } catch (err) {
         logger.warn({ err }, 'relay cycle failed: retrying');
+        this.lifecycle.set('paused', { reason: 'relay cycle failed' });
         await this.settle();
         await sleep(backoffDelay(++errors, OUTAGE_BACKOFF), signal);
         continue;
@@ -146,13 +152,16 @@ export class Relay {
           { err: errorMessage(result.unavailable), retryInMs: delay },
           'Kafka unavailable: pausing',
         );
+        this.lifecycle.set('paused', { reason: 'Kafka unavailable' });
         await sleep(delay, signal);
         continue;
       }
       if (outages > 0) logger.info('Kafka reachable again: publishing');
       outages = 0;
+      this.lifecycle.set('running');
       if (!result.more) await this.wakeup.wait(options.pollIntervalMs);
     }
+    this.lifecycle.set('stopping');
     await this.settle();
   }
 
@@ -160,7 +169,7 @@ export class Relay {
   private async settle(): Promise<void> {
     await this.pipeline
       .finish()
-      .catch((err) => this.deps.logger.warn({ err }, 'could not settle the relay pipeline'));
+      .catch((err) => this.logger.warn({ err }, 'could not settle the relay pipeline'));
   }
 
   private async summary(): Promise<RelaySummary> {

@@ -3,14 +3,19 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { CliError } from '../errors.js';
-import { sql, rows } from './query.js';
+import { rows } from './query.js';
+import {
+  createMigrationsTable,
+  lockMigrations,
+  recordMigration,
+  selectAppliedMigrations,
+  selectMigrationsTableExists,
+  unlockMigrations,
+} from './sql.js';
 import { connectHeld } from './pool.js';
 
 /** migrations/ at the package root; the same relative path from src/lib/db and dist/lib/db. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
-
-// One fixed advisory-lock key for "schema migration": two `db migrate` at once take turns.
-const MIGRATION_LOCK_KEY = 72_130_001;
 
 export interface MigrationFile {
   version: number;
@@ -25,34 +30,6 @@ export interface MigrationState {
   status: 'applied' | 'pending' | 'changed';
   appliedAt: Date | null;
 }
-
-const queries = {
-  createTable: () =>
-    sql(
-      'migrations.create',
-      `CREATE TABLE IF NOT EXISTS schema_migrations (
-         version    integer PRIMARY KEY,
-         name       text NOT NULL,
-         checksum   text NOT NULL,
-         applied_at timestamptz NOT NULL DEFAULT now()
-       )`,
-    ),
-  tableExists: () =>
-    sql('migrations.exists', `SELECT to_regclass('schema_migrations') IS NOT NULL AS exists`),
-  applied: () =>
-    sql(
-      'migrations.applied',
-      'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
-    ),
-  record: (m: MigrationFile) =>
-    sql('migrations.record', 'INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-      m.version,
-      m.name,
-      m.checksum,
-    ]),
-  lock: () => sql('migrations.lock', 'SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]),
-  unlock: () => sql('migrations.unlock', 'SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]),
-};
 
 /** Reads `NNN_name.sql` files in version order. */
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFile[]> {
@@ -84,8 +61,8 @@ interface AppliedRow extends pg.QueryResultRow {
 
 export async function migrationStatus(db: pg.Pool | pg.PoolClient, dir?: string): Promise<MigrationState[]> {
   const files = await readMigrations(dir);
-  const [exists] = await rows<{ exists: boolean }>(db, queries.tableExists());
-  const applied = exists?.exists ? await rows<AppliedRow>(db, queries.applied()) : [];
+  const [exists] = await rows<{ exists: boolean }>(db, selectMigrationsTableExists());
+  const applied = exists?.exists ? await rows<AppliedRow>(db, selectAppliedMigrations()) : [];
   const byVersion = new Map(applied.map((a) => [a.version, a]));
   return files.map((f) => {
     const a = byVersion.get(f.version);
@@ -108,10 +85,12 @@ export async function migrate(pool: pg.Pool, dir?: string): Promise<MigrationSta
   const files = await readMigrations(dir);
   const { client, release } = await connectHeld(pool);
   try {
-    await client.query(queries.lock());
+    await client.query(lockMigrations());
     try {
-      await client.query(queries.createTable());
-      const applied = new Map((await rows<AppliedRow>(client, queries.applied())).map((a) => [a.version, a]));
+      await client.query(createMigrationsTable());
+      const applied = new Map(
+        (await rows<AppliedRow>(client, selectAppliedMigrations())).map((a) => [a.version, a]),
+      );
       const done: MigrationState[] = [];
       for (const file of files) {
         const prior = applied.get(file.version);
@@ -127,7 +106,7 @@ export async function migrate(pool: pg.Pool, dir?: string): Promise<MigrationSta
         await client.query('BEGIN');
         try {
           await client.query(file.sql);
-          await client.query(queries.record(file));
+          await client.query(recordMigration(file));
           await client.query('COMMIT');
         } catch (err) {
           // A lost connection rolled it back already; the migration's own error is the one to report.
@@ -144,7 +123,7 @@ export async function migrate(pool: pg.Pool, dir?: string): Promise<MigrationSta
       return done;
     } finally {
       // Must not hide a migration's own error; a lost connection released the lock anyway.
-      await client.query(queries.unlock()).catch(() => undefined);
+      await client.query(unlockMigrations()).catch(() => undefined);
     }
   } finally {
     release();

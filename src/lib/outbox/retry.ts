@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { CliError } from '../errors.js';
-import { sql, rows } from '../db/query.js';
+import { rows } from '../db/query.js';
 import { withTransaction } from '../db/transaction.js';
+import { lockEventsByIds, OutboxStatus, resetFailed } from './sql.js';
 
 /**
  * `outbox retry`: FAILED rows go back to PENDING as if new (attempts 0, due now, no lease). The error
@@ -15,50 +16,22 @@ export interface RetriedRow {
   lastError: string | null;
 }
 
-export const outboxRetryQueries = {
-  /** The requested rows, locked, with their status: the caller refuses ids that are not FAILED. */
-  lockByIds: (ids: number[]) =>
-    sql(
-      'outbox.retry.lock_by_ids',
-      `SELECT id, status FROM outbox_event WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
-      [ids],
-    ),
-  /** Resets FAILED rows: the listed ids, or every FAILED row when ids is null. */
-  reset: (ids: number[] | null) =>
-    sql(
-      'outbox.retry.reset',
-      `WITH target AS (
-         SELECT id, attempt_count, last_error FROM outbox_event
-          WHERE status = 'FAILED' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
-          ORDER BY id FOR UPDATE
-       )
-       UPDATE outbox_event o
-          SET status = 'PENDING', attempt_count = 0, next_attempt_at = now(),
-              locked_by = NULL, locked_until = NULL, last_error = NULL
-         FROM target
-        WHERE o.id = target.id
-      RETURNING o.id, o.event_type AS "eventType", target.attempt_count AS attempts,
-                target.last_error AS "lastError"`,
-      [ids],
-    ),
-};
-
 /** Resets the given FAILED rows in one transaction; any id that is missing or not FAILED changes nothing. */
 export async function retryFailedByIds(pool: pg.Pool, ids: number[]): Promise<RetriedRow[]> {
   return withTransaction(pool, async (client) => {
-    const found = await rows<{ id: number; status: string }>(client, outboxRetryQueries.lockByIds(ids));
+    const found = await rows<{ id: number; status: string }>(client, lockEventsByIds(ids));
     const status = new Map(found.map((r) => [r.id, r.status]));
-    const refused = ids.filter((id) => status.get(id) !== 'FAILED');
+    const refused = ids.filter((id) => status.get(id) !== OutboxStatus.FAILED);
     if (refused.length > 0) {
       const why = refused.map((id) => `${id} (${status.get(id) ?? 'no such row'})`).join(', ');
       throw new CliError(`only FAILED rows can be retried; nothing was changed: ${why}`, 'NOT_FAILED');
     }
-    return sortById(await rows<RetriedRow>(client, outboxRetryQueries.reset(ids)));
+    return sortById(await rows<RetriedRow>(client, resetFailed(ids)));
   });
 }
 
 export async function retryAllFailed(pool: pg.Pool): Promise<RetriedRow[]> {
-  return sortById(await rows<RetriedRow>(pool, outboxRetryQueries.reset(null)));
+  return sortById(await rows<RetriedRow>(pool, resetFailed(null)));
 }
 
 function sortById(rowsOut: RetriedRow[]): RetriedRow[] {

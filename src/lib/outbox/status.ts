@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { sql, rows, one } from '../db/query.js';
+import { rows, one } from '../db/query.js';
+import { countByStatus, selectPendingSummary, selectRecentFailed } from './sql.js';
 
 /** What `outbox status` shows: the relay's backlog and the rows it gave up on. */
 export interface OutboxCounts {
@@ -27,40 +28,16 @@ export interface OutboxStatus {
   recentFailed: FailedOutboxRow[];
 }
 
-export const outboxStatusQueries = {
-  counts: () =>
-    sql('outbox.status.counts', `SELECT status, count(*)::bigint AS n FROM outbox_event GROUP BY status`),
-  pending: () =>
-    sql(
-      'outbox.status.pending',
-      `SELECT (extract(epoch FROM now() - min(created_at)) * 1000)::bigint AS oldest_age_ms,
-              count(*) FILTER (WHERE next_attempt_at <= now())::bigint AS due_now
-         FROM outbox_event WHERE status = 'PENDING'`,
-    ),
-  recentFailed: (limit: number) =>
-    sql(
-      'outbox.status.recent_failed',
-      `SELECT id, event_id AS "eventId", event_type AS "eventType",
-              aggregate_type || ':' || aggregate_id AS aggregate, attempt_count AS attempts,
-              last_error AS "lastError", created_at AS "createdAt"
-         FROM outbox_event WHERE status = 'FAILED' ORDER BY id DESC LIMIT $1`,
-      [limit],
-    ),
-};
-
 export async function outboxStatus(db: pg.Pool, failedLimit: number): Promise<OutboxStatus> {
   const counts: OutboxCounts = { pending: 0, published: 0, failed: 0 };
-  for (const r of await rows<{ status: string; n: number }>(db, outboxStatusQueries.counts())) {
+  for (const r of await rows<{ status: string; n: number }>(db, countByStatus())) {
     counts[r.status.toLowerCase() as keyof OutboxCounts] = r.n;
   }
-  const pending = await one<{ oldest_age_ms: number | null; due_now: number }>(
-    db,
-    outboxStatusQueries.pending(),
-  );
+  const pending = await one<{ oldest_age_ms: number | null; due_now: number }>(db, selectPendingSummary());
   return {
     counts,
     oldestPendingAgeMs: pending?.oldest_age_ms ?? null,
     dueNow: pending?.due_now ?? 0,
-    recentFailed: await rows<FailedOutboxRow>(db, outboxStatusQueries.recentFailed(failedLimit)),
+    recentFailed: await rows<FailedOutboxRow>(db, selectRecentFailed(failedLimit)),
   };
 }

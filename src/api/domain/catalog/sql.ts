@@ -26,7 +26,7 @@ export type ProductSort = keyof typeof PRODUCT_SORTS;
 
 export const insertBrand = (name: string, description: string) =>
   sql(
-    'brands.insert',
+    'catalog.insert-brand',
     `INSERT INTO brands (name, description) VALUES ($1, $2) RETURNING id, name, description, created_at`,
     [name, description],
   );
@@ -40,7 +40,7 @@ export const insertProduct = (p: {
   stock: number;
 }) =>
   sql(
-    'products.insert',
+    'catalog.insert-product',
     `INSERT INTO products (brand_id, name, description, price, stock, version)
      VALUES ($1, $2, $3, $4, $5, 1) RETURNING id, version`,
     [p.brandId, p.name, p.description, p.price, p.stock],
@@ -49,7 +49,7 @@ export const insertProduct = (p: {
 /** COALESCE keeps fields the PATCH did not name; the version moves with the change. */
 export const updateProduct = (id: number, p: { name?: string; description?: string; price?: number }) =>
   sql(
-    'products.update',
+    'catalog.update-product',
     `UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description),
        price = COALESCE($4, price), version = version + 1, updated_at = now()
      WHERE id = $1 RETURNING version`,
@@ -57,32 +57,32 @@ export const updateProduct = (id: number, p: { name?: string; description?: stri
   );
 
 export const lockProductStock = (id: number) =>
-  sql('products.lock-stock', `SELECT stock FROM products WHERE id = $1 FOR UPDATE`, [id]);
+  sql('catalog.lock-product-stock', `SELECT stock FROM products WHERE id = $1 FOR UPDATE`, [id]);
 
 export const setProductStock = (id: number, stock: number) =>
   sql(
-    'products.set-stock',
+    'catalog.set-product-stock',
     `UPDATE products SET stock = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version`,
     [id, stock],
   );
 
 export const selectProduct = (id: number) =>
   sql(
-    'products.select',
+    'catalog.select-product',
     `SELECT ${PRODUCT_COLUMNS} FROM products p JOIN brands b ON b.id = p.brand_id WHERE p.id = $1`,
     [id],
   );
 
 export const selectProductsByIds = (ids: number[]) =>
   sql(
-    'products.select-many',
+    'catalog.select-products-by-ids',
     `SELECT ${PRODUCT_COLUMNS} FROM products p JOIN brands b ON b.id = p.brand_id WHERE p.id = ANY($1::bigint[])`,
     [ids],
   );
 
 export const selectProductPage = (sort: ProductSort, brandId: number | null, limit: number, offset: number) =>
   sql(
-    `products.page.${sort}`,
+    `catalog.select-product-page-${sort}`,
     `SELECT ${PRODUCT_COLUMNS} FROM products p JOIN brands b ON b.id = p.brand_id
      WHERE ($1::bigint IS NULL OR p.brand_id = $1)
      ORDER BY ${PRODUCT_SORTS[sort]} LIMIT $2 OFFSET $3`,
@@ -91,7 +91,7 @@ export const selectProductPage = (sort: ProductSort, brandId: number | null, lim
 
 export const countProducts = (brandId: number | null) =>
   sql(
-    'products.count',
+    'catalog.count-products',
     `SELECT count(*)::int AS total FROM products WHERE ($1::bigint IS NULL OR brand_id = $1)`,
     [brandId],
   );

@@ -6,20 +6,20 @@ export const lockProduct = (productId: number) =>
 
 export const insertLike = (userId: string, productId: number) =>
   sql(
-    'likes.insert',
+    'likes.insert-like',
     `INSERT INTO likes (user_id, product_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING product_id`,
     [userId, productId],
   );
 
 export const deleteLike = (userId: string, productId: number) =>
-  sql('likes.delete', `DELETE FROM likes WHERE user_id = $1 AND product_id = $2 RETURNING product_id`, [
+  sql('likes.delete-like', `DELETE FROM likes WHERE user_id = $1 AND product_id = $2 RETURNING product_id`, [
     userId,
     productId,
   ]);
 
 export const bumpLikeCount = (productId: number, delta: 1 | -1) =>
   sql(
-    'likes.bump-count',
+    'likes.bump-like-count',
     `UPDATE products SET like_count = like_count + $2, version = version + 1 WHERE id = $1
      RETURNING like_count, version`,
     [productId, delta],

@@ -17,21 +17,21 @@ const ORDER_WITH_ITEMS = `SELECT o.id, o.user_id, o.status, o.total_amount, o.cr
   FROM orders o`;
 
 export const selectOrder = (id: number, userId: string) =>
-  sql('orders.select', `${ORDER_WITH_ITEMS} WHERE o.id = $1 AND o.user_id = $2`, [id, userId]);
+  sql('orders.select-order', `${ORDER_WITH_ITEMS} WHERE o.id = $1 AND o.user_id = $2`, [id, userId]);
 
 export const selectUserOrders = (userId: string, limit: number, offset: number) =>
   sql(
-    'orders.select-user',
+    'orders.select-user-orders',
     `${ORDER_WITH_ITEMS} WHERE o.user_id = $1 ORDER BY o.created_at DESC, o.id DESC LIMIT $2 OFFSET $3`,
     [userId, limit, offset],
   );
 
 export const countUserOrders = (userId: string) =>
-  sql('orders.count-user', `SELECT count(*)::int AS total FROM orders WHERE user_id = $1`, [userId]);
+  sql('orders.count-user-orders', `SELECT count(*)::int AS total FROM orders WHERE user_id = $1`, [userId]);
 
 export const selectByIdempotencyKey = (userId: string, key: string) =>
   sql(
-    'orders.by-idempotency-key',
+    'orders.select-by-idempotency-key',
     `SELECT id, request_hash FROM orders WHERE user_id = $1 AND idempotency_key = $2`,
     [userId, key],
   );
@@ -47,7 +47,7 @@ export const lockProducts = (ids: number[]) =>
 /** Nothing on a key conflict: a concurrent retry of the same request already created the order. */
 export const insertOrder = (userId: string, total: number, key: string | null, hash: string | null) =>
   sql(
-    'orders.insert',
+    'orders.insert-order',
     `INSERT INTO orders (user_id, total_amount, idempotency_key, request_hash, version)
      VALUES ($1, $2, $3, $4, 1) ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id, version`,
     [userId, total, key, hash],
@@ -73,23 +73,24 @@ export const moveStock = (ids: number[], deltas: number[]) =>
   );
 
 export const lockOrder = (id: number, userId: string) =>
-  sql('orders.lock', `SELECT status, total_amount FROM orders WHERE id = $1 AND user_id = $2 FOR UPDATE`, [
-    id,
-    userId,
-  ]);
+  sql(
+    'orders.lock-order',
+    `SELECT status, total_amount FROM orders WHERE id = $1 AND user_id = $2 FOR UPDATE`,
+    [id, userId],
+  );
 
 export const setOrderStatus = (id: number, status: OrderRow['status']) =>
   sql(
-    'orders.set-status',
+    'orders.set-order-status',
     `UPDATE orders SET status = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version`,
     [id, status],
   );
 
 export const insertPayment = (orderId: number, amount: number) =>
-  sql('payments.insert', `INSERT INTO payments (order_id, amount) VALUES ($1, $2) RETURNING id`, [
+  sql('orders.insert-payment', `INSERT INTO payments (order_id, amount) VALUES ($1, $2) RETURNING id`, [
     orderId,
     amount,
   ]);
 
 export const refundPayment = (orderId: number) =>
-  sql('payments.refund', `UPDATE payments SET status = 'REFUNDED' WHERE order_id = $1`, [orderId]);
+  sql('orders.refund-payment', `UPDATE payments SET status = 'REFUNDED' WHERE order_id = $1`, [orderId]);

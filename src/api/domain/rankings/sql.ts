@@ -6,7 +6,7 @@ export type MaterializedPeriod = keyof typeof TABLES;
 
 export const selectRankPage = (period: MaterializedPeriod, start: string, limit: number, offset: number) =>
   sql(
-    `rankings.page.${period}`,
+    `rankings.select-rank-page-${period}`,
     `SELECT rank, product_id, score FROM ${TABLES[period]} WHERE period_start = $1
      ORDER BY rank LIMIT $2 OFFSET $3`,
     [start, limit, offset],
@@ -14,7 +14,7 @@ export const selectRankPage = (period: MaterializedPeriod, start: string, limit:
 
 export const countRanks = (period: MaterializedPeriod, start: string) =>
   sql(
-    `rankings.count.${period}`,
+    `rankings.count-ranks-${period}`,
     `SELECT count(*)::int AS total FROM ${TABLES[period]} WHERE period_start = $1`,
     [start],
   );

@@ -6,7 +6,7 @@ import { isDatabaseUnavailable, isRetryableSqlError } from '../../../lib/db/erro
 import { backoffDelay } from '../../../lib/backoff.js';
 import { sleep } from '../../../lib/sleep.js';
 import type { ServiceDeps } from '../deps.js';
-import { anyOutboxEvent, bumpViewedVersions, lockViewedProducts } from './sql.js';
+import { selectFlushCommitted, bumpViewedVersions, lockViewedProducts } from './sql.js';
 
 /** A flush whose transaction lost its connection after writing: its COMMIT may or may not have landed. */
 interface InDoubt {
@@ -107,7 +107,7 @@ export class ViewBuffer {
   private async settleInDoubt(): Promise<void> {
     const doubt = this.inDoubt;
     if (!doubt) return;
-    const found = await one<{ committed: boolean }>(this.deps.pool, anyOutboxEvent(doubt.eventIds));
+    const found = await one<{ committed: boolean }>(this.deps.pool, selectFlushCommitted(doubt.eventIds));
     this.inDoubt = undefined;
     if (!found?.committed) this.putBack(doubt.counts);
   }

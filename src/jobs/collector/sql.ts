@@ -9,9 +9,9 @@ import type { DailyDelta, ProductDelta } from './fold.js';
  */
 
 /** Marks events handled; returns the ids that were not handled before (the new ones). */
-export function claimEvents(consumer: string, eventIds: string[]): Sql {
+export function claimHandledEvents(consumer: string, eventIds: string[]): Sql {
   return sql(
-    'collector.claim-events',
+    'collector.claim-handled-events',
     `INSERT INTO event_handled (event_id, consumer)
      SELECT id, $2 FROM unnest($1::uuid[]) AS t(id)
      ON CONFLICT (event_id, consumer) DO NOTHING
@@ -24,9 +24,9 @@ export function claimEvents(consumer: string, eventIds: string[]): Sql {
  * Of already-handled events, those first handled within the last `seconds`: a redelivery of these may
  * follow a crash between the commit and Redis, and their ranking marks still exist to guard it.
  */
-export function recentlyHandled(consumer: string, eventIds: string[], seconds: number): Sql {
+export function selectRecentlyHandled(consumer: string, eventIds: string[], seconds: number): Sql {
   return sql(
-    'collector.recently-handled',
+    'collector.select-recently-handled',
     `SELECT event_id::text FROM event_handled
       WHERE consumer = $1 AND event_id = ANY($2::uuid[])
         AND handled_at > now() - make_interval(secs => $3::double precision)`,

@@ -1,0 +1,65 @@
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { AppConfig } from '../../lib/config/config.js';
+import type { Logger } from '../../lib/log.js';
+
+/** The clients and settings a collector runs with; they are the caller's (it closes them). */
+export interface CollectorDeps {
+  config: AppConfig;
+  pool: pg.Pool;
+  redis: Redis;
+  kafka: Kafka;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+/** What a caller may set; anything left out comes from the config or COLLECTOR_DEFAULTS. */
+export interface CollectorOptions {
+  groupId?: string;
+  topics?: string[];
+  maxAttempts?: number;
+  batchSize?: number;
+  sessionTimeoutMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  registry?: Registry;
+}
+
+export const COLLECTOR_DEFAULTS = {
+  /** Events per transaction. */
+  batchSize: 500,
+  /** Attempts before a failing event is dead-lettered. */
+  maxAttempts: 3,
+  sessionTimeoutMs: 30_000,
+  /** Retry delay of a failing chunk: doubles per attempt from baseMs up to maxMs. */
+  backoff: { baseMs: 200, maxMs: 5_000 },
+} as const;
+
+export interface ResolvedCollectorOptions {
+  groupId: string;
+  topics: string[];
+  maxAttempts: number;
+  batchSize: number;
+  sessionTimeoutMs: number;
+  /** kafkajs wants heartbeats well inside the session timeout. */
+  heartbeatIntervalMs: number;
+  backoff: { baseMs: number; maxMs: number };
+}
+
+/** Every option filled in, once, so the rest of the collector reads no `??`. */
+export function resolveCollectorOptions(
+  config: AppConfig,
+  options: CollectorOptions,
+): ResolvedCollectorOptions {
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? COLLECTOR_DEFAULTS.sessionTimeoutMs;
+  return {
+    groupId: options.groupId ?? config.kafka.groupId,
+    topics: options.topics ?? [config.kafka.topics.catalog, config.kafka.topics.order],
+    maxAttempts: options.maxAttempts ?? COLLECTOR_DEFAULTS.maxAttempts,
+    batchSize: options.batchSize ?? COLLECTOR_DEFAULTS.batchSize,
+    sessionTimeoutMs,
+    heartbeatIntervalMs: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+    backoff: options.backoff ?? COLLECTOR_DEFAULTS.backoff,
+  };
+}

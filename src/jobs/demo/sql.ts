@@ -1,0 +1,53 @@
+import { sql } from '../../lib/db/query.js';
+
+/**
+ * The demo's statements. Its events are the outbox rows written since it started (id above the
+ * watermark taken before seeding); these measure how far the pipeline has carried them.
+ */
+export const selectOutboxWatermark = () =>
+  sql('demo.select-outbox-watermark', `SELECT coalesce(max(id), 0)::bigint AS id FROM outbox_event`);
+
+export const selectProgress = (watermark: string, consumer: string) =>
+  sql(
+    'demo.select-progress',
+    `SELECT count(*)::int AS written,
+            count(*) FILTER (WHERE o.status = 'PENDING')::int AS pending,
+            count(*) FILTER (WHERE o.status = 'PUBLISHED')::int AS published,
+            count(*) FILTER (WHERE o.status = 'FAILED')::int AS failed,
+            count(h.event_id)::int AS consumed
+       FROM outbox_event o
+       LEFT JOIN event_handled h ON h.event_id = o.event_id AND h.consumer = $2
+      WHERE o.id > $1`,
+    [watermark, consumer],
+  );
+
+/** Commit (outbox created_at) to effect (event_log received_at, the collector's transaction). */
+export const selectLatency = (watermark: string, consumer: string) =>
+  sql(
+    'demo.select-latency',
+    `SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ms) AS p
+       FROM (SELECT extract(epoch FROM l.received_at - o.created_at) * 1000 AS ms
+               FROM outbox_event o
+               JOIN event_log l ON l.event_id = o.event_id AND l.consumer = $2
+              WHERE o.id > $1) t`,
+    [watermark, consumer],
+  );
+
+export const selectWeeklyTop = (periodStart: string, productIds: number[]) =>
+  sql(
+    'demo.select-weekly-top',
+    `SELECT w.rank, w.product_id::int AS "productId", p.name, w.score
+       FROM mv_product_rank_weekly w JOIN products p ON p.id = w.product_id
+      WHERE w.period_start = $1::date AND w.product_id = ANY($2::bigint[])
+      ORDER BY w.rank LIMIT 10`,
+    [periodStart, productIds],
+  );
+
+export const selectMetrics = (productIds: number[]) =>
+  sql(
+    'demo.select-metrics',
+    `SELECT product_id::int AS "productId", view_count::int AS "viewCount", like_count::int AS "likeCount",
+            sales_count::int AS "salesCount", sales_amount::bigint AS "salesAmount", stock
+       FROM product_metrics WHERE product_id = ANY($1::bigint[])`,
+    [productIds],
+  );

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Gauge } from 'prom-client';
+import type { Logger } from './log.js';
+
+/** The states of a long-running loop (relay, collector), in the order they normally go. */
+export const LOOP_STATES = ['starting', 'running', 'paused', 'stopping', 'stopped'] as const;
+export type LoopState = (typeof LOOP_STATES)[number];
+
+/** Help text of a `<component>_state` gauge (label `state`). */
+export const STATE_GAUGE_HELP = `1 for the loop's current state (${LOOP_STATES.join(', ')}), 0 for the others.`;
+
+/** Unique per loop: host, pid and a random tail (what ps and the logs show). */
+export function newInstanceId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * One loop's lifecycle, the same for the relay and the collector:
+ * - its own AbortController, aborted by the caller's signal or by abort() (stop()): sleeps, retry
+ *   backoffs and claims ahead see it at once;
+ * - its state, changed only by set(), which logs the change and sets the `<component>_state` gauge
+ *   (1 for the current state, 0 for the others); a loop that is stopping only goes on to stopped;
+ * - the child logger every line of the loop goes through, tagged with component and instance id.
+ */
+export class Lifecycle {
+  readonly logger: Logger;
+  private readonly gauge: Gauge<'state'>;
+  private readonly controller = new AbortController();
+  private current: LoopState = 'starting';
+
+  constructor(
+    private readonly component: string,
+    readonly instance: string,
+    parent: { logger: Logger; signal?: AbortSignal; gauge: Gauge<'state'> },
+  ) {
+    this.logger = parent.logger.child({ component, instance });
+    this.gauge = parent.gauge;
+    if (parent.signal?.aborted) this.abort();
+    parent.signal?.addEventListener('abort', () => this.abort(), { once: true });
+    this.setGauge();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get state(): LoopState {
+    return this.current;
+  }
+
+  abort(): void {
+    this.controller.abort();
+  }
+
+  set(next: LoopState, fields: Record<string, unknown> = {}): void {
+    const from = this.current;
+    if (next === from || from === 'stopped' || (from === 'stopping' && next !== 'stopped')) return;
+    this.current = next;
+    this.setGauge();
+    const line = { ...fields, state: next, from };
+    if (next === 'paused') this.logger.warn(line, `${this.component} ${next}`);
+    else this.logger.info(line, `${this.component} ${next}`);
+  }
+
+  private setGauge(): void {
+    for (const state of LOOP_STATES) this.gauge.set({ state }, state === this.current ? 1 : 0);
+  }
+}

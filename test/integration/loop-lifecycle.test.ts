@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createTestContext, type TestContext } from '../support/context.js';
+import { eventually } from '../support/wait.js';
+import { committedOffsets, publish } from '../support/collector.js';
+import { insertEvents, viewEvents } from '../support/outbox-fixtures.js';
+import { createEvent } from '../../src/lib/events/index.js';
+import { startCollector } from '../../src/jobs/collector/collector.js';
+import { startRelay } from '../../src/jobs/relay/relay.js';
+import { parseRelayOptions } from '../../src/jobs/relay/options.js';
+
+/** A real pino logger whose JSON lines land in an array. */
+function capturingLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+async function state(registry: Registry, name: string): Promise<string | undefined> {
+  const metric = await registry.getSingleMetric(name)!.get();
+  return metric.values.find((v) => v.value === 1)?.labels.state as string | undefined;
+}
+
+describe('relay and collector lifecycle', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx?.close());
+
+  it('collector: stop() cuts a retry backoff short; state and log lines say what it is doing', async () => {
+    const { logger, lines } = capturingLogger();
+    const registry = new Registry();
+    let attempts = 0;
+    const collector = await startCollector(
+      { config: ctx.config, pool: ctx.pool, redis: ctx.redis, kafka: ctx.kafka, logger },
+      // A ten-minute backoff and a session long enough that kafkajs does not give up on the batch
+      // first: stop() returns within the test's timeout only if it cuts the backoff short.
+      { sessionTimeoutMs: 120_000, maxAttempts: 3, backoff: { baseMs: 600_000, maxMs: 600_000 }, registry },
+      {
+        faultInjector: () => {
+          attempts++;
+          throw new Error('handler exploded');
+        },
+      },
+    );
+    expect(await state(registry, 'collector_state')).toBe('running');
+    await publish(ctx, [createEvent('ProductViewed', 7, 1, { productId: 7, count: 1 }, new Date())]);
+    await eventually(() => attempts === 1);
+
+    await collector.stop();
+    expect(attempts).toBe(1);
+    expect(await state(registry, 'collector_state')).toBe('stopped');
+    // Nothing was committed for the event that never went through: it is redelivered later.
+    const committed = await committedOffsets(ctx, collector.groupId, ctx.config.kafka.topics.catalog);
+    expect(committed.every((o) => o <= 0)).toBe(true);
+    const changes = lines.filter((l) => l.state !== undefined).map((l) => `${l.from}->${l.state}`);
+    expect(changes).toEqual(['starting->running', 'running->stopping', 'stopping->stopped']);
+    expect(lines.every((l) => l.component === 'collector' && l.instance === lines[0]!.instance)).toBe(true);
+  });
+
+  it("relay: aborting the caller's signal ends its loop; state and log lines say what it is doing", async () => {
+    const { logger, lines } = capturingLogger();
+    const registry = new Registry();
+    const caller = new AbortController();
+    await insertEvents(ctx.pool, viewEvents(2, 2), ctx.config.kafka.topics);
+    const options = parseRelayOptions({ relayId: 'relay-lifecycle', pollInterval: '10m' });
+    const relay = await startRelay({
+      config: ctx.config,
+      pool: ctx.pool,
+      logger,
+      options,
+      registry,
+      signal: caller.signal,
+    });
+    expect(await state(registry, 'relay_state')).toBe('running');
+    await eventually(() => relay.stats.published === 4);
+
+    caller.abort();
+    await relay.finished(); // the ten-minute poll wait ends with the signal
+    expect(await state(registry, 'relay_state')).toBe('stopping');
+    expect((await relay.stop()).remaining).toBe(0);
+    expect(await state(registry, 'relay_state')).toBe('stopped');
+    const changes = lines.filter((l) => l.state !== undefined).map((l) => `${l.from}->${l.state}`);
+    expect(changes).toEqual(['starting->running', 'running->stopping', 'stopping->stopped']);
+    expect(lines.every((l) => l.component === 'relay' && l.instance === 'relay-lifecycle')).toBe(true);
+  });
+});
