@@ -25,17 +25,18 @@ export class CliError extends Error {
   }
 }
 
-export class UsageError extends CliError {
-  constructor(message: string) {
-    super(message, 'USAGE', ExitCode.USAGE);
-  }
+/** An error class whose instances always carry this code and exit code (the message is the caller's). */
+function kind(code: string, exitCode: ExitCode) {
+  return class extends CliError {
+    constructor(message: string) {
+      super(message, code, exitCode);
+    }
+  };
 }
 
-export class ConfigError extends CliError {
-  constructor(message: string) {
-    super(message, 'CONFIG', ExitCode.CONFIG);
-  }
-}
+export class UsageError extends kind('USAGE', ExitCode.USAGE) {}
+
+export class ConfigError extends kind('CONFIG', ExitCode.CONFIG) {}
 
 /** The services a command or loop depends on; lib/unavailable.ts tells which one an error is about. */
 export type Service = 'PostgreSQL' | 'Redis' | 'Kafka';
@@ -62,17 +63,9 @@ export class InterruptedError extends CliError {
   }
 }
 
-export class LockedError extends CliError {
-  constructor(message: string) {
-    super(message, 'LOCKED', ExitCode.LOCKED);
-  }
-}
+export class LockedError extends kind('LOCKED', ExitCode.LOCKED) {}
 
-export class VerifyError extends CliError {
-  constructor(message: string) {
-    super(message, 'VERIFY', ExitCode.VERIFY);
-  }
-}
+export class VerifyError extends kind('VERIFY', ExitCode.VERIFY) {}
 
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;

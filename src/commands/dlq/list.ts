@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { prefixedTopic } from '../../lib/config/config.js';
-import { topicFlag } from '../../lib/cli/flags.js';
-import { dlqTopic } from '../../lib/kafka/topics.js';
+import { deadLetterTopicFlag } from '../../lib/cli/flags.js';
+import { deadLetterTopicOf } from '../../lib/kafka/topics.js';
 import { listDeadLetters } from '../../lib/kafka/dead-letter-list.js';
 import type { DeadLetterView } from '../../lib/kafka/dead-letter-view.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
@@ -18,16 +17,14 @@ export default class DlqList extends BaseCommand<typeof DlqList> {
     '<%= config.bin %> dlq list --topic order-events.dlq --limit 20 --json',
   ];
   static override flags = {
-    topic: topicFlag({
-      summary: 'Dead-letter topic, without KAFKA_TOPIC_PREFIX (default: catalog-events.dlq).',
-    }),
+    topic: deadLetterTopicFlag(),
     limit: Flags.integer({ default: 100, min: 1, max: 100_000, summary: 'At most this many letters.' }),
     'from-offset': Flags.string({ summary: 'Start at this offset instead of the earliest.' }),
   };
 
   public async run(): Promise<{ topic: string; letters: DeadLetterView[] }> {
     const { kafka } = this.appConfig;
-    const topic = this.flags.topic ? prefixedTopic(kafka, this.flags.topic) : dlqTopic(kafka.topics.catalog);
+    const topic = deadLetterTopicOf(kafka, this.flags.topic);
     const from = this.flags['from-offset'];
     if (from !== undefined && !/^\d+$/.test(from))
       throw new UsageError(`--from-offset must be a non-negative integer`);

@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { prefixedTopic } from '../../lib/config/config.js';
-import { topicFlag } from '../../lib/cli/flags.js';
-import { dlqTopic } from '../../lib/kafka/topics.js';
+import { deadLetterTopicFlag } from '../../lib/cli/flags.js';
+import { deadLetterTopicOf } from '../../lib/kafka/topics.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
 import { replayDeadLetters, type ReplayResult } from '../../jobs/dlq-replay/dlq-replay.js';
 
@@ -18,9 +17,7 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
     '<%= config.bin %> dlq replay --event-id 3f0c... --json',
   ];
   static override flags = {
-    topic: topicFlag({
-      summary: 'Dead-letter topic, without KAFKA_TOPIC_PREFIX (default: catalog-events.dlq).',
-    }),
+    topic: deadLetterTopicFlag(),
     limit: Flags.integer({ default: 1000, min: 1, max: 1_000_000, summary: 'At most this many letters.' }),
     'event-id': Flags.string({ summary: 'Replay only letters of this event id.' }),
     'dry-run': Flags.boolean({ default: false, summary: 'Show what would be replayed; publish nothing.' }),
@@ -29,7 +26,7 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
 
   public async run(): Promise<ReplayResult> {
     const { kafka } = this.appConfig;
-    const topic = this.flags.topic ? prefixedTopic(kafka, this.flags.topic) : dlqTopic(kafka.topics.catalog);
+    const topic = deadLetterTopicOf(kafka, this.flags.topic);
     const progress = this.progress(
       `replaying ${topic}`,
       'replay failed: progress is kept up to the last acknowledged letter',

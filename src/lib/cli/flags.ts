@@ -45,3 +45,7 @@ export const topicFlag = Flags.custom<string>({
     return names[0]!;
   },
 });
+
+/** `--topic` of the dead-letter commands (dlq list, dlq replay). */
+export const deadLetterTopicFlag = () =>
+  topicFlag({ summary: 'Dead-letter topic, without KAFKA_TOPIC_PREFIX (default: catalog-events.dlq).' });

@@ -1,10 +1,15 @@
 import type { Kafka, ITopicConfig } from 'kafkajs';
-import type { AppConfig } from '../config/config.js';
+import { prefixedTopic, type AppConfig } from '../config/config.js';
 import { withAdmin } from './admin.js';
 
 /** The dead-letter topic of a topic. */
 export function dlqTopic(topic: string): string {
   return `${topic}.dlq`;
+}
+
+/** The dead-letter topic a `--topic` flag names (unprefixed, like every flag's topic); catalog-events' by default. */
+export function deadLetterTopicOf(config: AppConfig['kafka'], flag: string | undefined): string {
+  return flag ? prefixedTopic(config, flag) : dlqTopic(config.topics.catalog);
 }
 
 export interface TopicSpec {
