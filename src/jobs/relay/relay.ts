@@ -5,7 +5,7 @@ import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
 import { one } from '../../lib/db/query.js';
 import { asUnavailable } from '../../lib/db/errors.js';
-import { UnavailableError, errorMessage } from '../../lib/errors.js';
+import { CliError, ExitCode, UnavailableError, errorMessage } from '../../lib/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { countPending } from '../../lib/outbox/mark.js';
@@ -17,6 +17,7 @@ import type { RelayOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { sendBudget } from './send-budget.js';
 import { Wakeup } from './wakeup.js';
+import { checkIdle, IDLE_CHECK_MS, logIdle } from './idle.js';
 
 export interface RelayDeps {
   config: AppConfig;
@@ -107,8 +108,20 @@ export class Relay {
     await this.loop;
   }
 
-  /** Publishes every due row and returns; throws UnavailableError if Kafka cannot be reached. */
+  /**
+   * Publishes every due row and returns; throws UnavailableError if Kafka cannot be reached.
+   * An empty claim is not the end while rows are due that another relay's lease (or a concurrent
+   * claim) keeps from us: it waits for them, and gives up with a CliError (exit 1) once nothing has
+   * moved for the longest lease left plus a margin. Rows held behind a FAILED row or a retry backoff
+   * are not due work: they do not keep it waiting.
+   */
   async drain(): Promise<RelaySummary> {
+    const { pool, logger, options } = this.deps;
+    const margin = Math.max(5_000, 3 * options.pollIntervalMs);
+    let deadline = 0;
+    let movedAt = Date.now();
+    let lastWaiting = Infinity;
+    let lastLog = 0;
     try {
       while (!this.stopping.signal.aborted) {
         const result = await this.pipeline.step().catch((err) => {
@@ -116,7 +129,32 @@ export class Relay {
         });
         if (result.unavailable !== undefined)
           throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
-        if (result.claimed === 0) break;
+        if (result.claimed > 0) {
+          lastWaiting = Infinity;
+          continue;
+        }
+        const outlook = await checkIdle(pool).catch((err) => {
+          throw asUnavailable(err);
+        });
+        if (outlook.waiting === 0) break;
+        // Progress by anyone (our claims, or another relay draining) pushes the deadline back.
+        if (outlook.waiting < lastWaiting) {
+          movedAt = Date.now();
+          deadline = movedAt + outlook.leaseLeftMs + margin;
+        }
+        lastWaiting = outlook.waiting;
+        if (Date.now() > deadline)
+          throw new CliError(
+            `relay made no progress: ${outlook.waiting} rows due (${outlook.leased} leased by relays), ` +
+              `and none claimable for ${Math.round((Date.now() - movedAt) / 1000)}s; nothing else is publishing them`,
+            'NO_PROGRESS',
+            ExitCode.FAILURE,
+          );
+        if (Date.now() - lastLog >= IDLE_CHECK_MS) {
+          logIdle(logger, outlook);
+          lastLog = Date.now();
+        }
+        await sleep(Math.min(options.pollIntervalMs, 1_000), this.stopping.signal);
       }
       await this.pipeline.finish().catch((err) => {
         throw asUnavailable(err);
@@ -133,6 +171,7 @@ export class Relay {
     const signal = this.stopping.signal;
     let outages = 0;
     let errors = 0;
+    let lastIdleCheck = 0;
     while (!signal.aborted) {
       let result: StepResult;
       try {
@@ -156,6 +195,13 @@ export class Relay {
       }
       if (outages > 0) logger.info('Kafka reachable again: publishing');
       outages = 0;
+      if (result.claimed === 0 && Date.now() - lastIdleCheck >= IDLE_CHECK_MS) {
+        lastIdleCheck = Date.now();
+        await checkIdle(this.deps.pool).then(
+          (outlook) => logIdle(logger, outlook),
+          (err: unknown) => logger.warn({ err }, 'could not check why nothing was claimable'),
+        );
+      }
       if (!result.more) await this.wakeup.wait(options.pollIntervalMs);
     }
     await this.settle();

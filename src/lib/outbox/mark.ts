@@ -6,11 +6,23 @@ import { sql } from '../db/query.js';
  */
 
 export function markPublished(relayId: string, ids: number[]) {
+  // Publishing moves its aggregate forward: rows of it the claim flagged `blocked` (migration 008)
+  // rejoin the claim's walk, which flags them again if they are still stuck. One statement; the
+  // row count is the rows published.
   return sql(
     'outbox.mark-published',
-    `UPDATE outbox_event
-        SET status = 'PUBLISHED', published_at = now(), locked_by = NULL, locked_until = NULL
-      WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'`,
+    `WITH done AS (
+       UPDATE outbox_event
+          SET status = 'PUBLISHED', published_at = now(), locked_by = NULL, locked_until = NULL,
+              blocked = false
+        WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'
+       RETURNING aggregate_type, aggregate_id
+     ), unblocked AS (
+       UPDATE outbox_event o SET blocked = false
+         FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM done) d
+        WHERE o.aggregate_type = d.aggregate_type AND o.aggregate_id = d.aggregate_id AND o.blocked
+     )
+     SELECT 1 FROM done`,
     [relayId, ids],
   );
 }

@@ -31,14 +31,21 @@ export const outboxRetryQueries = {
          SELECT id, attempt_count, last_error FROM outbox_event
           WHERE status = 'FAILED' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
           ORDER BY id FOR UPDATE
+       ), reset AS (
+         UPDATE outbox_event o
+            SET status = 'PENDING', attempt_count = 0, next_attempt_at = now(),
+                locked_by = NULL, locked_until = NULL, last_error = NULL, blocked = false
+           FROM target
+          WHERE o.id = target.id
+        RETURNING o.id, o.aggregate_type, o.aggregate_id, o.event_type AS "eventType",
+                  target.attempt_count AS attempts, target.last_error AS "lastError"
+       ), unblocked AS (
+         -- Later rows the claim flagged blocked behind these rows rejoin its walk (migration 008).
+         UPDATE outbox_event b SET blocked = false
+           FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM reset) r
+          WHERE b.aggregate_type = r.aggregate_type AND b.aggregate_id = r.aggregate_id AND b.blocked
        )
-       UPDATE outbox_event o
-          SET status = 'PENDING', attempt_count = 0, next_attempt_at = now(),
-              locked_by = NULL, locked_until = NULL, last_error = NULL
-         FROM target
-        WHERE o.id = target.id
-      RETURNING o.id, o.event_type AS "eventType", target.attempt_count AS attempts,
-                target.last_error AS "lastError"`,
+       SELECT id, "eventType", attempts, "lastError" FROM reset`,
       [ids],
     ),
 };

@@ -24,6 +24,8 @@ export interface OutboxStatus {
   oldestPendingAgeMs: number | null;
   /** PENDING rows whose next attempt is due now (the rest wait for their retry backoff). */
   dueNow: number;
+  /** PENDING rows held behind a FAILED row or a retry backoff of their aggregate (migration 008). */
+  blocked: number;
   recentFailed: FailedOutboxRow[];
 }
 
@@ -34,7 +36,8 @@ export const outboxStatusQueries = {
     sql(
       'outbox.status.pending',
       `SELECT (extract(epoch FROM now() - min(created_at)) * 1000)::bigint AS oldest_age_ms,
-              count(*) FILTER (WHERE next_attempt_at <= now())::bigint AS due_now
+              count(*) FILTER (WHERE next_attempt_at <= now())::bigint AS due_now,
+              count(*) FILTER (WHERE blocked)::bigint AS blocked
          FROM outbox_event WHERE status = 'PENDING'`,
     ),
   recentFailed: (limit: number) =>
@@ -53,7 +56,7 @@ export async function outboxStatus(db: pg.Pool, failedLimit: number): Promise<Ou
   for (const r of await rows<{ status: string; n: number }>(db, outboxStatusQueries.counts())) {
     counts[r.status.toLowerCase() as keyof OutboxCounts] = r.n;
   }
-  const pending = await one<{ oldest_age_ms: number | null; due_now: number }>(
+  const pending = await one<{ oldest_age_ms: number | null; due_now: number; blocked: number }>(
     db,
     outboxStatusQueries.pending(),
   );
@@ -61,6 +64,7 @@ export async function outboxStatus(db: pg.Pool, failedLimit: number): Promise<Ou
     counts,
     oldestPendingAgeMs: pending?.oldest_age_ms ?? null,
     dueNow: pending?.due_now ?? 0,
+    blocked: pending?.blocked ?? 0,
     recentFailed: await rows<FailedOutboxRow>(db, outboxStatusQueries.recentFailed(failedLimit)),
   };
 }
