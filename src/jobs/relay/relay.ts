@@ -123,13 +123,15 @@ export class Relay {
     let lastWaiting = Infinity;
     let lastLog = 0;
     try {
+      // Woken by other relays' marks while it waits for rows they hold.
+      await this.wakeup.start();
       while (!this.stopping.signal.aborted) {
         const result = await this.pipeline.step().catch((err) => {
           throw asUnavailable(err);
         });
         if (result.unavailable !== undefined)
           throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
-        if (result.claimed > 0) {
+        if (result.claimed > 0 || result.more) {
           lastWaiting = Infinity;
           continue;
         }
@@ -154,7 +156,7 @@ export class Relay {
           logIdle(logger, outlook);
           lastLog = Date.now();
         }
-        await sleep(Math.min(options.pollIntervalMs, 1_000), this.stopping.signal);
+        await this.wakeup.wait(Math.min(options.pollIntervalMs, 1_000));
       }
       await this.pipeline.finish().catch((err) => {
         throw asUnavailable(err);

@@ -7,8 +7,9 @@ import { sql } from '../db/query.js';
 
 export function markPublished(relayId: string, ids: number[]) {
   // Publishing moves its aggregate forward: rows of it the claim flagged `blocked` (migration 008)
-  // rejoin the claim's walk, which flags them again if they are still stuck. One statement; the
-  // row count is the rows published.
+  // rejoin the claim's walk, which flags them again if they are still stuck. The NOTIFY (delivered at
+  // commit) wakes relays whose last claim found only rows behind ours: on a hot backlog they take the
+  // next rows at once instead of at their next poll. One statement; the row count is the rows published.
   return sql(
     'outbox.mark-published',
     `WITH done AS (
@@ -22,7 +23,7 @@ export function markPublished(relayId: string, ids: number[]) {
          FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM done) d
         WHERE o.aggregate_type = d.aggregate_type AND o.aggregate_id = d.aggregate_id AND o.blocked
      )
-     SELECT 1 FROM done`,
+     SELECT 1 FROM done CROSS JOIN (SELECT pg_notify('outbox_event', '')) wake`,
     [relayId, ids],
   );
 }
