@@ -56,18 +56,21 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
       await insertOutbox(ctx.pool, events, ctx.config.kafka.topics);
       await ctx.pool.query('VACUUM ANALYZE outbox_event');
       log(`relay: hot backlog (${hotN} rows on 5 products + 1,000 on 500 others), ${relays} relay(s)`);
-      const drains = Array.from({ length: relays }, () =>
-        new Relay({
-          config: ctx.config,
-          pool: ctx.pool,
-          logger: createLogger('error', { pretty: false }),
-          // A relay whose claims come back empty (behind the other's leases) re-polls every 100ms.
-          options: parseRelayOptions({ pollInterval: '100ms' }),
-        }),
+      const drains = Array.from(
+        { length: relays },
+        () =>
+          new Relay({
+            config: ctx.config,
+            pool: ctx.pool,
+            logger: createLogger('error', { pretty: false }),
+            // A relay whose claims come back empty (behind the other's leases) re-polls every 100ms.
+            options: parseRelayOptions({ pollInterval: '100ms' }),
+          }),
       );
       const hotRun = await timed(() => Promise.all(drains.map((r) => r.drain())));
       const published = hotRun.result.reduce((sum, s) => sum + s.published, 0);
-      if (published < events.length) throw new Error(`hot backlog: published ${published} of ${events.length}`);
+      if (published < events.length)
+        throw new Error(`hot backlog: published ${published} of ${events.length}`);
       hot.push(
         figure(
           'relay',

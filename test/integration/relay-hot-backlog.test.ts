@@ -101,7 +101,10 @@ describe('relay on a hot backlog (few aggregates, many rows each)', () => {
     expect(again.code).toBe(0);
     expect(again.json).toMatchObject({ published: 3_000, remaining: 0 });
 
-    const delivery = checkDelivery(await catalog(), [...stuck, ...others].map((e) => e.eventId));
+    const delivery = checkDelivery(
+      await catalog(),
+      [...stuck, ...others].map((e) => e.eventId),
+    );
     expect(delivery.missing).toEqual([]);
     expect(delivery.outOfOrder).toEqual([]);
   }, 120_000);
