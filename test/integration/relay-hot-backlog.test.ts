@@ -7,6 +7,7 @@ import { readTopic } from '../support/topic-reader.js';
 import { checkDelivery, insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { rows } from '../../src/lib/db/query.js';
 import { claimEvents } from '../../src/lib/outbox/claim.js';
+import { outboxStatus } from '../../src/lib/outbox/status.js';
 
 // Freezes only its own relay processes, on its own database and topics: safe next to other files.
 describe('relay on a hot backlog (few aggregates, many rows each)', () => {
@@ -91,8 +92,11 @@ describe('relay on a hot backlog (few aggregates, many rows each)', () => {
     const once = await runCli(['relay', 'run', '--once', '--json', '--batch-size', '50'], ctx.env);
     expect(once.code).toBe(0);
     expect(once.json).toMatchObject({ published: 300, failed: 0, remaining: 2_999 });
-    const status = await runCli(['outbox', 'status', '--json'], ctx.env);
-    expect(status.json).toMatchObject({ blocked: 2_999, counts: { pending: 2_999, failed: 1 } });
+    // What `outbox status` reports (in-process: one CLI start less on a loaded machine).
+    expect(await outboxStatus(ctx.pool, 10)).toMatchObject({
+      blocked: 2_999,
+      counts: { pending: 2_999, failed: 1 },
+    });
 
     const retry = await runCli(['outbox', 'retry', '--all-failed', '--json'], ctx.env);
     expect(retry.code).toBe(0);
