@@ -122,6 +122,7 @@ export class Relay {
     let movedAt = Date.now();
     let lastWaiting = Infinity;
     let lastLog = 0;
+    let checkedAt = 0;
     try {
       // Woken by other relays' marks while it waits for rows they hold.
       await this.wakeup.start();
@@ -135,6 +136,12 @@ export class Relay {
           lastWaiting = Infinity;
           continue;
         }
+        // Woken by each mark of a relay draining ahead of us: count (O(pending)) at most once a second.
+        if (lastWaiting !== Infinity && Date.now() - checkedAt < 1_000) {
+          await this.wakeup.wait(Math.min(options.pollIntervalMs, 1_000));
+          continue;
+        }
+        checkedAt = Date.now();
         const outlook = await checkIdle(pool).catch((err) => {
           throw asUnavailable(err);
         });
