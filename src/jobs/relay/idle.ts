@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { exec, one } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
-import { claimOutlook, unblockStale, type ClaimOutlook } from '../../lib/outbox/blocked.js';
+import { anyWaiting, claimOutlook, unblockStale, type ClaimOutlook } from '../../lib/outbox/blocked.js';
 
 /** How often a relay whose claims come back empty re-checks (and logs) why: O(pending) counts. */
 export const IDLE_CHECK_MS = 10_000;
@@ -13,6 +13,12 @@ export const IDLE_CHECK_MS = 10_000;
 export async function checkIdle(db: pg.Pool): Promise<ClaimOutlook> {
   await exec(db, unblockStale());
   return (await one<ClaimOutlook>(db, claimOutlook()))!;
+}
+
+/** Heals stale blocks, then whether any due row is left that a claim could take now or later: cheap. */
+export async function anyDue(db: pg.Pool): Promise<boolean> {
+  await exec(db, unblockStale());
+  return (await one<{ waiting: boolean }>(db, anyWaiting()))?.waiting ?? false;
 }
 
 /** Logs why an empty claim left rows behind; nothing when nothing is due. */

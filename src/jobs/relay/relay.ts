@@ -17,7 +17,8 @@ import type { RelayOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { sendBudget } from './send-budget.js';
 import { Wakeup } from './wakeup.js';
-import { checkIdle, IDLE_CHECK_MS, logIdle } from './idle.js';
+import { anyDue, checkIdle, IDLE_CHECK_MS, logIdle } from './idle.js';
+import { claimOutlook, type ClaimOutlook } from '../../lib/outbox/blocked.js';
 
 export interface RelayDeps {
   config: AppConfig;
@@ -134,18 +135,25 @@ export class Relay {
           throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
         if (result.claimed > 0 || result.more) {
           lastWaiting = Infinity;
+          checkedAt = Date.now();
           continue;
         }
+        const due = await anyDue(pool).catch((err) => {
+          throw asUnavailable(err);
+        });
+        if (!due) break;
         // Woken by each mark of a relay draining ahead of us: count (O(pending)) at most once a second.
-        if (lastWaiting !== Infinity && Date.now() - checkedAt < 1_000) {
+        if (Date.now() - checkedAt < 1_000) {
           await this.wakeup.wait(Math.min(options.pollIntervalMs, 1_000));
           continue;
         }
         checkedAt = Date.now();
-        const outlook = await checkIdle(pool).catch((err) => {
-          throw asUnavailable(err);
-        });
-        if (outlook.waiting === 0) break;
+        const outlook = await one<ClaimOutlook>(pool, claimOutlook())
+          .then((o) => o!)
+          .catch((err) => {
+            throw asUnavailable(err);
+          });
+        if (outlook.waiting === 0) continue;
         // Progress by anyone (our claims, or another relay draining) pushes the deadline back.
         if (outlook.waiting < lastWaiting) {
           movedAt = Date.now();

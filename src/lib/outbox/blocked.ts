@@ -55,3 +55,12 @@ export function claimOutlook() {
        FROM outbox_event WHERE status = 'PENDING'`,
   );
 }
+
+/** Whether any due row is not blocked (claimable now or once a lease ends): one probe of the claim's index. */
+export function anyWaiting() {
+  return sql(
+    'outbox.any-waiting',
+    `SELECT EXISTS (SELECT 1 FROM outbox_event
+                     WHERE status = 'PENDING' AND NOT blocked AND next_attempt_at <= now()) AS waiting`,
+  );
+}

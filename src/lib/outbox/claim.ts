@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { rows, sql } from '../db/query.js';
+import { one, rows, sql } from '../db/query.js';
+import { sleep } from '../sleep.js';
 import { withTransaction } from '../db/transaction.js';
 
 /** An outbox row as the relay holds it while publishing. */
@@ -132,6 +133,26 @@ function claimSettings() {
   );
 }
 
+/**
+ * Claims take turns (a transaction-scoped advisory lock) when they can. Two claims walking the same
+ * window at once interleave their row locks (SKIP LOCKED) and cut each other's chains: on a hot
+ * backlog each got a few rows instead of one getting a full batch. A claim that waited for the
+ * other's commit sees its leases and walks past them. Only tried, briefly: a relay frozen mid-claim
+ * (SIGSTOP) must not stop the others, so after CLAIM_TURN_WAIT_MS a claim runs concurrently,
+ * which is correct, only less efficient.
+ */
+const CLAIM_TURN_KEY = 0x6f7574626f78; // 'outbox'
+const CLAIM_TURN_WAIT_MS = 250;
+
+function tryClaimTurn() {
+  return sql('outbox.claim-turn', `SELECT pg_try_advisory_xact_lock($1::bigint) AS ok`, [CLAIM_TURN_KEY]);
+}
+
+async function takeClaimTurn(client: pg.PoolClient): Promise<void> {
+  const deadline = Date.now() + CLAIM_TURN_WAIT_MS;
+  while (!(await one<{ ok: boolean }>(client, tryClaimTurn()))?.ok && Date.now() < deadline) await sleep(5);
+}
+
 export interface ClaimResult {
   events: ClaimedEvent[];
   /** Rows this claim flagged blocked (behind a FAILED row or a retry backoff). */
@@ -142,6 +163,7 @@ export interface ClaimResult {
 export function claimBatch(pool: pg.Pool, relayId: string, limit: number, leaseMs: number) {
   return withTransaction(pool, async (client): Promise<ClaimResult> => {
     await client.query(claimSettings());
+    await takeClaimTurn(client);
     const found = await rows<ClaimedEvent & { blockedNow: number }>(
       client,
       claimReporting(relayId, limit, leaseMs),
