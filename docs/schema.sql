@@ -152,6 +152,7 @@ CREATE TABLE outbox_event (
   last_error text,
   created_at timestamp with time zone DEFAULT now() NOT NULL,
   published_at timestamp with time zone,
+  blocked boolean DEFAULT false NOT NULL,
   CONSTRAINT outbox_event_pkey PRIMARY KEY (id),
   CONSTRAINT outbox_event_aggregate_version_key UNIQUE (aggregate_type, aggregate_id, aggregate_version),
   CONSTRAINT outbox_event_attempt_count_check CHECK ((attempt_count >= 0)),
@@ -159,7 +160,8 @@ CREATE TABLE outbox_event (
   CONSTRAINT outbox_event_published_at CHECK (((status = 'PUBLISHED'::text) = (published_at IS NOT NULL))),
   CONSTRAINT outbox_event_status_check CHECK ((status = ANY (ARRAY['PENDING'::text, 'PUBLISHED'::text, 'FAILED'::text])))
 );
-CREATE INDEX outbox_event_pending_id_idx ON outbox_event USING btree (id) WHERE (status = 'PENDING'::text);
+CREATE INDEX outbox_event_blocked_idx ON outbox_event USING btree (aggregate_type, aggregate_id, id) WHERE blocked;
+CREATE INDEX outbox_event_claim_window_idx ON outbox_event USING btree (id) WHERE ((status = 'PENDING'::text) AND (NOT blocked));
 CREATE INDEX outbox_event_published_idx ON outbox_event USING btree (published_at) WHERE (status = 'PUBLISHED'::text);
 CREATE INDEX outbox_event_unpublished_aggregate_idx ON outbox_event USING btree (aggregate_type, aggregate_id, id) WHERE (status <> 'PUBLISHED'::text);
 

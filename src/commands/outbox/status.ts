@@ -15,11 +15,12 @@ export default class OutboxStatusCommand extends BaseCommand<typeof OutboxStatus
 
   public async run(): Promise<OutboxStatus> {
     const status = await outboxStatus(this.db(), this.flags.limit);
-    const { counts, oldestPendingAgeMs, dueNow } = status;
+    const { counts, oldestPendingAgeMs, dueNow, blocked } = status;
     this.table(
       [
         { name: 'pending', value: counts.pending },
         { name: 'due now', value: dueNow },
+        { name: 'blocked (behind FAILED/backoff)', value: blocked },
         {
           name: 'oldest pending age',
           value: oldestPendingAgeMs === null ? '-' : formatDuration(oldestPendingAgeMs),

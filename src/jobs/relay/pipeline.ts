@@ -1,5 +1,5 @@
 import { exec, rows } from '../../lib/db/query.js';
-import { claimBatch, type ClaimedEvent } from '../../lib/outbox/claim.js';
+import { claimBatch, type ClaimedEvent, type ClaimResult } from '../../lib/outbox/claim.js';
 import { releaseEvents, renewLease } from '../../lib/outbox/sql.js';
 import { keepRenewed, LeaseRenewalError, type RenewLease } from './batch.js';
 import { recordOutcome, type CycleDeps } from './cycle.js';
@@ -20,7 +20,10 @@ function unwrap<T>(result: Settled<T>): T {
 
 export interface StepResult {
   claimed: number;
-  /** False when the relay has caught up: wait for NOTIFY or the poll interval before the next step. */
+  /**
+   * False when the relay has caught up: wait for NOTIFY or the poll interval before the next step.
+   * True after an empty claim that flagged rows blocked: the next window reaches further.
+   */
   more: boolean;
   /** Set when the broker could not be reached: the batch (and any batch claimed ahead) went back. */
   unavailable?: unknown;
@@ -41,16 +44,16 @@ export interface StepResult {
  * rows of their aggregates.
  */
 export class RelayPipeline {
-  private ahead?: Promise<Settled<ClaimedEvent[]>>;
+  private ahead?: Promise<Settled<ClaimResult>>;
   private marking?: Promise<Settled<void>>;
 
   constructor(private readonly deps: CycleDeps) {}
 
   async step(): Promise<StepResult> {
-    const { events, early } = await this.take();
+    const { events, early, blocked } = await this.take();
     if (events.length === 0) {
       await this.marked();
-      return { claimed: 0, more: false };
+      return { claimed: 0, more: blocked > 0 };
     }
     const full = events.length === this.deps.options.batchSize;
     // A full batch suggests more is due: claim the next one while this one is sent.
@@ -73,9 +76,9 @@ export class RelayPipeline {
     this.ahead = undefined;
     try {
       const claimed = ahead ? await ahead : undefined;
-      if (claimed?.ok && claimed.value.length > 0) {
+      if (claimed?.ok && claimed.value.events.length > 0) {
         const { db, options, stats } = this.deps;
-        const ids = claimed.value.map((e) => e.id);
+        const ids = claimed.value.events.map((e) => e.id);
         stats.released += await exec(db, releaseEvents(options.relayId, ids));
       }
     } finally {
@@ -84,15 +87,15 @@ export class RelayPipeline {
   }
 
   /** The batch claimed ahead if any (a fresh claim if that one came back empty), else a fresh claim. */
-  private async take(): Promise<{ events: ClaimedEvent[]; early: boolean }> {
+  private async take(): Promise<{ events: ClaimedEvent[]; early: boolean; blocked: number }> {
     const ahead = this.ahead;
     this.ahead = undefined;
     if (ahead) {
-      const events = unwrap(await ahead);
-      if (events.length > 0) return { events, early: true };
+      const claimed = unwrap(await ahead);
+      if (claimed.events.length > 0) return { ...claimed, early: true };
     }
     await this.marked();
-    return { events: await this.claim(), early: false };
+    return { ...(await this.claim()), early: false };
   }
 
   private async marked(): Promise<void> {
@@ -116,7 +119,7 @@ export class RelayPipeline {
     );
   };
 
-  private claim(): Promise<ClaimedEvent[]> {
+  private claim(): Promise<ClaimResult> {
     const { db, options } = this.deps;
     return claimBatch(db, options.relayId, options.batchSize, options.leaseMs);
   }

@@ -3,10 +3,10 @@ import { Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
 import { one } from '../../lib/db/query.js';
-import { UnavailableError, errorMessage } from '../../lib/errors.js';
+import { CliError, ExitCode, UnavailableError, errorMessage } from '../../lib/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
-import { countPending } from '../../lib/outbox/sql.js';
+import { countPending, selectClaimOutlook, type ClaimOutlook } from '../../lib/outbox/sql.js';
 import { createKafka } from '../../lib/kafka/client.js';
 import { Lifecycle } from '../../lib/lifecycle.js';
 import { emptyStats, type RelayStats } from './cycle.js';
@@ -16,6 +16,7 @@ import type { RelayOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { sendBudget } from './send-budget.js';
 import { Wakeup } from './wakeup.js';
+import { anyDue, checkIdle, IDLE_CHECK_MS, logIdle } from './idle.js';
 
 export interface RelayDeps {
   config: AppConfig;
@@ -108,15 +109,63 @@ export class Relay {
     await this.loop;
   }
 
-  /** Publishes every due row and returns; throws UnavailableError if Kafka cannot be reached. */
+  /**
+   * Publishes every due row and returns; throws UnavailableError if Kafka cannot be reached.
+   * An empty claim is not the end while rows are due that another relay's lease (or a concurrent
+   * claim) keeps from us: it waits for them, and gives up with a CliError (exit 1) once nothing has
+   * moved for the longest lease left plus a margin. Rows held behind a FAILED row or a retry backoff
+   * are not due work: they do not keep it waiting.
+   */
   async drain(): Promise<RelaySummary> {
-    this.lifecycle.set('running', { ...this.deps.options, once: true });
+    const { pool, options } = this.deps;
+    const { logger } = this.lifecycle;
+    this.lifecycle.set('running', { ...options, once: true });
+    const margin = Math.max(5_000, 3 * options.pollIntervalMs);
+    let deadline = 0;
+    let movedAt = Date.now();
+    let lastWaiting = Infinity;
+    let lastLog = 0;
+    let checkedAt = 0;
     try {
+      // Woken by other relays' marks while it waits for rows they hold.
+      await this.wakeup.start();
       while (!this.lifecycle.signal.aborted) {
         const result = await this.pipeline.step();
         if (result.unavailable !== undefined)
           throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
-        if (result.claimed === 0) break;
+        if (result.claimed > 0 || result.more) {
+          lastWaiting = Infinity;
+          checkedAt = Date.now();
+          continue;
+        }
+        const due = await anyDue(pool);
+        if (!due) break;
+        // Woken by each mark of a relay draining ahead of us: count (O(pending)) at most once a second.
+        if (Date.now() - checkedAt < 1_000) {
+          await this.wakeup.wait(Math.min(options.pollIntervalMs, 1_000));
+          continue;
+        }
+        checkedAt = Date.now();
+        const outlook = (await one<ClaimOutlook>(pool, selectClaimOutlook()))!;
+        if (outlook.waiting === 0) continue;
+        // Progress by anyone (our claims, or another relay draining) pushes the deadline back.
+        if (outlook.waiting < lastWaiting) {
+          movedAt = Date.now();
+          deadline = movedAt + outlook.leaseLeftMs + margin;
+        }
+        lastWaiting = outlook.waiting;
+        if (Date.now() > deadline)
+          throw new CliError(
+            `relay made no progress: ${outlook.waiting} rows due (${outlook.leased} leased by relays), ` +
+              `and none claimable for ${Math.round((Date.now() - movedAt) / 1000)}s; nothing else is publishing them`,
+            'NO_PROGRESS',
+            ExitCode.FAILURE,
+          );
+        if (Date.now() - lastLog >= IDLE_CHECK_MS) {
+          logIdle(logger, outlook);
+          lastLog = Date.now();
+        }
+        await this.wakeup.wait(Math.min(options.pollIntervalMs, 1_000));
       }
       await this.pipeline.finish();
       return await this.summary();
@@ -133,6 +182,7 @@ export class Relay {
     const { logger, signal } = this.lifecycle;
     let outages = 0;
     let errors = 0;
+    let lastIdleCheck = 0;
     while (!signal.aborted) {
       let result: StepResult;
       try {
@@ -159,6 +209,13 @@ export class Relay {
       if (outages > 0) logger.info('Kafka reachable again: publishing');
       outages = 0;
       this.lifecycle.set('running');
+      if (result.claimed === 0 && Date.now() - lastIdleCheck >= IDLE_CHECK_MS) {
+        lastIdleCheck = Date.now();
+        await checkIdle(this.deps.pool).then(
+          (outlook) => logIdle(logger, outlook),
+          (err: unknown) => logger.warn({ err }, 'could not check why nothing was claimable'),
+        );
+      }
       if (!result.more) await this.wakeup.wait(options.pollIntervalMs);
     }
     this.lifecycle.set('stopping');

@@ -13,11 +13,24 @@ export const OutboxStatus = { PENDING: 'PENDING', PUBLISHED: 'PUBLISHED', FAILED
 export type OutboxStatus = (typeof OutboxStatus)[keyof typeof OutboxStatus];
 
 export function markPublished(relayId: string, ids: number[]) {
+  // Publishing moves its aggregate forward: rows of it the claim flagged `blocked` (migration 008)
+  // rejoin the claim's walk, which flags them again if they are still stuck. The NOTIFY (delivered at
+  // commit) wakes relays whose last claim found only rows behind ours: on a hot backlog they take the
+  // next rows at once instead of at their next poll. One statement; the row count is the rows published.
   return sql(
     'outbox.mark-published',
-    `UPDATE outbox_event
-        SET status = 'PUBLISHED', published_at = now(), locked_by = NULL, locked_until = NULL
-      WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'`,
+    `WITH done AS (
+       UPDATE outbox_event
+          SET status = 'PUBLISHED', published_at = now(), locked_by = NULL, locked_until = NULL,
+              blocked = false
+        WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'
+       RETURNING aggregate_type, aggregate_id
+     ), unblocked AS (
+       UPDATE outbox_event o SET blocked = false
+         FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM done) d
+        WHERE o.aggregate_type = d.aggregate_type AND o.aggregate_id = d.aggregate_id AND o.blocked
+     )
+     SELECT 1 FROM done CROSS JOIN (SELECT pg_notify('outbox_event', '')) wake`,
     [relayId, ids],
   );
 }
@@ -102,61 +115,105 @@ export function countPending() {
   return sql('outbox.count-pending', `SELECT count(*)::int AS n FROM outbox_event WHERE status = 'PENDING'`);
 }
 
+/** Rows one claim walks: a small multiple of the batch, so a claim costs O(batch), never O(backlog). */
+export function claimWindow(limit: number): number {
+  return Math.max(2 * limit, limit + 500);
+}
+
 /**
- * Claims up to `limit` due rows with a lease, in ONE statement (graphile-worker style).
+ * Claims up to `limit` due rows with a lease, in ONE statement whose cost is O(window), whatever the
+ * backlog's shape (many rows on few aggregates, many aggregates, a FAILED aggregate, several relays).
  *
- * Ordering: a row is claimed only if every earlier unpublished row of its aggregate is claimed with
- * it. Two filters do that:
- * - `candidates` skips rows that sit behind an earlier row that cannot be claimed now (FAILED, in
- *   retry backoff, or leased by another relay). Filtering before LIMIT keeps a blocked aggregate
- *   from filling every batch and starving the others.
- * - `claimable` drops rows whose earlier row is claimable but did not make it into this claim
- *   (SKIP LOCKED by a concurrent claim, or cut by LIMIT).
- * A FAILED row therefore blocks the later rows of ITS aggregate (never the others) until an operator
- * retries it: publishing them would put the aggregate's history out of order.
+ * - `win`: the first claimWindow(limit) PENDING rows in id order that are due, not leased and not
+ *   `blocked` (outbox_event_claim_window_idx, migration 008), locked FOR UPDATE SKIP LOCKED.
+ * - `probed`: each row's IMMEDIATE predecessor, the latest earlier unpublished row of its aggregate
+ *   (one backward probe of outbox_event_unpublished_aggregate_idx), instead of every earlier row.
+ * - A row is claimable iff, among its aggregate's rows in the window in id order, every row up to it
+ *   has as predecessor the previous window row (the first one: none). Any break means an earlier
+ *   unpublished row is outside the window: leased by another relay, locked by a concurrent claim,
+ *   waiting for its retry, FAILED or blocked. Each claim thus takes only rows whose every earlier
+ *   unpublished row is in the same claim, so one aggregate's events are published in commit order;
+ *   and a concurrent claim that skipped a predecessor can never take its successors out of order.
+ *   LIMIT keeps a prefix of each aggregate's chain (claimable rows come in id order).
+ * - `blocking`: a chain that starts behind a FAILED, blocked or not-yet-due row cannot move until
+ *   that row does: its rows are flagged `blocked` and leave the walk, so a FAILED row with thousands
+ *   of later rows does not fill every window. Rows behind a lease are not blocked (leases end).
+ * Progress: the lowest-id row of the walk whose predecessor is published (or none) is claimable by
+ * whichever claim locks it, so concurrent claims never all come back empty while such a row exists.
  *
- * Cost (EXPLAIN on a 100k outbox): the walk is outbox_event_pending_id_idx (PENDING rows in id order,
- * migration 007), so published history is never re-read. `OFFSET 0` keeps both NOT EXISTS checks
- * per-row subplans that probe outbox_event_unpublished_aggregate_idx and stop at the first hit:
- * without it the planner may turn them into anti-joins over a full scan of the table (30-40 ms a
- * claim), because it expects few matches and scales that one scan down by the LIMIT.
+ * Figures (EXPLAIN (ANALYZE, BUFFERS), README "Performance"): O(window) buffer reads per claim on a hot
+ * backlog where the old per-row "any earlier row blocked?" walk read ~10 M buffers.
  */
-export function claimEvents(relayId: string, limit: number, leaseMs: number) {
-  return sql(
-    'outbox.claim-events',
-    `WITH candidates AS (
+const CLAIM_CTES = `WITH win AS (
        SELECT o.id, o.aggregate_type, o.aggregate_id
          FROM outbox_event o
-        WHERE o.status = 'PENDING'
+        WHERE o.status = 'PENDING' AND NOT o.blocked
           AND o.next_attempt_at <= now()
           AND (o.locked_until IS NULL OR o.locked_until < now())
-          AND NOT EXISTS (
-                SELECT 1 FROM outbox_event e
-                 WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
-                   AND e.id < o.id AND e.status <> 'PUBLISHED'
-                   AND (e.status = 'FAILED' OR e.next_attempt_at > now() OR e.locked_until >= now())
-                 OFFSET 0)
         ORDER BY o.id
-        LIMIT $2
+        LIMIT $4
         FOR UPDATE SKIP LOCKED
-     ), claimable AS (
-       SELECT c.id FROM candidates c
-        WHERE NOT EXISTS (
-                SELECT 1 FROM outbox_event e
-                 WHERE e.aggregate_type = c.aggregate_type AND e.aggregate_id = c.aggregate_id
-                   AND e.id < c.id AND e.status <> 'PUBLISHED'
-                   AND e.id NOT IN (SELECT id FROM candidates)
-                 OFFSET 0)
+     ), probed AS (
+       SELECT w.id, w.aggregate_type, w.aggregate_id,
+              p.id IS DISTINCT FROM lag(w.id) OVER agg AS brk,
+              coalesce(p.status = 'FAILED' OR p.blocked OR p.next_attempt_at > now(), false) AS stuck
+         FROM win w
+         LEFT JOIN LATERAL (
+                SELECT e.id, e.status, e.blocked, e.next_attempt_at FROM outbox_event e
+                 WHERE e.aggregate_type = w.aggregate_type AND e.aggregate_id = w.aggregate_id
+                   AND e.id < w.id AND e.status <> 'PUBLISHED'
+                 ORDER BY e.id DESC LIMIT 1) p ON true
+       WINDOW agg AS (PARTITION BY w.aggregate_type, w.aggregate_id ORDER BY w.id)
+     ), chained AS (
+       SELECT id, aggregate_type, aggregate_id, brk, stuck,
+              NOT bool_or(brk) OVER agg AS claimable,
+              count(*) FILTER (WHERE brk) OVER agg AS chain
+         FROM probed
+       WINDOW agg AS (PARTITION BY aggregate_type, aggregate_id ORDER BY id)
+     ), decided AS (
+       SELECT id, claimable,
+              first_value(brk AND stuck) OVER (PARTITION BY aggregate_type, aggregate_id, chain ORDER BY id)
+                AS block
+         FROM chained
+     ), picked AS (
+       SELECT id FROM decided WHERE claimable ORDER BY id LIMIT $2
+     ), blocking AS (
+       UPDATE outbox_event SET blocked = true WHERE id = ANY (ARRAY(SELECT id FROM decided WHERE block))
+       RETURNING 1
+     ), leased AS (
+       UPDATE outbox_event o
+          SET locked_by = $1, locked_until = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE o.id = ANY (ARRAY(SELECT id FROM picked))
+       RETURNING o.id, o.event_id AS "eventId", o.aggregate_type AS "aggregateType",
+                 o.aggregate_id AS "aggregateId", o.aggregate_version AS "version",
+                 o.event_type AS "eventType", o.topic, o.partition_key AS "partitionKey",
+                 o.payload::text AS value, o.attempt_count AS "attemptCount"
      )
-     UPDATE outbox_event o
-        SET locked_by = $1, locked_until = now() + make_interval(secs => $3::double precision / 1000)
-       FROM claimable
-      WHERE o.id = claimable.id
-     RETURNING o.id, o.event_id AS "eventId", o.aggregate_type AS "aggregateType",
-               o.aggregate_id AS "aggregateId", o.aggregate_version AS "version",
-               o.event_type AS "eventType", o.topic, o.partition_key AS "partitionKey",
-               o.payload::text AS value, o.attempt_count AS "attemptCount"`,
-    [relayId, limit, leaseMs],
+`;
+
+/** The claim described above: the rows leased, in id order. */
+export function claimEvents(relayId: string, limit: number, leaseMs: number) {
+  return sql('outbox.claim-events', `${CLAIM_CTES} SELECT * FROM leased ORDER BY id`, [
+    relayId,
+    limit,
+    leaseMs,
+    claimWindow(limit),
+  ]);
+}
+
+/**
+ * claimEvents, also counting the rows it flagged blocked: always at least one row, the events' fields
+ * null when none was claimed. A claim that only flagged rows made progress (the next window reaches
+ * further), so the relay claims again at once instead of sleeping.
+ */
+export function claimEventsReporting(relayId: string, limit: number, leaseMs: number) {
+  return sql(
+    'outbox.claim-events-reporting',
+    `${CLAIM_CTES}
+     SELECT l.*, b.n AS "blockedNow"
+       FROM (SELECT count(*)::int AS n FROM blocking) b LEFT JOIN leased l ON true
+      ORDER BY l.id`,
+    [relayId, limit, leaseMs, claimWindow(limit)],
   );
 }
 
@@ -170,6 +227,78 @@ export function setClaimSettings() {
   return sql(
     'outbox.set-claim-settings',
     `SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)`,
+  );
+}
+
+/** The claim's turn (claim.ts): a transaction-scoped advisory lock, only tried. */
+const CLAIM_TURN_KEY = 0x6f7574626f78; // 'outbox'
+
+export function tryClaimTurn() {
+  return sql('outbox.try-claim-turn', `SELECT pg_try_advisory_xact_lock($1::bigint) AS ok`, [CLAIM_TURN_KEY]);
+}
+
+/**
+ * The claim flags rows stuck behind a FAILED row, a blocked row or a retry backoff (`blocked`,
+ * migration 008); publishing a row of the aggregate and `outbox retry` clear the flag. A claim that
+ * read an old snapshot can still flag a row just after its aggregate was freed (a retry committing
+ * while the claim ran): this sweep heals that. For each aggregate with blocked rows it looks at the
+ * row in front of the earliest one; unless that row is FAILED or waiting for its backoff, nothing holds
+ * the aggregate anymore and its rows rejoin the walk (the claim re-flags them if needed: unblocking is
+ * always safe). Cost: the blocked rows (outbox_event_blocked_idx) plus one probe per aggregate.
+ */
+export function releaseStaleBlocks() {
+  return sql(
+    'outbox.release-stale-blocks',
+    `WITH heads AS (
+       SELECT DISTINCT ON (aggregate_type, aggregate_id) id, aggregate_type, aggregate_id
+         FROM outbox_event WHERE blocked
+        ORDER BY aggregate_type, aggregate_id, id
+     ), free AS (
+       SELECT h.aggregate_type, h.aggregate_id FROM heads h
+        WHERE NOT EXISTS (
+                SELECT 1 FROM (
+                  SELECT e.status, e.next_attempt_at FROM outbox_event e
+                   WHERE e.aggregate_type = h.aggregate_type AND e.aggregate_id = h.aggregate_id
+                     AND e.id < h.id AND e.status <> 'PUBLISHED'
+                   ORDER BY e.id DESC LIMIT 1) p
+                 WHERE p.status = 'FAILED' OR p.next_attempt_at > now())
+     )
+     UPDATE outbox_event o SET blocked = false
+       FROM free f
+      WHERE o.aggregate_type = f.aggregate_type AND o.aggregate_id = f.aggregate_id AND o.blocked`,
+  );
+}
+
+/** Why a claim came back empty: due rows it could take later vs rows held behind a FAILED row/backoff. */
+export interface ClaimOutlook {
+  /** Due, not blocked: claimable now or once a lease (another relay's, or an in-flight claim) ends. */
+  waiting: number;
+  /** Of those, leased by some relay right now. */
+  leased: number;
+  /** Held behind a FAILED row or a retry backoff of their aggregate. */
+  blocked: number;
+  /** Until the last lease ends (0 when none is held). */
+  leaseLeftMs: number;
+}
+
+export function selectClaimOutlook() {
+  return sql(
+    'outbox.select-claim-outlook',
+    `SELECT count(*) FILTER (WHERE NOT blocked AND next_attempt_at <= now())::int AS waiting,
+            count(*) FILTER (WHERE NOT blocked AND locked_until >= now())::int AS leased,
+            count(*) FILTER (WHERE blocked)::int AS blocked,
+            coalesce(greatest(extract(epoch FROM max(locked_until) - now()) * 1000, 0), 0)::float8
+              AS "leaseLeftMs"
+       FROM outbox_event WHERE status = 'PENDING'`,
+  );
+}
+
+/** Whether any due row is not blocked (claimable now or once a lease ends): one probe of the claim's index. */
+export function selectAnyWaiting() {
+  return sql(
+    'outbox.select-any-waiting',
+    `SELECT EXISTS (SELECT 1 FROM outbox_event
+                     WHERE status = 'PENDING' AND NOT blocked AND next_attempt_at <= now()) AS waiting`,
   );
 }
 
@@ -235,14 +364,21 @@ export function resetFailed(ids: number[] | null) {
        SELECT id, attempt_count, last_error FROM outbox_event
         WHERE status = 'FAILED' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
         ORDER BY id FOR UPDATE
+     ), reset AS (
+       UPDATE outbox_event o
+          SET status = 'PENDING', attempt_count = 0, next_attempt_at = now(),
+              locked_by = NULL, locked_until = NULL, last_error = NULL, blocked = false
+         FROM target
+        WHERE o.id = target.id
+      RETURNING o.id, o.aggregate_type, o.aggregate_id, o.event_type AS "eventType",
+                target.attempt_count AS attempts, target.last_error AS "lastError"
+     ), unblocked AS (
+       -- Later rows the claim flagged blocked behind these rows rejoin its walk (migration 008).
+       UPDATE outbox_event b SET blocked = false
+         FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM reset) r
+        WHERE b.aggregate_type = r.aggregate_type AND b.aggregate_id = r.aggregate_id AND b.blocked
      )
-     UPDATE outbox_event o
-        SET status = 'PENDING', attempt_count = 0, next_attempt_at = now(),
-            locked_by = NULL, locked_until = NULL, last_error = NULL
-       FROM target
-      WHERE o.id = target.id
-    RETURNING o.id, o.event_type AS "eventType", target.attempt_count AS attempts,
-              target.last_error AS "lastError"`,
+     SELECT id, "eventType", attempts, "lastError" FROM reset`,
     [ids],
   );
 }
@@ -260,7 +396,8 @@ export function selectPendingSummary() {
   return sql(
     'outbox.select-pending-summary',
     `SELECT (extract(epoch FROM now() - min(created_at)) * 1000)::bigint AS oldest_age_ms,
-            count(*) FILTER (WHERE next_attempt_at <= now())::bigint AS due_now
+            count(*) FILTER (WHERE next_attempt_at <= now())::bigint AS due_now,
+            count(*) FILTER (WHERE blocked)::bigint AS blocked
        FROM outbox_event WHERE status = 'PENDING'`,
   );
 }

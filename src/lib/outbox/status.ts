@@ -25,6 +25,8 @@ export interface OutboxStatus {
   oldestPendingAgeMs: number | null;
   /** PENDING rows whose next attempt is due now (the rest wait for their retry backoff). */
   dueNow: number;
+  /** PENDING rows held behind a FAILED row or a retry backoff of their aggregate (migration 008). */
+  blocked: number;
   recentFailed: FailedOutboxRow[];
 }
 
@@ -33,11 +35,15 @@ export async function outboxStatus(db: pg.Pool, failedLimit: number): Promise<Ou
   for (const r of await rows<{ status: string; n: number }>(db, countByStatus())) {
     counts[r.status.toLowerCase() as keyof OutboxCounts] = r.n;
   }
-  const pending = await one<{ oldest_age_ms: number | null; due_now: number }>(db, selectPendingSummary());
+  const pending = await one<{ oldest_age_ms: number | null; due_now: number; blocked: number }>(
+    db,
+    selectPendingSummary(),
+  );
   return {
     counts,
     oldestPendingAgeMs: pending?.oldest_age_ms ?? null,
     dueNow: pending?.due_now ?? 0,
+    blocked: pending?.blocked ?? 0,
     recentFailed: await rows<FailedOutboxRow>(db, selectRecentFailed(failedLimit)),
   };
 }
