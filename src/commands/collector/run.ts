@@ -7,6 +7,7 @@ import { EVENT_TOPICS, prefixedTopic } from '../../lib/config/config.js';
 import { UsageError } from '../../lib/errors.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { startCollector } from '../../jobs/collector/collector.js';
+import { DEFAULT_HANDLERS, parseHandlers, type HandlerName } from '../../jobs/collector/handlers.js';
 import type { CollectorStats } from '../../jobs/collector/metrics.js';
 
 // Test hook only: kill the process between the database commit and the offset commit.
@@ -16,10 +17,20 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
   static override summary = 'Consume the event topics and apply every event exactly once (until SIGTERM).';
   static override examples = [
     '<%= config.bin %> collector run',
-    '<%= config.bin %> collector run --group collector-b --topics order-events --metrics-port 9464',
+    '<%= config.bin %> collector run --group commerce-analytics --handlers audit,metrics',
+    '<%= config.bin %> collector run --group commerce-live --handlers ranking,cache --metrics-port 9464',
   ];
   static override flags = {
-    group: Flags.string({ summary: 'Consumer group (env KAFKA_GROUP_ID); also the idempotency scope.' }),
+    group: Flags.string({ summary: 'Consumer group (env KAFKA_GROUP_ID): where offsets are committed.' }),
+    handlers: Flags.custom<HandlerName[]>({
+      helpValue: '<handler,...>',
+      parse: async (input) => parseHandlers(input),
+    })({
+      summary: `Handlers this group runs: audit, metrics, ranking, cache, webhook (default ${DEFAULT_HANDLERS.join(',')}).`,
+      description:
+        'Each handler keeps its own idempotency marks (event id, handler): any groups may run any ' +
+        'overlapping sets and every effect still happens once per event.',
+    }),
     topics: topicsFlag({
       summary: 'Comma-separated event topics, without KAFKA_TOPIC_PREFIX (default: both event topics).',
     }),
@@ -52,7 +63,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     return [...new Set(names)].map((n) => prefixedTopic(this.appConfig.kafka, n));
   }
 
-  public async run(): Promise<CollectorStats & { groupId: string }> {
+  public async run(): Promise<CollectorStats & { groupId: string; handlers: readonly string[] }> {
     const { kafka: k, metricsPort } = this.appConfig;
     const topics = this.flags.topics && this.eventTopics(this.flags.topics);
     const registry = createRegistry({ service: 'collector' });
@@ -63,6 +74,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     const deps = this.deps();
     const collector = await startCollector(deps, {
       topics,
+      handlers: this.flags.handlers,
       maxAttempts: this.flags['max-attempts'],
       batchSize: this.flags['batch-size'],
       sessionTimeoutMs: this.flags['session-timeout'], // the collector defaults to 30s
@@ -83,6 +95,6 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       `Collector stopped: ${stats.consumed} event(s) applied, ${stats.duplicates} duplicate(s) skipped, ` +
         `${stats.deadLettered} dead-lettered, ${stats.batches} batch(es).`,
     );
-    return { groupId: collector.groupId, ...stats };
+    return { groupId: collector.groupId, handlers: collector.handlers, ...stats };
   }
 }

@@ -2,15 +2,30 @@ import type { EachBatchPayload, KafkaMessage, Producer, TopicPartitionOffsetAndM
 import { errorMessage } from '../../lib/errors.js';
 import { applyEvents } from './apply.js';
 import { applyRedisEffects } from './redis-effects.js';
-import { processChunk } from './process-chunk.js';
+import { processChunk, type Rejection } from './process-chunk.js';
 import { sendDeadLetters } from './dead-letters.js';
 import type { CollectorMetrics, CollectorStats } from './metrics.js';
 import type { CollectorDeps, CollectorOptions } from './collector.js';
 import type { LoggedEvent } from './store.js';
+import type { HandlerSet } from './handlers.js';
+
+/**
+ * The webhook handler's step for a chunk (see webhook-handler.ts): delivers what it has not delivered
+ * yet, marks what was delivered, returns the events the receiver refused. `heartbeat` keeps the
+ * consumer in its group while a receiver that is down is retried.
+ */
+export type WebhookStep = (
+  events: LoggedEvent[],
+  heartbeat: () => Promise<void>,
+  signal: AbortSignal,
+) => Promise<Rejection[]>;
 
 export interface BatchContext extends CollectorDeps {
   options: CollectorOptions;
   groupId: string;
+  handlers: HandlerSet;
+  /** The webhook handler's step, when the group runs it. */
+  webhook?: WebhookStep;
   batchSize: number;
   metrics: CollectorMetrics;
   stats: CollectorStats;
@@ -21,32 +36,43 @@ export interface BatchContext extends CollectorDeps {
 }
 
 /**
- * The kafkajs eachBatch handler: the partition's messages in chunks of `batchSize`; per chunk one
- * transaction, then Redis, then dead letters, then the offset commit (last offset + 1). Two chunks are
+ * The kafkajs eachBatch handler: the partition's messages in chunks of `batchSize`; per chunk the
+ * group's handlers (one transaction for audit/metrics/ranking marks, then Redis for ranking/cache,
+ * then webhook), then dead letters, then the offset commit (last offset + 1). A handler that fails
+ * holds back the whole partition for this group (never skipping an event for any of its handlers);
+ * the other handlers' effects are repeated harmlessly on the retry, being idempotent. Two chunks are
  * in flight at a time (see CHUNKS_IN_FLIGHT). It stops between chunks when the consumer stops or the
  * batch went stale (rebalance).
  */
 export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayload) => Promise<void> {
-  const { pool, redis, config, logger, options, groupId, batchSize, metrics, stats, signal, producer } = ctx;
-  const effects = { weights: config.ranking, timeZone: config.timezone };
+  const { pool, redis, config, logger, options, groupId, handlers, batchSize, metrics, stats, signal } = ctx;
+  const { producer } = ctx;
+  const usesRedis = handlers.has('ranking') || handlers.has('cache');
 
-  const handle = async (events: LoggedEvent[]) => {
+  const handle = async (events: LoggedEvent[], heartbeat: () => Promise<void>) => {
     const result = await applyEvents(
       pool,
-      { consumer: groupId, timeZone: config.timezone, faultInjector: options.faultInjector },
+      { group: groupId, handlers, timeZone: config.timezone, faultInjector: options.faultInjector },
       events,
     );
     await options.afterDbCommit?.(events);
-    await applyRedisEffects(
-      redis,
-      events.map((e) => e.event),
-      { ...effects, rankable: result.rankable },
-    );
+    if (usesRedis) {
+      const ranking = handlers.has('ranking')
+        ? { weights: config.ranking, timeZone: config.timezone, rankable: result.rankable }
+        : undefined;
+      await applyRedisEffects(
+        redis,
+        events.map((e) => e.event),
+        { ranking, cache: handlers.has('cache') },
+      );
+    }
+    const rejected = ctx.webhook ? await ctx.webhook(events, heartbeat, signal) : [];
     const topic = events[0]!.topic;
     stats.consumed += result.applied;
     stats.duplicates += result.duplicates;
     metrics.consumed.inc({ topic }, result.applied);
     metrics.duplicates.inc({ topic }, result.duplicates);
+    return rejected;
   };
 
   return async (payload: EachBatchPayload) => {
@@ -57,7 +83,7 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
       backoff: options.backoff ?? { baseMs: 200, maxMs: 5_000 },
       signal,
       heartbeat,
-      handle,
+      handle: (events: LoggedEvent[]) => handle(events, heartbeat),
       onRetry: (err: unknown, attempt: number, size: number) =>
         logger.warn({ ...at, attempt, size, err: errorMessage(err) }, 'batch failed'),
     };

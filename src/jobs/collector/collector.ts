@@ -7,7 +7,8 @@ import type { Logger } from '../../lib/log.js';
 import { createIdempotentProducer, serialSender } from '../../lib/kafka/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { FaultInjector } from './apply.js';
-import { createBatchHandler } from './batch-handler.js';
+import { createBatchHandler, type WebhookStep } from './batch-handler.js';
+import { DEFAULT_HANDLERS, type HandlerName } from './handlers.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
 import type { LoggedEvent } from './store.js';
 
@@ -24,6 +25,10 @@ export interface CollectorDeps {
 
 export interface CollectorOptions {
   groupId?: string;
+  /** The handlers this group runs (default DEFAULT_HANDLERS: all but webhook). */
+  handlers?: readonly HandlerName[];
+  /** Required with the `webhook` handler: delivers a chunk's events (createWebhookStep). */
+  webhook?: WebhookStep;
   topics?: string[];
   maxAttempts?: number;
   batchSize?: number;
@@ -39,6 +44,7 @@ export interface CollectorOptions {
 export interface CollectorHandle {
   readonly stats: Readonly<CollectorStats>;
   readonly groupId: string;
+  readonly handlers: readonly HandlerName[];
   /** Rejects if the consumer crashed for good (kafkajs gave up restarting it); never resolves. */
   readonly failed: Promise<never>;
   /** Finishes the current chunk, commits, leaves the group. Safe to call twice. */
@@ -56,7 +62,13 @@ export async function startCollector(
   const batchSize = options.batchSize ?? 500;
   const metrics = createCollectorMetrics(options.registry ?? new Registry());
   const stats: CollectorStats = { consumed: 0, duplicates: 0, deadLettered: 0, batches: 0 };
-  const signal = deps.signal ?? new AbortController().signal;
+  const handlers = new Set(options.handlers ?? DEFAULT_HANDLERS);
+  if (handlers.size === 0) throw new Error('a collector needs at least one handler');
+  if (handlers.has('webhook') !== (options.webhook !== undefined))
+    throw new Error('the webhook handler and its delivery step (options.webhook) go together');
+  // Aborted by stop() as well: a webhook receiver that is down must not hold up a shutdown.
+  const halt = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, halt.signal]) : halt.signal;
 
   const producer = createIdempotentProducer(kafka);
   const consumer: Consumer = kafka.consumer({
@@ -77,6 +89,8 @@ export async function startCollector(
     ...deps,
     options,
     groupId,
+    handlers,
+    webhook: options.webhook,
     batchSize,
     metrics,
     stats,
@@ -104,15 +118,16 @@ export async function startCollector(
     await producer.disconnect().catch(() => undefined);
     throw err;
   }
-  logger.info({ groupId, topics }, 'collector running');
+  logger.info({ groupId, topics, handlers: [...handlers] }, 'collector running');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      halt.abort(new Error('collector stopping'));
       await consumer.disconnect(); // waits for the running batch, then leaves the group
       await producer.disconnect();
       logger.info({ ...stats }, 'collector stopped');
     })());
   signal.addEventListener('abort', () => void stop(), { once: true });
-  return { stats, groupId, failed, stop };
+  return { stats, groupId, handlers: [...handlers], failed, stop };
 }
