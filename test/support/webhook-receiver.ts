@@ -63,7 +63,7 @@ export async function startWebhookReceiver(
       receiver.inFlight -= 1;
     };
     res.on('close', () => {
-      if (!res.writableFinished) receiver.clientAborts += 1;
+      if (!res.writableFinished && !resetByUs.has(req.socket)) receiver.clientAborts += 1;
       finish();
     });
     const chunks: Buffer[] = [];
@@ -96,8 +96,12 @@ export async function startWebhookReceiver(
   return receiver;
 }
 
+/** Sockets the receiver reset itself: their requests were not given up by the client. */
+const resetByUs = new WeakSet<Socket>();
+
 function answerWith(res: ServerResponse, socket: Socket, answer: Answer, finish: () => void): void {
   if ('reset' in answer) {
+    resetByUs.add(socket);
     // A connection reset by the peer: RST instead of a response.
     socket.resetAndDestroy();
     finish();
