@@ -173,18 +173,22 @@ describe('webhook sender against a real HTTP receiver', () => {
     expect(await count(metrics, 'retried')).toBe(0);
   });
 
-  it('408 and 429 are retried (honouring Retry-After), other 4xx are not', async () => {
+  it('408 and 429 are retried (honouring Retry-After); other 4xx and 3xx are not', async () => {
     const answers = new Map<string, Answer[]>();
-    const [a, b, c] = orderEvents(3, 1);
+    const [a, b, c, d] = orderEvents(4, 1);
     answers.set(a!.eventId, [{ status: 408 }, { status: 200 }]);
     answers.set(b!.eventId, [{ status: 429, headers: { 'retry-after': '0' } }, { status: 201 }]);
     answers.set(c!.eventId, [{ status: 404 }]);
+    // A redirect is not followed (a POST's body would go to another URL): rejected like a 4xx.
+    answers.set(d!.eventId, [{ status: 302, headers: { location: '/elsewhere' } }]);
     const r = await receiver((q) => answers.get(q.eventId)!.shift() ?? { status: 500 });
     const { sender: s } = sender(r.url);
-    const outcomes = await s.deliver([a!, b!, c!], never());
+    const outcomes = await s.deliver([a!, b!, c!, d!], never());
     expect(outcomes.get(a!.eventId)).toEqual({ kind: 'delivered', status: 200, attempts: 2 });
     expect(outcomes.get(b!.eventId)).toEqual({ kind: 'delivered', status: 201, attempts: 2 });
     expect(outcomes.get(c!.eventId)).toMatchObject({ kind: 'rejected', status: 404, attempts: 1 });
+    expect(outcomes.get(d!.eventId)).toMatchObject({ kind: 'rejected', status: 302, attempts: 1 });
+    expect(r.requests).toHaveLength(6);
   });
 
   it('retries a request that times out, and one whose connection is reset', async () => {

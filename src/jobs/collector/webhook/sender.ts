@@ -133,6 +133,8 @@ export class WebhookSender {
     signal.addEventListener('abort', onStop, { once: true });
     const started = performance.now();
     try {
+      // The stop may have come between the slot's grant and the listener above.
+      signal.throwIfAborted();
       const timestamp = Math.floor(Date.now() / 1000);
       const response = await fetch(this.options.url, {
         method: 'POST',
