@@ -8,6 +8,10 @@ import { UsageError } from '../../lib/errors.js';
 import { asKafkaUnavailable } from '../../lib/kafka/errors.js';
 import { startCollector } from '../../jobs/collector/collector.js';
 import { DEFAULT_HANDLERS, parseHandlers, type HandlerName } from '../../jobs/collector/handlers.js';
+import { createWebhookStep } from '../../jobs/collector/webhook-handler.js';
+import { parseWebhookOptions } from '../../jobs/collector/webhook/options.js';
+import { WebhookSender } from '../../jobs/collector/webhook/sender.js';
+import { createWebhookMetrics } from '../../jobs/collector/webhook/metrics.js';
 import type { CollectorStats } from '../../jobs/collector/metrics.js';
 
 // Test hook only: kill the process between the database commit and the offset commit.
@@ -42,6 +46,18 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     'batch-size': Flags.integer({ summary: 'Events per transaction.', default: 500, min: 1, max: 10_000 }),
     'session-timeout': durationFlag({ summary: 'Consumer group session timeout, e.g. 45s (default 30s).' }),
     'metrics-port': Flags.integer({ summary: 'Serve /metrics on this port (env METRICS_PORT).' }),
+    'webhook-events': Flags.string({
+      summary:
+        'webhook handler: comma-separated event types to POST, e.g. OrderPaid,OrderCancelled (default all).',
+    }),
+    'webhook-timeout': Flags.string({
+      summary: 'webhook handler: per-request timeout, e.g. 5s (default 5s).',
+    }),
+    'webhook-concurrency': Flags.integer({
+      summary: 'webhook handler: requests in flight at once (default 8).',
+      min: 1,
+      max: 256,
+    }),
   };
 
   protected override configOverrides() {
@@ -63,6 +79,25 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     return [...new Set(names)].map((n) => prefixedTopic(this.appConfig.kafka, n));
   }
 
+  /** The webhook handler's delivery, when --handlers names it; its flags are refused otherwise. */
+  private webhookStep(deps: ReturnType<CollectorRun['deps']>, registry: ReturnType<typeof createRegistry>) {
+    const f = this.flags;
+    if (!f.handlers?.includes('webhook')) {
+      const given = (['webhook-events', 'webhook-timeout', 'webhook-concurrency'] as const).find(
+        (n) => f[n] !== undefined,
+      );
+      if (given) throw new UsageError(`--${given} needs the webhook handler (--handlers ...,webhook)`);
+      return undefined;
+    }
+    const options = parseWebhookOptions(this.appConfig.webhook, {
+      events: f['webhook-events'],
+      timeout: f['webhook-timeout'],
+      concurrency: f['webhook-concurrency'],
+    });
+    const sender = new WebhookSender(options, deps.logger, createWebhookMetrics(registry));
+    return createWebhookStep(deps.pool, sender, options.eventTypes);
+  }
+
   public async run(): Promise<CollectorStats & { groupId: string; handlers: readonly string[] }> {
     const { kafka: k, metricsPort } = this.appConfig;
     const topics = this.flags.topics && this.eventTopics(this.flags.topics);
@@ -75,6 +110,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     const collector = await startCollector(deps, {
       topics,
       handlers: this.flags.handlers,
+      webhook: this.webhookStep(deps, registry),
       maxAttempts: this.flags['max-attempts'],
       batchSize: this.flags['batch-size'],
       sessionTimeoutMs: this.flags['session-timeout'], // the collector defaults to 30s

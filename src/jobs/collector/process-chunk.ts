@@ -102,6 +102,7 @@ async function withRetries(runner: ChunkRunner, events: LoggedEvent[]): Promise<
       return (await runner.handle(events)) ?? [];
     } catch (err) {
       if (isInfrastructureError(err)) throw err;
+      if (runner.signal.aborted) return 'aborted'; // a stop interrupted the handlers: not the event's fault
       runner.onRetry?.(err, attempt, events.length);
       if (attempt >= runner.maxAttempts) return { error: errorMessage(err), attempts: attempt };
       if (!(await sleep(backoffDelay(attempt, runner.backoff), runner.signal))) return 'aborted';
@@ -116,6 +117,8 @@ export function isInfrastructureError(err: unknown): boolean {
   const message = err instanceof Error ? err.message : '';
   return (
     name === 'MaxRetriesPerRequestError' ||
+    // Kafka itself (a heartbeat during a long webhook retry hit a rebalance): the consumer handles it.
+    name.startsWith('KafkaJS') ||
     /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|Command timed out/.test(message)
   );
 }
