@@ -74,6 +74,17 @@ describe('collector: the webhook handler', () => {
       ).rows.map((r) => r.event_id as string),
     );
 
+  const members = async (group: string) => {
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([group]);
+      return groups[0]!.members.map((m) => m.memberId);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
   beforeAll(async () => {
     ctx = await createTestContext();
     receiver = await startWebhookReceiver(SECRET);
@@ -100,8 +111,12 @@ describe('collector: the webhook handler', () => {
 
     // The receiver is down: the group's partitions wait (nothing committed past the first events).
     await eventually(() => receiver.requests.length >= 5, 30_000);
-    await new Promise((r) => setTimeout(r, 2_000));
+    const memberBefore = await members(group);
+    // Longer than the 6s session timeout: the retrying collector heartbeats, so it keeps its partitions.
+    await new Promise((r) => setTimeout(r, 8_000));
     expect(await groupLag(ctx, group)).toBeGreaterThan(0);
+    expect(await members(group)).toEqual(memberBefore);
+    expect(memberBefore).toHaveLength(1);
     expect(receiver.requests.every((r) => r.answer && 'status' in r.answer && r.answer.status === 503)).toBe(
       true,
     );
