@@ -8,9 +8,17 @@ import { caughtUp, effectsOf, groupLag, scenarioEvents, seedCache } from '../sup
 import { createRedis } from '../../src/lib/redis/client.js';
 import { createLogger } from '../../src/lib/log.js';
 import { startCollector, type CollectorHandle } from '../../src/jobs/collector/collector.js';
-import type { HandlerName } from '../../src/jobs/collector/handlers.js';
+import { HANDLERS, type HandlerName } from '../../src/jobs/collector/handlers.js';
+import { createWebhookStep } from '../../src/jobs/collector/webhook-handler.js';
+import { WebhookSender } from '../../src/jobs/collector/webhook/sender.js';
+import { createWebhookMetrics } from '../../src/jobs/collector/webhook/metrics.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+import type { DomainEvent } from '../../src/lib/events/index.js';
+import { Registry } from 'prom-client';
 import { dailyRankingKey } from '../../src/lib/ranking/score.js';
 import { compactDate } from '../../src/lib/time/dates.js';
+
+const SECRET = 'whsec-handlers-test-0123456789';
 
 /**
  * Issue 14: idempotency belongs to the handler, not to the consumer group. Each scenario has its own
@@ -19,10 +27,12 @@ import { compactDate } from '../../src/lib/time/dates.js';
  */
 describe('collector handlers: each effect once per event, whatever group delivers it', () => {
   let ctx: TestContext;
+  let receiver: WebhookReceiver;
   let baseline: Awaited<ReturnType<typeof effectsOf>>;
   const running: CollectorHandle[] = [];
-  const start = async (groupId: string, handlers?: HandlerName[]) => {
-    const c = await startTestCollector(ctx, { groupId, handlers, batchSize: 7 });
+  const start = async (groupId: string, handlers: readonly HandlerName[] = HANDLERS) => {
+    const webhook = handlers.includes('webhook') ? webhookStep() : undefined;
+    const c = await startTestCollector(ctx, { groupId, handlers, webhook, batchSize: 7 });
     running.push(c);
     return c;
   };
@@ -30,8 +40,31 @@ describe('collector handlers: each effect once per event, whatever group deliver
     for (const c of running.splice(0)) await c.stop();
   };
 
+  const webhookStep = () => {
+    const options = {
+      url: receiver.url,
+      secret: SECRET,
+      eventTypes: null,
+      timeoutMs: 5_000,
+      concurrency: 8,
+      backoff: { baseMs: 20, maxMs: 200 },
+    };
+    const logger = createLogger('error', { pretty: false });
+    return createWebhookStep(
+      ctx.pool,
+      new WebhookSender(options, logger, createWebhookMetrics(new Registry())),
+      null,
+    );
+  };
+  /** The receiver's acknowledged requests for these events: distinct events and requests. */
+  const delivered = (events: DomainEvent[]) => {
+    const ids = new Set(events.map((e) => e.eventId));
+    const ok = receiver.requests.filter((r) => ids.has(r.eventId) && r.verified);
+    return { events: new Set(ok.map((r) => r.eventId)).size, requests: ok.length };
+  };
+
   /** Publishes a scenario and runs `groups` (each a handler set) until all of them caught up. */
-  async function runScenario(base: number, day: string, groups: Array<HandlerName[] | undefined>) {
+  async function runScenario(base: number, day: string, groups: Array<readonly HandlerName[]>) {
     const events = scenarioEvents(base, day);
     await seedCache(ctx, base);
     await publish(ctx, events);
@@ -47,13 +80,14 @@ describe('collector handlers: each effect once per event, whatever group deliver
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    const events = await runScenario(1000, '2024-06-01', [
-      ['audit', 'metrics', 'ranking', 'cache'], // one collector, every handler (webhook aside)
-    ]);
+    receiver = await startWebhookReceiver(SECRET);
+    const events = await runScenario(1000, '2024-06-01', [HANDLERS]); // one collector, every handler
     baseline = await effectsOf(ctx, 1000, '2024-06-01', events);
+    expect(delivered(events)).toEqual({ events: events.length, requests: events.length });
   }, 120_000);
   afterAll(async () => {
     await stopAll().catch(() => undefined);
+    await receiver?.close();
     await ctx?.close();
   });
 
@@ -63,6 +97,7 @@ describe('collector handlers: each effect once per event, whatever group deliver
     expect(baseline.marks).toEqual([
       { handler: 'metrics', rows: n, events: n },
       { handler: 'ranking', rows: n, events: n },
+      { handler: 'webhook', rows: n, events: n },
     ]);
     expect(baseline.metrics.map((m) => [m.product, m.view_count, m.sales_count, m.stock])).toEqual([
       [1, 13, 2, 0],
@@ -75,14 +110,20 @@ describe('collector handlers: each effect once per event, whatever group deliver
 
   it('two groups running the same handlers, and a third started later from the earliest offset', async () => {
     const [base, day] = [2000, '2024-06-02'];
-    const events = await runScenario(base, day, [undefined, undefined]);
+    const events = await runScenario(base, day, [HANDLERS, HANDLERS]);
     expect(await effectsOf(ctx, base, day, events)).toEqual(baseline);
+    // Every event was POSTed; two groups racing on one event may both send it (at least once: the
+    // receiver deduplicates on the event id), never a third time.
+    const sent = delivered(events);
+    expect(sent.events).toBe(events.length);
+    expect(sent.requests).toBeLessThanOrEqual(2 * events.length);
 
     // A group started afterwards reads every event from the beginning: all are duplicates.
     await seedCache(ctx, base); // the cache handler evicts again (idempotent: only a cache miss)
     const late = await start(`${ctx.id}-late`);
     await eventually(() => caughtUp(ctx, `${ctx.id}-late`), 60_000);
     await stopAll();
+    expect(delivered(events)).toEqual(sent); // nothing sent again: every event was marked
     expect(late.stats.consumed).toBe(0);
     expect(late.stats.duplicates).toBe(2 * events.length); // the baseline's events and this scenario's
     expect(await effectsOf(ctx, base, day, events)).toEqual(baseline);
@@ -90,11 +131,9 @@ describe('collector handlers: each effect once per event, whatever group deliver
 
   it('groups split by function produce exactly what one all-handlers group produces', async () => {
     const [base, day] = [3000, '2024-06-03'];
-    const events = await runScenario(base, day, [
-      ['audit', 'metrics'],
-      ['ranking', 'cache'],
-    ]);
+    const events = await runScenario(base, day, [['audit', 'metrics'], ['ranking', 'cache'], ['webhook']]);
     expect(await effectsOf(ctx, base, day, events)).toEqual(baseline);
+    expect(delivered(events)).toEqual({ events: events.length, requests: events.length });
   }, 120_000);
 
   it('a group whose handler keeps failing (its Redis down) pauses, never skips, and holds back no other group', async () => {
