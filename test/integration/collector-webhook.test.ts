@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { publish } from '../support/collector.js';
 import { caughtUp, groupLag } from '../support/handlers.js';
@@ -198,4 +198,16 @@ describe('collector: the webhook handler', () => {
     ).toBe(true);
     expect(await marked([...ids])).toEqual(ids);
   }, 180_000);
+
+  it('refuses webhook flags without the handler (exit 2) and the handler without WEBHOOK_URL (exit 3)', async () => {
+    const flags = await runCli(['collector', 'run', '--webhook-events', 'OrderPaid'], ctx.env);
+    expect(flags.code).toBe(2);
+    expect(flags.stderr).toMatch(/--webhook-events/);
+    const unknown = await runCli(['collector', 'run', '--handlers', 'audit,stock'], ctx.env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--handlers/);
+    const noUrl = await runCli(['collector', 'run', '--handlers', 'webhook'], ctx.env);
+    expect(noUrl.code).toBe(3);
+    expect(noUrl.stderr).toMatch(/WEBHOOK_URL/);
+  });
 });
