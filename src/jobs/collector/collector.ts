@@ -47,7 +47,10 @@ export interface CollectorHandle {
   readonly handlers: readonly HandlerName[];
   /** Rejects if the consumer crashed for good (kafkajs gave up restarting it); never resolves. */
   readonly failed: Promise<never>;
-  /** Finishes the current chunk, commits, leaves the group. Safe to call twice. */
+  /**
+   * Finishes the current chunk and commits it, leaves the group. A chunk waiting to retry (a handler's
+   * service down, a webhook receiver down) is abandoned uncommitted: it is consumed again. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
