@@ -13,9 +13,9 @@ CREATE TABLE brands (
 
 CREATE TABLE event_handled (
   event_id uuid NOT NULL,
-  consumer text NOT NULL,
+  handler text NOT NULL,
   handled_at timestamp with time zone DEFAULT now() NOT NULL,
-  CONSTRAINT event_handled_pkey PRIMARY KEY (event_id, consumer)
+  CONSTRAINT event_handled_pkey1 PRIMARY KEY (event_id, handler)
 );
 CREATE INDEX event_handled_handled_at_idx ON event_handled USING btree (handled_at);
 
@@ -34,7 +34,7 @@ CREATE TABLE event_log (
   occurred_at timestamp with time zone NOT NULL,
   received_at timestamp with time zone DEFAULT now() NOT NULL,
   CONSTRAINT event_log_pkey PRIMARY KEY (id),
-  CONSTRAINT event_log_event_key UNIQUE (consumer, event_id)
+  CONSTRAINT event_log_event_key UNIQUE (event_id)
 );
 CREATE INDEX event_log_aggregate_idx ON event_log USING btree (aggregate_type, aggregate_id, version);
 CREATE INDEX event_log_received_at_idx ON event_log USING btree (received_at);

@@ -53,7 +53,7 @@ describe('collector: dead letters', () => {
     }
     expect(collector.stats).toMatchObject({ consumed: 2, deadLettered: 3 });
 
-    const handled = await ctx.pool.query('SELECT event_id::text FROM event_handled ORDER BY 1');
+    const handled = await ctx.pool.query('SELECT DISTINCT event_id::text FROM event_handled ORDER BY 1');
     expect(handled.rows.map((r) => r.event_id).sort()).toEqual([before!.eventId, after!.eventId].sort());
     const metrics = await ctx.pool.query('SELECT view_count::int FROM product_metrics WHERE product_id = 3');
     expect(metrics.rows[0].view_count).toBe(2);

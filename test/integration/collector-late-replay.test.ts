@@ -19,18 +19,18 @@ describe('collector: a replay after the ranking marks expired', () => {
     const recent = createEvent('ProductViewed', 11, 1, { productId: 11, count: 10 });
     const old = createEvent('ProductViewed', 12, 1, { productId: 12, count: 10 });
     const key = dailyRankingKey(compactDate(dateInZone(new Date(), ctx.config.timezone)));
-    const consumer = ctx.config.kafka.groupId;
     // Both were handled before; the ranking step never ran for them (a crash) and their marks are gone.
     await ctx.pool.query(
-      `INSERT INTO event_handled (event_id, consumer, handled_at)
-       VALUES ($1, $3, now() - interval '5 minutes'), ($2, $3, now() - interval '3 days')`,
-      [recent.eventId, old.eventId, consumer],
+      `INSERT INTO event_handled (event_id, handler, handled_at)
+       SELECT e, h, now() - age FROM unnest(ARRAY['metrics', 'ranking']) AS h,
+              (VALUES ($1::uuid, interval '5 minutes'), ($2::uuid, interval '3 days')) AS t(e, age)`,
+      [recent.eventId, old.eventId],
     );
 
     const collector = await startTestCollector(ctx);
     try {
       await publish(ctx, [recent, old]);
-      await eventually(() => collector.stats.duplicates === 2);
+      await eventually(() => collector.stats.consumed + collector.stats.duplicates === 2);
     } finally {
       await collector.stop();
     }

@@ -42,8 +42,9 @@ describe('commerce dev and commerce demo', () => {
             ctx.pool,
             sql(
               't.metrics',
-              'SELECT sales_count, stock FROM product_metrics WHERE product_id = $1 AND sales_count > 0',
-              [product!.id],
+              // Sales come from order-events, stock from catalog-events: two topics, applied independently.
+              'SELECT sales_count, stock FROM product_metrics WHERE product_id = $1 AND sales_count > 0 AND stock < $2',
+              [product!.id, product!.stock],
             ),
           ),
         45_000,

@@ -92,7 +92,7 @@ describe('dlq replay into a running collector', () => {
     const q = async (text: string) => (await ctx.pool.query(text)).rows;
     return {
       log: await q(`SELECT event_id::text, consumer, topic, envelope FROM event_log ORDER BY id`),
-      handled: await q(`SELECT event_id::text, consumer FROM event_handled ORDER BY 1`),
+      handled: await q(`SELECT event_id::text, handler FROM event_handled ORDER BY 1, 2`),
       metrics: await q(
         `SELECT product_id::int, sales_count::int, sales_amount::int, view_count::int
            FROM product_metrics ORDER BY 1`,
@@ -140,7 +140,10 @@ describe('dlq replay into a running collector', () => {
         envelope: event,
       },
     ]);
-    expect(applied.handled).toEqual([{ event_id: event.eventId, consumer: ctx.config.kafka.groupId }]);
+    expect(applied.handled).toEqual([
+      { event_id: event.eventId, handler: 'metrics' },
+      { event_id: event.eventId, handler: 'ranking' },
+    ]);
     expect(applied.metrics).toEqual([
       { product_id: 7, sales_count: 2, sales_amount: 600, view_count: 0 },
       { product_id: 8, sales_count: 1, sales_amount: 1000, view_count: 0 },

@@ -104,6 +104,45 @@ describe('commerce collector lag', () => {
     expect(table.stdout).toMatch(/total lag 5/);
   });
 
+  it('--all-groups: every group that committed on, or is subscribed to, the event topics', async () => {
+    const group = ctx.config.kafka.groupId; // committed on catalog in the test above
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    await admin.setOffsets({
+      groupId: `${group}-webhook`,
+      topic: order,
+      partitions: [{ partition: 2, offset: '1' }],
+    });
+    await admin.disconnect();
+    // A member that joined but has committed nothing yet still consumes the topic.
+    const live = ctx.kafka.consumer({ groupId: `${group}-live` });
+    await live.connect();
+    try {
+      await live.subscribe({ topic: order, fromBeginning: true });
+      const joined = new Promise<void>((resolve) => live.on(live.events.GROUP_JOIN, () => resolve()));
+      await live.run({ autoCommit: false, eachMessage: async () => undefined }); // never commits
+      await joined;
+
+      const result = await runCli(['collector', 'lag', '--all-groups', '--json'], ctx.env);
+      expect(result.code, result.stderr).toBe(0);
+      // Only this context's topics count: groups of other test files (other prefixes) are left out.
+      const groups = result.json.groups.map((g: { groupId: string; total: number }) => [g.groupId, g.total]);
+      // Each on the topics it consumes: the collector's group has only committed on catalog.
+      expect(groups).toEqual([
+        [group, 3],
+        [`${group}-live`, 2],
+        [`${group}-webhook`, 1],
+      ]);
+      expect(result.json.total).toBe(6);
+      const table = await runCli(['collector', 'lag', '--all-groups'], ctx.env);
+      expect(table.stdout).toMatch(new RegExp(`Group ${group}-webhook: total lag 1`));
+      const both = await runCli(['collector', 'lag', '--all-groups', '--group', group], ctx.env);
+      expect(both.code).toBe(2);
+    } finally {
+      await live.disconnect();
+    }
+  });
+
   it('an unreachable broker exits 4', async () => {
     const result = await runCli(['collector', 'lag'], { ...ctx.env, KAFKA_BROKERS: '127.0.0.1:1' }, 90_000);
     expect(result.code).toBe(4);

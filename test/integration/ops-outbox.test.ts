@@ -137,8 +137,8 @@ describe('commerce outbox status / retry / cleanup', () => {
     const oldPending = await seed(ctx, 'PENDING', 2, 24 * 30);
     const oldFailed = await seed(ctx, 'FAILED', 2, 24 * 30);
     await ctx.pool.query(
-      `INSERT INTO event_handled (event_id, consumer, handled_at)
-       SELECT gen_random_uuid(), 'collector', now() - make_interval(days => d)
+      `INSERT INTO event_handled (event_id, handler, handled_at)
+       SELECT gen_random_uuid(), 'metrics', now() - make_interval(days => d)
          FROM unnest(ARRAY[40, 40, 40, 31, 5]) AS d`,
     );
 

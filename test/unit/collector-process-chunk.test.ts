@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
 import { createEvent, encodeEvent } from '../../src/lib/events/index.js';
 import { processChunk, type ChunkRunner } from '../../src/jobs/collector/process-chunk.js';
-import type { LoggedEvent } from '../../src/jobs/collector/sql.js';
 
 const at = { topic: 't', partition: 0 };
 const message = (offset: number, value: string): KafkaMessage =>
@@ -14,10 +13,7 @@ const messages = [
   ...views.slice(1).map((e, i) => message(i + 2, encodeEvent(e))),
 ];
 
-function runner(
-  handle: (events: LoggedEvent[]) => Promise<void>,
-  signal = new AbortController().signal,
-): ChunkRunner {
+function runner(handle: ChunkRunner['handle'], signal = new AbortController().signal): ChunkRunner {
   return { maxAttempts: 3, backoff: { baseMs: 1, maxMs: 2 }, signal, heartbeat: async () => {}, handle };
 }
 
@@ -62,5 +58,49 @@ describe('processChunk', () => {
       messages,
     );
     expect(outcome.complete).toBe(false);
+  });
+
+  it('dead-letters the events a handler refused (a webhook 400) with their status, after one call', async () => {
+    let calls = 0;
+    const outcome = await processChunk(
+      runner(async (events) => {
+        calls += 1;
+        const refused = events.find((e) => e.event.version === 2)!;
+        return [{ logged: refused, error: 'HTTP 400: unknown order', status: 400, attempts: 1 }];
+      }),
+      at,
+      messages,
+    );
+    expect(calls).toBe(1);
+    expect(outcome.complete).toBe(true);
+    expect(outcome.letters.map((l) => [l.message.offset, l.kind, l.status ?? null])).toEqual([
+      ['1', 'poison', null],
+      ['2', 'rejected', 400],
+    ]);
+  });
+
+  it('never dead-letters a Kafka error or a failure caused by a stop, even with one attempt', async () => {
+    const rebalance = Object.assign(new Error('The group is rebalancing'), { name: 'KafkaJSProtocolError' });
+    await expect(
+      processChunk(
+        runner(async () => Promise.reject(rebalance)),
+        at,
+        messages,
+      ),
+    ).rejects.toBe(rebalance);
+    const abort = new AbortController();
+    const stopped = await processChunk(
+      {
+        ...runner(async () => {
+          abort.abort();
+          throw new Error('collector stopping');
+        }, abort.signal),
+        maxAttempts: 1,
+      },
+      at,
+      messages,
+    );
+    expect(stopped).toMatchObject({ complete: false });
+    expect(stopped.letters.every((l) => l.kind === 'poison')).toBe(true);
   });
 });

@@ -28,9 +28,20 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['RANKING_WEIGHT_VIEW', '-1', /RANKING_WEIGHT_VIEW/],
     ['EVENT_HANDLED_RETENTION', 'forever', /EVENT_HANDLED_RETENTION/],
+    ['WEBHOOK_URL', 'ftp://receiver/hook', /WEBHOOK_URL.*http/],
+    ['WEBHOOK_SECRET', 'short', /WEBHOOK_SECRET.*16/],
   ])('rejects %s=%s naming the variable', (name, value, pattern) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(pattern);
+  });
+
+  it('reads the webhook receiver and secret, unset by default', () => {
+    expect(loadConfig({}).webhook).toEqual({ url: undefined, secret: undefined });
+    const env = {
+      WEBHOOK_URL: 'https://hooks.example.com/commerce?x=1',
+      WEBHOOK_SECRET: 'a-secret-of-16-chars',
+    };
+    expect(loadConfig(env).webhook).toEqual({ url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET });
   });
 
   it('treats empty strings as unset', () => {

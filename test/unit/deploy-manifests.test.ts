@@ -74,9 +74,19 @@ describe('deploy/k8s manifests', () => {
       ofKind('Deployment')
         .map((d) => d.metadata.name)
         .sort(),
-    ).toEqual(['commerce-api', 'commerce-collector', 'commerce-relay']);
+    ).toEqual([
+      'commerce-api',
+      'commerce-collector-analytics',
+      'commerce-collector-live',
+      'commerce-collector-webhook',
+      'commerce-relay',
+    ]);
     expect(ofKind('ConfigMap')).toHaveLength(1);
-    expect(Object.keys(ofKind('Secret')[0]!.stringData).sort()).toEqual(['ADMIN_TOKEN', 'DATABASE_URL']);
+    expect(Object.keys(ofKind('Secret')[0]!.stringData).sort()).toEqual([
+      'ADMIN_TOKEN',
+      'DATABASE_URL',
+      'WEBHOOK_SECRET',
+    ]);
     expect(ofKind('Job').map((j) => podSpec(j).containers[0].args)).toEqual([['db', 'migrate']]);
   });
 
@@ -104,6 +114,15 @@ describe('deploy/k8s manifests', () => {
     }
     const api = ofKind('Deployment').find((d) => d.metadata.name === 'commerce-api')!;
     expect(podSpec(api).containers[0].readinessProbe.httpGet.path).toBe('/readyz');
+  });
+
+  it('collector groups split by function cover every handler once, each group its own Deployment', () => {
+    const runs = invocations.filter((i) => i.args[0] === 'collector' && i.args[1] === 'run');
+    const flag = (args: string[], name: string) => args[args.indexOf(name) + 1]!;
+    const groups = runs.map((r) => flag(r.args, '--group'));
+    expect(new Set(groups).size).toBe(runs.length);
+    const handlers = runs.flatMap((r) => flag(r.args, '--handlers').split(','));
+    expect(handlers.sort()).toEqual(['audit', 'cache', 'metrics', 'ranking', 'webhook']);
   });
 
   it('cron jobs never overlap and run the expected commands', () => {

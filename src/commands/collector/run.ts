@@ -7,6 +7,11 @@ import { EVENT_TOPICS, prefixedTopic } from '../../lib/config/config.js';
 import { UsageError } from '../../lib/errors.js';
 import { startCollector } from '../../jobs/collector/collector.js';
 import { collectorHooksFromEnv } from '../../jobs/collector/hooks.js';
+import { DEFAULT_HANDLERS, parseHandlers, type HandlerName } from '../../jobs/collector/handlers.js';
+import { createWebhookStep } from '../../jobs/collector/webhook-handler.js';
+import { parseWebhookOptions } from '../../jobs/collector/webhook/options.js';
+import { WebhookSender } from '../../jobs/collector/webhook/sender.js';
+import { createWebhookMetrics } from '../../jobs/collector/webhook/metrics.js';
 import type { CollectorStats } from '../../jobs/collector/metrics.js';
 import { COLLECTOR_DEFAULTS } from '../../jobs/collector/options.js';
 
@@ -14,10 +19,20 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
   static override summary = 'Consume the event topics and apply every event exactly once (until SIGTERM).';
   static override examples = [
     '<%= config.bin %> collector run',
-    '<%= config.bin %> collector run --group collector-b --topics order-events --metrics-port 9464',
+    '<%= config.bin %> collector run --group commerce-analytics --handlers audit,metrics',
+    '<%= config.bin %> collector run --group commerce-live --handlers ranking,cache --metrics-port 9464',
   ];
   static override flags = {
-    group: Flags.string({ summary: 'Consumer group (env KAFKA_GROUP_ID); also the idempotency scope.' }),
+    group: Flags.string({ summary: 'Consumer group (env KAFKA_GROUP_ID): where offsets are committed.' }),
+    handlers: Flags.custom<HandlerName[]>({
+      helpValue: '<handler,...>',
+      parse: async (input) => parseHandlers(input),
+    })({
+      summary: `Handlers this group runs: audit, metrics, ranking, cache, webhook (default ${DEFAULT_HANDLERS.join(',')}).`,
+      description:
+        'Each handler keeps its own idempotency marks (event id, handler): any groups may run any ' +
+        'overlapping sets and every effect still happens once per event.',
+    }),
     topics: topicsFlag({
       summary: 'Comma-separated event topics, without KAFKA_TOPIC_PREFIX (default: both event topics).',
     }),
@@ -34,6 +49,18 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     }),
     'session-timeout': durationFlag({ summary: 'Consumer group session timeout, e.g. 45s (default 30s).' }),
     'metrics-port': Flags.integer({ summary: 'Serve /metrics on this port (env METRICS_PORT).' }),
+    'webhook-events': Flags.string({
+      summary:
+        'webhook handler: comma-separated event types to POST, e.g. OrderPaid,OrderCancelled (default all).',
+    }),
+    'webhook-timeout': Flags.string({
+      summary: 'webhook handler: per-request timeout, e.g. 5s (default 5s).',
+    }),
+    'webhook-concurrency': Flags.integer({
+      summary: 'webhook handler: requests in flight at once (default 8).',
+      min: 1,
+      max: 256,
+    }),
   };
 
   protected override configOverrides() {
@@ -55,7 +82,26 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     return [...new Set(names)].map((n) => prefixedTopic(this.appConfig.kafka, n));
   }
 
-  public async run(): Promise<CollectorStats & { groupId: string }> {
+  /** The webhook handler's delivery, when --handlers names it; its flags are refused otherwise. */
+  private webhookStep(deps: ReturnType<CollectorRun['deps']>, registry: ReturnType<typeof createRegistry>) {
+    const f = this.flags;
+    if (!f.handlers?.includes('webhook')) {
+      const given = (['webhook-events', 'webhook-timeout', 'webhook-concurrency'] as const).find(
+        (n) => f[n] !== undefined,
+      );
+      if (given) throw new UsageError(`--${given} needs the webhook handler (--handlers ...,webhook)`);
+      return undefined;
+    }
+    const options = parseWebhookOptions(this.appConfig.webhook, {
+      events: f['webhook-events'],
+      timeout: f['webhook-timeout'],
+      concurrency: f['webhook-concurrency'],
+    });
+    const sender = new WebhookSender(options, deps.logger, createWebhookMetrics(registry));
+    return createWebhookStep(deps.pool, sender, options.eventTypes);
+  }
+
+  public async run(): Promise<CollectorStats & { groupId: string; handlers: readonly string[] }> {
     const { metricsPort } = this.appConfig;
     const topics = this.flags.topics && this.eventTopics(this.flags.topics);
     const registry = createRegistry({ service: 'collector' });
@@ -66,6 +112,8 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     const deps = this.deps();
     const options = {
       topics,
+      handlers: this.flags.handlers,
+      webhook: this.webhookStep(deps, registry),
       maxAttempts: this.flags['max-attempts'],
       batchSize: this.flags['batch-size'],
       sessionTimeoutMs: this.flags['session-timeout'], // the collector defaults to 30s
@@ -83,6 +131,6 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       `Collector stopped: ${stats.consumed} event(s) applied, ${stats.duplicates} duplicate(s) skipped, ` +
         `${stats.deadLettered} dead-lettered, ${stats.batches} batch(es).`,
     );
-    return { groupId: collector.groupId, ...stats };
+    return { groupId: collector.groupId, handlers: collector.handlers, ...stats };
   }
 }

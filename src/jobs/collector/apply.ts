@@ -4,6 +4,7 @@ import { withRetryingTransaction } from '../../lib/db/transaction.js';
 import { foldDaily, foldProducts } from './fold.js';
 import type { CollectorTestHooks } from './hooks.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
+import type { HandlerSet } from './handlers.js';
 import {
   claimHandledEvents,
   insertEventLog,
@@ -14,6 +15,7 @@ import {
 } from './sql.js';
 
 export interface ApplyResult {
+  /** Events new to at least one of the group's database handlers (audit, metrics, ranking). */
   applied: number;
   duplicates: number;
   /**
@@ -28,51 +30,69 @@ export interface ApplyResult {
 const RANKABLE_DUPLICATE_SECONDS = RANKING_MARK_TTL_SECONDS - 3_600;
 
 /**
- * The database effects of a batch, in ONE transaction: claim the events in event_handled (events
- * already there are skipped), then audit and metrics for the new ones only. A redelivered batch
- * therefore changes nothing, whether it is redelivered whole, in part, or out of order.
+ * The database effects of the group's handlers for a batch, in ONE transaction: audit inserts the
+ * event_log rows it does not have; metrics and ranking claim their marks (event id, handler) and
+ * metrics folds only the events it claimed. A redelivered batch therefore changes nothing, whichever
+ * group redelivers it, whole, in part, or out of order. Each handler's effect and mark commit together.
  */
 export async function applyEvents(
   pool: pg.Pool,
-  options: { consumer: string; timeZone: string; faultInjector?: CollectorTestHooks['faultInjector'] },
+  options: {
+    group: string;
+    handlers: HandlerSet;
+    timeZone: string;
+    faultInjector?: CollectorTestHooks['faultInjector'];
+  },
   logged: LoggedEvent[],
 ): Promise<ApplyResult> {
+  const { handlers } = options;
   const unique = dedupe(logged);
-  if (unique.length === 0) return { applied: 0, duplicates: logged.length, rankable: new Set() };
+  const claiming = (['metrics', 'ranking'] as const).filter((h) => handlers.has(h));
+  if (unique.length === 0 || (claiming.length === 0 && !handlers.has('audit'))) {
+    for (const l of unique) options.faultInjector?.(l.event);
+    return { applied: unique.length, duplicates: logged.length - unique.length, rankable: new Set() };
+  }
   return withRetryingTransaction(pool, async (client) => {
     for (const l of unique) options.faultInjector?.(l.event);
-    const claimed = await rows<{ event_id: string }>(
-      client,
-      claimHandledEvents(
-        options.consumer,
-        unique.map((l) => l.event.eventId),
-      ),
-    );
-    const isNew = new Set(claimed.map((r) => r.event_id));
-    const fresh = unique.filter((l) => isNew.has(l.event.eventId));
-    if (fresh.length > 0) {
-      const events = fresh.map((l) => l.event);
-      await exec(client, insertEventLog(options.consumer, fresh));
-      const products = foldProducts(events);
+    const ids = unique.map((l) => l.event.eventId);
+    const isNew = new Set<string>();
+    const fresh = { metrics: new Set<string>(), ranking: new Set<string>() };
+    if (claiming.length > 0) {
+      const claimed = await rows<{ event_id: string; handler: 'metrics' | 'ranking' }>(
+        client,
+        claimHandledEvents(claiming, ids),
+      );
+      for (const c of claimed) {
+        fresh[c.handler].add(c.event_id);
+        isNew.add(c.event_id);
+      }
+    }
+    if (handlers.has('audit')) {
+      const written = await rows<{ event_id: string }>(client, insertEventLog(options.group, unique));
+      for (const w of written) isNew.add(w.event_id);
+    }
+    const toFold = unique.filter((l) => fresh.metrics.has(l.event.eventId)).map((l) => l.event);
+    if (toFold.length > 0) {
+      const products = foldProducts(toFold);
       if (products.length > 0) await exec(client, upsertProductMetrics(products));
-      const daily = foldDaily(events, options.timeZone);
+      const daily = foldDaily(toFold, options.timeZone);
       if (daily.length > 0) await exec(client, upsertDailyMetrics(daily));
     }
-    const rankable = new Set(isNew);
-    const seen = unique.filter((l) => !isNew.has(l.event.eventId)).map((l) => l.event.eventId);
+    const rankable = new Set(fresh.ranking);
+    const seen = handlers.has('ranking') ? ids.filter((id) => !fresh.ranking.has(id)) : [];
     if (seen.length > 0) {
       const recent = await rows<{ event_id: string }>(
         client,
-        selectRecentlyHandled(options.consumer, seen, RANKABLE_DUPLICATE_SECONDS),
+        selectRecentlyHandled('ranking', seen, RANKABLE_DUPLICATE_SECONDS),
       );
       for (const r of recent) rankable.add(r.event_id);
     }
-    return { applied: fresh.length, duplicates: logged.length - fresh.length, rankable };
+    return { applied: isNew.size, duplicates: logged.length - isNew.size, rankable };
   });
 }
 
 /** The same event twice in one batch counts once (the first delivery's position is audited). */
-function dedupe(logged: LoggedEvent[]): LoggedEvent[] {
+export function dedupe(logged: LoggedEvent[]): LoggedEvent[] {
   const seen = new Set<string>();
   return logged.filter((l) => !seen.has(l.event.eventId) && seen.add(l.event.eventId));
 }

@@ -6,12 +6,15 @@ import { processChunk } from './process-chunk.js';
 import { sendDeadLetters } from './dead-letters.js';
 import type { CollectorMetrics, CollectorStats } from './metrics.js';
 import type { CollectorTestHooks } from './hooks.js';
+import type { WebhookStep } from './handlers.js';
 import type { CollectorDeps, ResolvedCollectorOptions } from './options.js';
 import type { LoggedEvent } from './sql.js';
 
 export interface BatchContext extends CollectorDeps {
   options: ResolvedCollectorOptions;
   hooks: CollectorTestHooks;
+  /** The webhook handler's step, when the group runs it. */
+  webhook?: WebhookStep;
   metrics: CollectorMetrics;
   stats: CollectorStats;
   signal: AbortSignal;
@@ -21,33 +24,43 @@ export interface BatchContext extends CollectorDeps {
 }
 
 /**
- * The kafkajs eachBatch handler: the partition's messages in chunks of `batchSize`; per chunk one
- * transaction, then Redis, then dead letters, then the offset commit (last offset + 1). Two chunks are
+ * The kafkajs eachBatch handler: the partition's messages in chunks of `batchSize`; per chunk the
+ * group's handlers (one transaction for audit/metrics/ranking marks, then Redis for ranking/cache,
+ * then webhook), then dead letters, then the offset commit (last offset + 1). A handler that fails
+ * holds back the whole partition for this group (never skipping an event for any of its handlers);
+ * the other handlers' effects are repeated harmlessly on the retry, being idempotent. Two chunks are
  * in flight at a time (see CHUNKS_IN_FLIGHT). It stops between chunks when the consumer stops or the
  * batch went stale (rebalance).
  */
 export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayload) => Promise<void> {
   const { pool, redis, config, logger, options, hooks, metrics, stats, signal, producer } = ctx;
-  const { groupId, batchSize } = options;
-  const effects = { weights: config.ranking, timeZone: config.timezone };
+  const { groupId, handlers, batchSize } = options;
+  const usesRedis = handlers.has('ranking') || handlers.has('cache');
 
-  const handle = async (events: LoggedEvent[]) => {
+  const handle = async (events: LoggedEvent[], heartbeat: () => Promise<void>) => {
     const result = await applyEvents(
       pool,
-      { consumer: groupId, timeZone: config.timezone, faultInjector: hooks.faultInjector },
+      { group: groupId, handlers, timeZone: config.timezone, faultInjector: hooks.faultInjector },
       events,
     );
     await hooks.afterDbCommit?.(events);
-    await applyRedisEffects(
-      redis,
-      events.map((e) => e.event),
-      { ...effects, rankable: result.rankable },
-    );
+    if (usesRedis) {
+      const ranking = handlers.has('ranking')
+        ? { weights: config.ranking, timeZone: config.timezone, rankable: result.rankable }
+        : undefined;
+      await applyRedisEffects(
+        redis,
+        events.map((e) => e.event),
+        { ranking, cache: handlers.has('cache') },
+      );
+    }
+    const rejected = ctx.webhook ? await ctx.webhook(events, heartbeat, signal) : [];
     const topic = events[0]!.topic;
     stats.consumed += result.applied;
     stats.duplicates += result.duplicates;
     metrics.consumed.inc({ topic }, result.applied);
     metrics.duplicates.inc({ topic }, result.duplicates);
+    return rejected;
   };
 
   return async (payload: EachBatchPayload) => {
@@ -58,7 +71,7 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
       backoff: options.backoff,
       signal,
       heartbeat,
-      handle,
+      handle: (events: LoggedEvent[]) => handle(events, heartbeat),
       onRetry: (err: unknown, attempt: number, size: number) =>
         logger.warn({ ...at, attempt, size, err: errorMessage(err) }, 'batch failed'),
     };

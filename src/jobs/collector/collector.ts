@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createIdempotentProducer, serialSender } from '../../lib/kafka/client.js';
+import type { HandlerName } from './handlers.js';
 import { errorMessage } from '../../lib/errors.js';
 import { Lifecycle, newInstanceId } from '../../lib/lifecycle.js';
 import { createBatchHandler } from './batch-handler.js';
@@ -17,11 +18,12 @@ const PARTITIONS_CONCURRENTLY = 3;
 export interface CollectorHandle {
   readonly stats: Readonly<CollectorStats>;
   readonly groupId: string;
+  readonly handlers: readonly HandlerName[];
   /** Rejects if the consumer crashed for good (kafkajs gave up restarting it); never resolves. */
   readonly failed: Promise<never>;
   /**
-   * Finishes the chunk being applied and commits it (a chunk waiting to retry is cut short and
-   * redelivered later), leaves the group. Safe to call twice.
+   * Finishes the current chunk and commits it, leaves the group. A chunk waiting to retry (a handler's
+   * service down, a webhook receiver down) is abandoned uncommitted: it is consumed again. Safe to call twice.
    */
   stop(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export async function startCollector(
     logger,
     options: resolved,
     hooks,
+    webhook: options.webhook,
     metrics,
     stats,
     signal,
@@ -102,7 +105,7 @@ export async function startCollector(
     lifecycle.set('stopped', { err: errorMessage(err) });
     throw err;
   }
-  lifecycle.set('running', { groupId, topics });
+  lifecycle.set('running', { groupId, topics, handlers: [...resolved.handlers] });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -114,5 +117,5 @@ export async function startCollector(
       lifecycle.set('stopped', { ...stats });
     })());
   signal.addEventListener('abort', () => void stop(), { once: true });
-  return { stats, groupId, failed, stop };
+  return { stats, groupId, handlers: [...resolved.handlers], failed, stop };
 }

@@ -8,6 +8,8 @@ export interface DeadLetter {
   error: string;
   kind: DeadLetterInfo['errorKind'];
   attempts: number;
+  /** A webhook receiver's HTTP status, for a `rejected` letter. */
+  status?: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function sendDeadLetters(
         errorKind: l.kind,
         attempts: l.attempts,
         failedAt,
+        responseStatus: l.status,
       }),
     ),
   });

@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
+import { DEFAULT_HANDLERS, type HandlerName, type HandlerSet, type WebhookStep } from './handlers.js';
 
 /** The clients and settings a collector runs with; they are the caller's (it closes them). */
 export interface CollectorDeps {
@@ -18,6 +19,10 @@ export interface CollectorDeps {
 /** What a caller may set; anything left out comes from the config or COLLECTOR_DEFAULTS. */
 export interface CollectorOptions {
   groupId?: string;
+  /** The handlers this group runs (default DEFAULT_HANDLERS: all but webhook). */
+  handlers?: readonly HandlerName[];
+  /** Required with the `webhook` handler: delivers a chunk's events (createWebhookStep). */
+  webhook?: WebhookStep;
   topics?: string[];
   maxAttempts?: number;
   batchSize?: number;
@@ -38,6 +43,7 @@ export const COLLECTOR_DEFAULTS = {
 
 export interface ResolvedCollectorOptions {
   groupId: string;
+  handlers: HandlerSet;
   topics: string[];
   maxAttempts: number;
   batchSize: number;
@@ -53,8 +59,13 @@ export function resolveCollectorOptions(
   options: CollectorOptions,
 ): ResolvedCollectorOptions {
   const sessionTimeoutMs = options.sessionTimeoutMs ?? COLLECTOR_DEFAULTS.sessionTimeoutMs;
+  const handlers = new Set(options.handlers ?? DEFAULT_HANDLERS);
+  if (handlers.size === 0) throw new Error('a collector needs at least one handler');
+  if (handlers.has('webhook') !== (options.webhook !== undefined))
+    throw new Error('the webhook handler and its delivery step (options.webhook) go together');
   return {
     groupId: options.groupId ?? config.kafka.groupId,
+    handlers,
     topics: options.topics ?? [config.kafka.topics.catalog, config.kafka.topics.order],
     maxAttempts: options.maxAttempts ?? COLLECTOR_DEFAULTS.maxAttempts,
     batchSize: options.batchSize ?? COLLECTOR_DEFAULTS.batchSize,

@@ -4,6 +4,7 @@ import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { errorMessage } from '../../lib/errors.js';
 import { unavailableService } from '../../lib/unavailable.js';
+import { isKafkaError } from '../../lib/kafka/errors.js';
 import type { LoggedEvent } from './sql.js';
 import type { DeadLetter } from './dead-letters.js';
 
@@ -13,13 +14,25 @@ export interface ChunkOutcome {
   letters: DeadLetter[];
 }
 
+/** An event a handler refused for good, e.g. a webhook receiver answering 400. */
+export interface Rejection {
+  logged: LoggedEvent;
+  error: string;
+  /** The receiver's HTTP status, carried in the dead letter. */
+  status: number;
+  attempts: number;
+}
+
 export interface ChunkRunner {
   maxAttempts: number;
   backoff: { baseMs: number; maxMs: number };
   signal: AbortSignal;
   heartbeat: () => Promise<void>;
-  /** DB transaction + Redis effects for these events; throws when any of them fails. */
-  handle: (events: LoggedEvent[]) => Promise<void>;
+  /**
+   * The group's handlers for these events (DB transaction, Redis, webhook); throws when any of them
+   * fails. Returns the events a handler refused for good (a webhook receiver's 4xx): dead letters.
+   */
+  handle: (events: LoggedEvent[]) => Promise<Rejection[] | void>;
   onRetry?: (err: unknown, attempt: number, size: number) => void;
 }
 
@@ -50,13 +63,25 @@ export async function processChunk(
   }
   if (events.length === 0) return { complete: true, letters };
 
+  const rejected = (list: Rejection[]) => {
+    for (const r of list)
+      letters.push({
+        message: r.logged.message,
+        error: r.error,
+        kind: 'rejected',
+        attempts: r.attempts,
+        status: r.status,
+      });
+  };
   const whole = await withRetries(runner, events);
   if (whole === 'aborted') return { complete: false, letters };
-  if (whole !== 'ok') {
+  if (Array.isArray(whole)) rejected(whole);
+  else {
     for (const one of events) {
       const result = await withRetries(runner, [one]);
       if (result === 'aborted') return { complete: false, letters };
-      if (result !== 'ok') {
+      if (Array.isArray(result)) rejected(result);
+      else {
         letters.push({
           message: one.message,
           error: result.error,
@@ -69,15 +94,18 @@ export async function processChunk(
   return { complete: true, letters };
 }
 
-type Attempted = 'ok' | 'aborted' | { error: string; attempts: number };
+/** The rejections when the handlers succeeded, 'aborted', or the last error after maxAttempts. */
+type Attempted = Rejection[] | 'aborted' | { error: string; attempts: number };
 
 async function withRetries(runner: ChunkRunner, events: LoggedEvent[]): Promise<Attempted> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await runner.handle(events);
-      return 'ok';
+      return (await runner.handle(events)) ?? [];
     } catch (err) {
-      if (unavailableService(err)) throw err; // an outage, not the events' fault: the consumer pauses
+      // An outage is not the events' fault (the consumer pauses); nor is Kafka itself (a heartbeat during
+      // a long webhook retry hit a rebalance: the consumer handles it).
+      if (unavailableService(err) || isKafkaError(err)) throw err;
+      if (runner.signal.aborted) return 'aborted'; // a stop interrupted the handlers: not the event's fault
       runner.onRetry?.(err, attempt, events.length);
       if (attempt >= runner.maxAttempts) return { error: errorMessage(err), attempts: attempt };
       if (!(await sleep(backoffDelay(attempt, runner.backoff), runner.signal))) return 'aborted';

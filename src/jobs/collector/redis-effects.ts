@@ -29,24 +29,30 @@ export function evictionsFor(events: DomainEvent[]): Evictions {
 }
 
 /**
- * Redis effects of a batch, run after its transaction commits, for the events of the batch whether
- * new or duplicate: a crash between the commit and this step leaves the events marked handled, so the
- * redelivery must still reach Redis. Both effects are idempotent: evictions by nature, ranking
- * increments by their mark keys, which is why only `rankable` events (new, or handled recently enough
- * that their marks still exist) are ranked.
+ * The Redis handlers of a batch (`ranking`, `cache`, whichever the group runs), after its transaction
+ * commits, for the events of the batch whether new or duplicate: a crash between the commit and this
+ * step leaves the events marked handled, so the redelivery must still reach Redis. Both effects are
+ * idempotent: evictions by nature, ranking increments by their mark keys, which is why only
+ * `rankable` events (new, or handled recently enough that their marks still exist) are ranked.
  */
 export async function applyRedisEffects(
   redis: Redis,
   events: DomainEvent[],
-  options: { weights: RankingWeights; timeZone: string; rankable: Set<string> },
+  options: {
+    ranking?: { weights: RankingWeights; timeZone: string; rankable: Set<string> };
+    cache: boolean;
+  },
 ): Promise<{ rankingApplied: number }> {
-  const increments = events
-    .filter((e) => options.rankable.has(e.eventId))
-    .flatMap((e) => rankingIncrements(e, options.weights, options.timeZone));
-  const rankingApplied = await applyRankingIncrements(redis, increments);
-  const { details, lists } = evictionsFor(events);
+  const { ranking } = options;
+  const increments = ranking
+    ? events
+        .filter((e) => ranking.rankable.has(e.eventId))
+        .flatMap((e) => rankingIncrements(e, ranking.weights, ranking.timeZone))
+    : [];
+  const { details, lists } = options.cache ? evictionsFor(events) : { details: [], lists: false };
   // Sent together: the client pipelines them on its one connection (one round trip, not one each).
-  await Promise.all([
+  const [rankingApplied] = await Promise.all([
+    applyRankingIncrements(redis, increments),
     ...details.map((id) => evictProductDetail(redis, id)),
     lists ? evictProductLists(redis) : undefined,
   ]);

@@ -4,33 +4,46 @@ import type { DomainEvent } from '../../lib/events/index.js';
 import type { DailyDelta, ProductDelta } from './fold.js';
 
 /**
- * The collector's statements, next to the code that owns event_handled, event_log, product_metrics
- * and product_metrics_daily. Every statement takes arrays (unnest): one round trip per batch.
+ * The collector's statements, next to the code that owns event_handled (the handlers' marks),
+ * event_log, product_metrics and product_metrics_daily. Every statement takes arrays (unnest): one round trip per batch.
  */
 
-/** Marks events handled; returns the ids that were not handled before (the new ones). */
-export function claimHandledEvents(consumer: string, eventIds: string[]): Sql {
+/**
+ * Marks events handled by each of `handlers`, returning the (event, handler) pairs that were not
+ * marked before: the effects still to apply. One statement for every handler of the batch.
+ */
+export function claimHandledEvents(handlers: string[], eventIds: string[]): Sql {
   return sql(
     'collector.claim-handled-events',
-    `INSERT INTO event_handled (event_id, consumer)
-     SELECT id, $2 FROM unnest($1::uuid[]) AS t(id)
-     ON CONFLICT (event_id, consumer) DO NOTHING
-     RETURNING event_id::text`,
-    [eventIds, consumer],
+    `INSERT INTO event_handled (event_id, handler)
+     SELECT e.id, h.name FROM unnest($1::uuid[]) AS e(id) CROSS JOIN unnest($2::text[]) AS h(name)
+     ON CONFLICT (event_id, handler) DO NOTHING
+     RETURNING event_id::text, handler`,
+    [eventIds, handlers],
+  );
+}
+
+/** Of these events, those `handler` has already handled (its effect happened). */
+export function selectHandledBy(handler: string, eventIds: string[]): Sql {
+  return sql(
+    'collector.select-handled-by',
+    `SELECT event_id::text FROM event_handled WHERE handler = $1 AND event_id = ANY($2::uuid[])`,
+    [handler, eventIds],
   );
 }
 
 /**
- * Of already-handled events, those first handled within the last `seconds`: a redelivery of these may
- * follow a crash between the commit and Redis, and their ranking marks still exist to guard it.
+ * Of events already handled by `handler`, those first handled within the last `seconds`: a
+ * redelivery of these may follow a crash between the commit and Redis, and their ranking marks still
+ * exist to guard it.
  */
-export function selectRecentlyHandled(consumer: string, eventIds: string[], seconds: number): Sql {
+export function selectRecentlyHandled(handler: string, eventIds: string[], seconds: number): Sql {
   return sql(
     'collector.select-recently-handled',
     `SELECT event_id::text FROM event_handled
-      WHERE consumer = $1 AND event_id = ANY($2::uuid[])
+      WHERE handler = $1 AND event_id = ANY($2::uuid[])
         AND handled_at > now() - make_interval(secs => $3::double precision)`,
-    [consumer, eventIds, seconds],
+    [handler, eventIds, seconds],
   );
 }
 
@@ -43,7 +56,11 @@ export interface LoggedEvent {
   message: KafkaMessage;
 }
 
-export function insertEventLog(consumer: string, logged: LoggedEvent[]): Sql {
+/**
+ * The audit handler: one event_log row per event (unique on event_id, which is the handler's mark);
+ * returns the ids written now. `group` records which group's collector wrote the row.
+ */
+export function insertEventLog(group: string, logged: LoggedEvent[]): Sql {
   return sql(
     'collector.insert-event-log',
     `INSERT INTO event_log (event_id, consumer, event_type, aggregate_type, aggregate_id, version,
@@ -54,9 +71,10 @@ export function insertEventLog(consumer: string, logged: LoggedEvent[]): Sql {
                  $8::int[], $9::bigint[], $10::jsonb[], $11::timestamptz[])
           AS e(event_id, event_type, aggregate_type, aggregate_id, version, topic, partition, off,
                envelope, occurred_at)
-     ON CONFLICT (consumer, event_id) DO NOTHING`,
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING event_id::text`,
     [
-      consumer,
+      group,
       logged.map((l) => l.event.eventId),
       logged.map((l) => l.event.eventType),
       logged.map((l) => l.event.aggregateType),

@@ -4,21 +4,21 @@ import { sleep } from '../../lib/sleep.js';
 import { pipelineProgress, type PipelineProgress } from './figures.js';
 
 /**
- * Waits until every event written since the watermark is published and handled by `consumer`.
+ * Waits until every event written since the watermark is published and counted in the metrics
+ * (the metrics handler's mark).
  * A FAILED row can never catch up, so it ends the wait at once; so does the timeout, naming what is left,
  * and SIGTERM/SIGINT (an interruption, exit 1).
  */
 export async function waitForCatchUp(options: {
   pool: pg.Pool;
   watermark: string;
-  consumer: string;
   timeoutMs: number;
   signal?: AbortSignal;
   onProgress?: (p: PipelineProgress) => void;
 }): Promise<PipelineProgress> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const p = await pipelineProgress(options.pool, options.watermark, options.consumer);
+    const p = await pipelineProgress(options.pool, options.watermark);
     options.onProgress?.(p);
     if (p.failed > 0)
       throw new VerifyError(`${p.failed} outbox event(s) FAILED to publish: see commerce outbox status`);

@@ -64,7 +64,6 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
   const { pool, logger, signal } = deps;
   const adminToken = randomBytes(16).toString('hex');
   const config: AppConfig = { ...deps.config, api: { ...deps.config.api, adminToken } };
-  const consumer = config.kafka.groupId;
 
   stage('starting the pipeline (API, relay, collector)');
   const watermark = (await one<{ id: string }>(pool, selectOutboxWatermark()))!.id;
@@ -96,7 +95,6 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
     const caughtUp = await waitForCatchUp({
       pool,
       watermark,
-      consumer,
       timeoutMs: CATCH_UP_TIMEOUT_MS,
       signal,
       onProgress: (p) =>
@@ -136,7 +134,7 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
         consumed: caughtUp.consumed,
         duplicatesSkipped: stats.duplicates,
         deadLettered: stats.deadLettered,
-        latencyMs: await pipelineLatency(pool, watermark, consumer),
+        latencyMs: await pipelineLatency(pool, watermark),
       },
       liveTop10: liveTop10(scores, names),
       weekly: {

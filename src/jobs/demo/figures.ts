@@ -16,20 +16,12 @@ export interface LatencyMs {
   p99: number | null;
 }
 
-export async function pipelineProgress(
-  pool: pg.Pool,
-  watermark: string,
-  consumer: string,
-): Promise<PipelineProgress> {
-  return (await one<PipelineProgress>(pool, selectProgress(watermark, consumer)))!;
+export async function pipelineProgress(pool: pg.Pool, watermark: string): Promise<PipelineProgress> {
+  return (await one<PipelineProgress>(pool, selectProgress(watermark)))!;
 }
 
-export async function pipelineLatency(
-  pool: pg.Pool,
-  watermark: string,
-  consumer: string,
-): Promise<LatencyMs> {
-  const row = await one<{ p: number[] | null }>(pool, selectLatency(watermark, consumer));
+export async function pipelineLatency(pool: pg.Pool, watermark: string): Promise<LatencyMs> {
+  const row = await one<{ p: number[] | null }>(pool, selectLatency(watermark));
   const [p50, p95, p99] = (row?.p ?? [null, null, null]).map((v) => (v === null ? null : Math.round(v)));
   return { p50: p50 ?? null, p95: p95 ?? null, p99: p99 ?? null };
 }

@@ -7,7 +7,9 @@ import { sql } from '../../lib/db/query.js';
 export const selectOutboxWatermark = () =>
   sql('demo.select-outbox-watermark', `SELECT coalesce(max(id), 0)::bigint AS id FROM outbox_event`);
 
-export const selectProgress = (watermark: string, consumer: string) =>
+// "Consumed" = the metrics handler's mark (the demo's collector runs the default handlers), whichever
+// group wrote it: marks belong to handlers, not groups.
+export const selectProgress = (watermark: string) =>
   sql(
     'demo.select-progress',
     `SELECT count(*)::int AS written,
@@ -16,21 +18,21 @@ export const selectProgress = (watermark: string, consumer: string) =>
             count(*) FILTER (WHERE o.status = 'FAILED')::int AS failed,
             count(h.event_id)::int AS consumed
        FROM outbox_event o
-       LEFT JOIN event_handled h ON h.event_id = o.event_id AND h.consumer = $2
+       LEFT JOIN event_handled h ON h.event_id = o.event_id AND h.handler = 'metrics'
       WHERE o.id > $1`,
-    [watermark, consumer],
+    [watermark],
   );
 
 /** Commit (outbox created_at) to effect (event_log received_at, the collector's transaction). */
-export const selectLatency = (watermark: string, consumer: string) =>
+export const selectLatency = (watermark: string) =>
   sql(
     'demo.select-latency',
     `SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ms) AS p
        FROM (SELECT extract(epoch FROM l.received_at - o.created_at) * 1000 AS ms
                FROM outbox_event o
-               JOIN event_log l ON l.event_id = o.event_id AND l.consumer = $2
+               JOIN event_log l ON l.event_id = o.event_id
               WHERE o.id > $1) t`,
-    [watermark, consumer],
+    [watermark],
   );
 
 export const selectWeeklyTop = (periodStart: string, productIds: number[]) =>

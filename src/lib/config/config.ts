@@ -23,6 +23,8 @@ export interface AppConfig {
   readonly timezone: string;
   readonly ranking: { view: number; like: number; order: number };
   readonly eventHandledRetentionMs: number;
+  /** WEBHOOK_URL / WEBHOOK_SECRET: unset unless the webhook handler runs (it checks them). */
+  readonly webhook: { url: string | undefined; secret: string | undefined };
 }
 
 /** The event topics by their unprefixed names (as flags spell them). */
@@ -64,6 +66,7 @@ export function toConfig(env: Env): AppConfig {
       order: env.RANKING_WEIGHT_ORDER,
     },
     eventHandledRetentionMs: retention,
+    webhook: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET },
   };
 }
 

@@ -42,6 +42,12 @@ export const envSchema = z.object({
   RANKING_WEIGHT_LIKE: weight.default(0.2),
   RANKING_WEIGHT_ORDER: weight.default(0.7),
   EVENT_HANDLED_RETENTION: z.string().default('30d'),
+  // The webhook handler's receiver and signing key; only that handler needs them.
+  WEBHOOK_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, 'an http:// or https:// URL')
+    .optional(),
+  WEBHOOK_SECRET: z.string().min(16, 'a secret of at least 16 characters').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import { AssignerProtocol, type Admin, type Kafka } from 'kafkajs';
 import { withAdmin } from './admin.js';
 import { sleep } from '../sleep.js';
 
@@ -21,30 +21,77 @@ export interface GroupLag {
 
 /** A group's lag per partition, read through the admin API: it does not join or disturb the group. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<GroupLag> {
+  return withAdmin(kafka, (admin) => groupLag(admin, groupId, topics));
+}
+
+/**
+ * Every consumer group that consumes any of `topics` (it has committed an offset on one, or a member
+ * is subscribed to one right now), with its lag on those of the topics it consumes; sorted by group.
+ */
+export async function allGroupsLag(kafka: Kafka, topics: string[]): Promise<GroupLag[]> {
   return withAdmin(kafka, async (admin) => {
-    const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
-    const partitions: PartitionLag[] = [];
-    for (const topic of topics) {
-      const stored = new Map(
-        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+    const { groups } = await admin.listGroups();
+    const ids = groups
+      .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
+      .map((g) => g.groupId)
+      .sort();
+    const subscribed = await subscriptions(admin, ids);
+    const result: GroupLag[] = [];
+    for (const groupId of ids) {
+      const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
+      const consumed = topics.filter(
+        (t) =>
+          subscribed.get(groupId)?.has(t) ||
+          committed.some((c) => c.topic === t && c.partitions.some((p) => p.offset !== '-1')),
       );
-      for (const p of (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition)) {
-        const offset = stored.get(p.partition);
-        const has = offset !== undefined && offset !== '-1';
-        const from = has && BigInt(offset) > BigInt(p.low) ? BigInt(offset) : BigInt(p.low);
-        const lag = BigInt(p.high) > from ? Number(BigInt(p.high) - from) : 0;
-        partitions.push({
-          topic,
-          partition: p.partition,
-          committed: has ? offset : null,
-          low: p.low,
-          end: p.high,
-          lag,
-        });
+      if (consumed.length > 0) result.push(await groupLag(admin, groupId, consumed));
+    }
+    return result;
+  });
+}
+
+/** The topics each group's current members subscribe to (from their join metadata). */
+async function subscriptions(admin: Admin, groupIds: string[]): Promise<Map<string, Set<string>>> {
+  const result = new Map<string, Set<string>>();
+  if (groupIds.length === 0) return result;
+  const { groups } = await admin.describeGroups(groupIds);
+  for (const g of groups) {
+    const topics = new Set<string>();
+    for (const m of g.members) {
+      try {
+        for (const t of AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? []) topics.add(t);
+      } catch {
+        // Not kafkajs' consumer protocol metadata: its committed offsets still tell.
       }
     }
-    return { groupId, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
-  });
+    result.set(g.groupId, topics);
+  }
+  return result;
+}
+
+async function groupLag(admin: Admin, groupId: string, topics: string[]): Promise<GroupLag> {
+  const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
+  const partitions: PartitionLag[] = [];
+  for (const topic of topics) {
+    const stored = new Map(
+      (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+    );
+    for (const p of (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition)) {
+      const offset = stored.get(p.partition);
+      const has = offset !== undefined && offset !== '-1';
+      const from = has && BigInt(offset) > BigInt(p.low) ? BigInt(offset) : BigInt(p.low);
+      const lag = BigInt(p.high) > from ? Number(BigInt(p.high) - from) : 0;
+      partitions.push({
+        topic,
+        partition: p.partition,
+        committed: has ? offset : null,
+        low: p.low,
+        end: p.high,
+        lag,
+      });
+    }
+  }
+  return { groupId, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
 }
 
 /**

@@ -19,6 +19,8 @@ export interface DeadLetterView {
   attempts: number | null;
   failedAt: string | null;
   replayCount: number;
+  /** A `rejected` letter's HTTP status from the webhook receiver. */
+  responseStatus: number | null;
 }
 
 export function viewDeadLetter(partition: number, message: KafkaMessage): DeadLetterView {
@@ -40,6 +42,7 @@ export function viewDeadLetter(partition: number, message: KafkaMessage): DeadLe
     attempts: Number.isInteger(info.attempts) ? info.attempts! : null,
     failedAt: info.failedAt ?? null,
     replayCount: Number.isInteger(info.replayCount) ? info.replayCount : 0,
+    responseStatus: Number.isInteger(info.responseStatus) ? info.responseStatus! : null,
   };
 }
 

@@ -11,10 +11,13 @@ export const DLQ_HEADERS = {
   originalOffset: 'x-original-offset',
   consumerGroup: 'x-consumer-group',
   error: 'x-error',
-  errorKind: 'x-error-kind', // 'poison' (never retried) or 'failed' (handler kept failing)
+  // 'poison' (never retried), 'failed' (a handler kept failing) or 'rejected' (a webhook receiver
+  // refused the event with a 4xx; x-response-status carries it)
+  errorKind: 'x-error-kind',
   attempts: 'x-attempts',
   failedAt: 'x-failed-at',
   replayCount: 'x-replay-count',
+  responseStatus: 'x-response-status',
 } as const;
 
 export interface DeadLetterInfo {
@@ -23,9 +26,10 @@ export interface DeadLetterInfo {
   originalOffset: string;
   consumerGroup: string;
   error: string;
-  errorKind: 'poison' | 'failed';
+  errorKind: 'poison' | 'failed' | 'rejected';
   attempts: number;
   failedAt: string;
+  responseStatus?: number;
 }
 
 const MAX_ERROR_LENGTH = 2_000;
@@ -48,6 +52,9 @@ export function deadLetterMessage(
       [DLQ_HEADERS.errorKind]: info.errorKind,
       [DLQ_HEADERS.attempts]: String(info.attempts),
       [DLQ_HEADERS.failedAt]: info.failedAt,
+      ...(info.responseStatus === undefined
+        ? {}
+        : { [DLQ_HEADERS.responseStatus]: String(info.responseStatus) }),
     },
   };
 }
@@ -77,5 +84,6 @@ export function readDeadLetter(
     attempts: num(DLQ_HEADERS.attempts),
     failedAt: headerString(headers, DLQ_HEADERS.failedAt),
     replayCount: num(DLQ_HEADERS.replayCount) ?? 0,
+    responseStatus: num(DLQ_HEADERS.responseStatus),
   };
 }

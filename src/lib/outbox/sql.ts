@@ -330,9 +330,9 @@ export function deleteHandled(before: Date, limit: number) {
   return sql(
     'outbox.delete-handled',
     `DELETE FROM event_handled e USING (
-       SELECT event_id, consumer FROM event_handled WHERE handled_at < $1
+       SELECT event_id, handler FROM event_handled WHERE handled_at < $1
         ORDER BY handled_at LIMIT $2 FOR UPDATE SKIP LOCKED) old
-      WHERE e.event_id = old.event_id AND e.consumer = old.consumer`,
+      WHERE e.event_id = old.event_id AND e.handler = old.handler`,
     [before, limit],
   );
 }

@@ -1,0 +1,55 @@
+import { UsageError } from '../../lib/errors.js';
+import type { Rejection } from './process-chunk.js';
+import type { LoggedEvent } from './sql.js';
+
+/**
+ * The collector's work as named handlers. Each owns one effect and its idempotency, keyed by
+ * (event id, handler) and never by the Kafka group, so any number of groups may run any overlapping
+ * sets of handlers over the same events and each effect still happens once per event:
+ * - audit:   event_log, one row per event; its unique key on event_id is its mark.
+ * - metrics: product_metrics + product_metrics_daily; mark (event id, 'metrics') in the same transaction.
+ * - ranking: the Redis live ranking; mark (event id, 'ranking') in PostgreSQL decides which duplicates
+ *            may still be ranked, and the Lua mark `ranking:applied:<event>:<product>` makes each
+ *            increment happen once (the key has never named a group).
+ * - cache:   Redis evictions of cached reads. No mark: deleting a key twice leaves the same state,
+ *            and evicting again after a redelivery only costs a cache miss.
+ * - webhook: a signed POST per selected event; mark (event id, 'webhook') once the receiver said 2xx.
+ */
+export const HANDLERS = ['audit', 'metrics', 'ranking', 'cache', 'webhook'] as const;
+export type HandlerName = (typeof HANDLERS)[number];
+
+/** `webhook` needs a receiver (WEBHOOK_URL), so it only runs when asked for. */
+export const DEFAULT_HANDLERS: readonly HandlerName[] = ['audit', 'metrics', 'ranking', 'cache'];
+
+export type HandlerSet = ReadonlySet<HandlerName>;
+
+/**
+ * The webhook handler's step for a chunk (see webhook-handler.ts): delivers what it has not delivered
+ * yet, marks what was delivered, returns the events the receiver refused. `heartbeat` keeps the
+ * consumer in its group while a receiver that is down is retried.
+ */
+export type WebhookStep = (
+  events: LoggedEvent[],
+  heartbeat: () => Promise<void>,
+  signal: AbortSignal,
+) => Promise<Rejection[]>;
+
+export function isHandlerName(name: string): name is HandlerName {
+  return (HANDLERS as readonly string[]).includes(name);
+}
+
+/** Handlers whose marks live in event_handled (audit's mark is its event_log row). */
+export const MARKED_IN_EVENT_HANDLED = ['metrics', 'ranking', 'webhook'] as const;
+
+/** `--handlers audit,metrics`: known names only (else exit 2 naming the flag), at least one. */
+export function parseHandlers(input: string): HandlerName[] {
+  const names = input
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError(`--handlers: give at least one of ${HANDLERS.join(', ')}`);
+  const unknown = names.find((n) => !isHandlerName(n));
+  if (unknown !== undefined)
+    throw new UsageError(`--handlers: "${unknown}" is not a handler (${HANDLERS.join(', ')})`);
+  return [...new Set(names as HandlerName[])];
+}
