@@ -117,8 +117,11 @@ describe('deploy/k8s manifests', () => {
       'aggregate --period monthly',
       'aggregate --period weekly',
       'outbox cleanup --older-than 7d --batch-size 1000',
+      'payments recover --older-than 1m --limit 1000',
       'ranking carry-over',
     ]);
+    const recover = crons.find((c) => c.metadata.name === 'commerce-payments-recover')!;
+    expect(recover.spec.schedule).toBe('*/5 * * * *');
   });
 
   const commands = sourceCommands();
