@@ -23,6 +23,8 @@ export interface AppConfig {
   readonly timezone: string;
   readonly ranking: { view: number; like: number; order: number };
   readonly eventHandledRetentionMs: number;
+  /** The payment gateway; callbackUrl unset means "the API's own callback route" (paymentCallbackUrl). */
+  readonly gateway: { url: string; secret: string; timeoutMs: number; callbackUrl: string | undefined };
 }
 
 /** The event topics by their unprefixed names (as flags spell them). */
@@ -30,12 +32,7 @@ export const EVENT_TOPICS = { catalog: 'catalog-events', order: 'order-events' }
 
 export function toConfig(env: Env): AppConfig {
   const prefix = env.KAFKA_TOPIC_PREFIX;
-  let retention: number;
-  try {
-    retention = parseDuration(env.EVENT_HANDLED_RETENTION);
-  } catch (err) {
-    throw new ConfigError(`invalid EVENT_HANDLED_RETENTION: ${(err as Error).message}`);
-  }
+  const retention = durationVar('EVENT_HANDLED_RETENTION', env.EVENT_HANDLED_RETENTION);
   return {
     env,
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
@@ -64,7 +61,21 @@ export function toConfig(env: Env): AppConfig {
       order: env.RANKING_WEIGHT_ORDER,
     },
     eventHandledRetentionMs: retention,
+    gateway: {
+      url: env.GATEWAY_URL.replace(/\/+$/, ''),
+      secret: env.GATEWAY_SECRET,
+      timeoutMs: durationVar('GATEWAY_TIMEOUT', env.GATEWAY_TIMEOUT),
+      callbackUrl: env.PAYMENT_CALLBACK_URL,
+    },
   };
+}
+
+function durationVar(name: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new ConfigError(`invalid ${name}: ${(err as Error).message}`);
+  }
 }
 
 /**

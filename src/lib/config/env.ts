@@ -42,6 +42,16 @@ export const envSchema = z.object({
   RANKING_WEIGHT_LIKE: weight.default(0.2),
   RANKING_WEIGHT_ORDER: weight.default(0.7),
   EVENT_HANDLED_RETENTION: z.string().default('30d'),
+  GATEWAY_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')
+    .default('http://127.0.0.1:8090'),
+  GATEWAY_SECRET: z.string().default(''),
+  GATEWAY_TIMEOUT: z.string().default('1s'),
+  PAYMENT_CALLBACK_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
