@@ -31,7 +31,8 @@ export async function startGateway(flags: string[] = [], port = 0): Promise<Test
   const line = await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   child.stderr!.resume();
   const url = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
-  const get = async (path: string) => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const get = async (path: string): Promise<any> => {
     const res = await fetch(url + path);
     return res.json();
   };

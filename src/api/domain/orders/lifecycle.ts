@@ -46,6 +46,8 @@ export async function cancelOrder(deps: AppDeps, userId: string, orderId: number
     return { order: toOrder((await one<OrderRow>(client, selectOrder(orderId, userId)))!), refund };
   });
   await Promise.all(cancelled.order.items.map((i) => evictProduct(deps, i.productId)));
-  if (cancelled.refund) await sendRefund(deps, cancelled.refund);
+  // Same budget as the pay route: an unanswered refund stays REFUND_REQUESTED for `payments recover`.
+  if (cancelled.refund)
+    await sendRefund(deps, cancelled.refund, AbortSignal.timeout(deps.config.gateway.timeoutMs));
   return cancelled.order;
 }

@@ -44,7 +44,7 @@ export async function sendRefund(deps: PaymentDeps, payment: PaymentRow, signal?
 }
 
 async function noAnswer(deps: PaymentDeps, payment: PaymentRow, error: string): Promise<GatewayCallOutcome> {
-  deps.logger.warn({ paymentId: payment.id, orderId: payment.order_id, error }, 'payment gateway gave no answer');
+  deps.logger.info({ paymentId: payment.id, orderId: payment.order_id, error }, 'payment gateway gave no answer');
   const row = await one<PaymentRow>(deps.pool, recordGatewayError(payment.id, error.slice(0, 500)));
   return { payment: row ?? payment, outcome: 'no-answer', error };
 }

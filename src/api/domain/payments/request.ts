@@ -43,7 +43,9 @@ export async function payOrder(deps: PaymentDeps, userId: string, orderId: numbe
     return { row: payment, created: true };
   });
   if (row.status !== 'REQUESTED') return { payment: toPayment(row), created };
-  const sent = await sendPayment(deps, row);
+  // The route's budget for the gateway is one GATEWAY_TIMEOUT, retries included (the client alone
+  // may take attempts x (timeout + backoff)): the pay route stays fast however slow the gateway is.
+  const sent = await sendPayment(deps, row, AbortSignal.timeout(deps.config.gateway.timeoutMs));
   return { payment: toPayment(sent.payment), created };
 }
 
