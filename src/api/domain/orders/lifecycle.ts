@@ -5,7 +5,7 @@ import { withTransaction } from '../../../lib/db/transaction.js';
 import { conflict, notFound } from '../errors.js';
 import { evictProduct } from '../catalog/cache.js';
 import type { AppDeps } from '../deps.js';
-import { sendRefund } from '../payments/gateway.js';
+import { payBudgetMs, sendRefund } from '../payments/gateway.js';
 import { requestRefund, selectLivePayment, type PaymentRow } from '../payments/sql.js';
 import { toOrder, type Order } from './order.js';
 import { lockOrder, lockProducts, selectOrder, setOrderStatus, type OrderRow } from './sql.js';
@@ -48,6 +48,6 @@ export async function cancelOrder(deps: AppDeps, userId: string, orderId: number
   await Promise.all(cancelled.order.items.map((i) => evictProduct(deps, i.productId)));
   // Same budget as the pay route: an unanswered refund stays REFUND_REQUESTED for `payments recover`.
   if (cancelled.refund)
-    await sendRefund(deps, cancelled.refund, AbortSignal.timeout(deps.config.gateway.timeoutMs));
+    await sendRefund(deps, cancelled.refund, AbortSignal.timeout(payBudgetMs(deps.config)));
   return cancelled.order;
 }

@@ -7,6 +7,13 @@ export interface PaymentDeps extends SettleDeps {
   gateway: GatewayClient;
 }
 
+/**
+ * How long an API request waits for the gateway, retries included: one GATEWAY_TIMEOUT plus 100ms, so
+ * a hanging attempt ends by its own timeout first (a failure the breaker counts) rather than by the
+ * caller giving up (which the breaker ignores). Recovery has no such budget: it may use every retry.
+ */
+export const payBudgetMs = (config: SettleDeps['config']): number => config.gateway.timeoutMs + 100;
+
 export interface GatewayCallOutcome {
   payment: PaymentRow;
   /** The state change the answer caused, or 'no-answer' (timeout, breaker open, unavailable). */

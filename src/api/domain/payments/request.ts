@@ -4,7 +4,7 @@ import { one, rows } from '../../../lib/db/query.js';
 import { withTransaction } from '../../../lib/db/transaction.js';
 import { conflict, notFound } from '../errors.js';
 import { lockOrder, selectOrder } from '../orders/sql.js';
-import { sendPayment, type PaymentDeps } from './gateway.js';
+import { payBudgetMs, sendPayment, type PaymentDeps } from './gateway.js';
 import { toPayment, type Payment } from './payment.js';
 import { bumpOrder, insertPayment, selectLivePayment, selectOrderPayments, type PaymentRow } from './sql.js';
 
@@ -43,9 +43,9 @@ export async function payOrder(deps: PaymentDeps, userId: string, orderId: numbe
     return { row: payment, created: true };
   });
   if (row.status !== 'REQUESTED') return { payment: toPayment(row), created };
-  // The route's budget for the gateway is one GATEWAY_TIMEOUT, retries included (the client alone
-  // may take attempts x (timeout + backoff)): the pay route stays fast however slow the gateway is.
-  const sent = await sendPayment(deps, row, AbortSignal.timeout(deps.config.gateway.timeoutMs));
+  // The route's budget for the gateway is one GATEWAY_TIMEOUT (+100ms), retries included (the client
+  // alone may take attempts x (timeout + backoff)): the pay route stays fast however slow the gateway is.
+  const sent = await sendPayment(deps, row, AbortSignal.timeout(payBudgetMs(deps.config)));
   return { payment: toPayment(sent.payment), created };
 }
 
