@@ -25,8 +25,8 @@ export function renderReport(r: DemoResult): string {
     [
       'payments (gateway simulator)',
       `${r.payments.payments}: ${r.payments.succeeded} succeeded, ${r.payments.failed} failed, ${r.payments.refunded} refunded; ` +
-        `${r.payments.recovered} settled or resent by ${r.payments.recoverRuns} payments recover run(s) ` +
-        `(${r.payments.failuresInjected} gateway failures injected, ${r.payments.callbacksLost} callbacks lost)`,
+        `recover settled or resent ${r.payments.recovered} in ${r.payments.recoverRuns} run(s); ` +
+        `${r.payments.failuresInjected} failures injected, ${r.payments.callbacksLost} callbacks lost`,
     ],
     ['events written (outbox)', p.written],
     ['events published', p.published],
