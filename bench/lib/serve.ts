@@ -56,7 +56,13 @@ if (kind === 'ping') {
   const pool = createPool({ url: config.database.url, poolMax: config.database.poolMax });
   const redis = createRedis(config.redis);
   const gateway = kind === 'api-no-gateway' ? instantGateway : undefined;
-  const api = await buildApp({ config, pool, redis, gateway, logger: createLogger('error', { pretty: false }) });
+  const api = await buildApp({
+    config,
+    pool,
+    redis,
+    gateway,
+    logger: createLogger('error', { pretty: false }),
+  });
   url = await listen(api, '127.0.0.1', 0);
   close = async () => {
     await api.close();

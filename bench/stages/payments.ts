@@ -17,7 +17,12 @@ export async function paymentsStage({ quick, log }: StageOptions): Promise<Stage
   const ctx = await createBenchContext();
   const children = [] as Array<ReturnType<typeof spawnTs>>;
   const start = async (args: string[], env: Record<string, string> = {}) => {
-    const child = spawnTs('./serve.ts', args, { ...ctx.env, GATEWAY_SECRET: SECRET, GATEWAY_TIMEOUT: TIMEOUT, ...env });
+    const child = spawnTs('./serve.ts', args, {
+      ...ctx.env,
+      GATEWAY_SECRET: SECRET,
+      GATEWAY_TIMEOUT: TIMEOUT,
+      ...env,
+    });
     children.push(child);
     return (await firstJsonLine<{ url: string }>(child)).url;
   };
@@ -48,7 +53,9 @@ export async function paymentsStage({ quick, log }: StageOptions): Promise<Stage
         amount: orders,
         method: 'POST',
         headers: { 'x-user-id': 'bench-payer' },
-        requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/orders/${ids[next++ % ids.length]}/pay` }) }],
+        requests: [
+          { setupRequest: (req) => ({ ...req, path: `/api/v1/orders/${ids[next++ % ids.length]}/pay` }) },
+        ],
       });
       if (result.errors > 0 || result.non2xx > 0)
         throw new Error(`payments ${name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
@@ -58,13 +65,21 @@ export async function paymentsStage({ quick, log }: StageOptions): Promise<Stage
     const baseline = { name: 'pay route without the gateway call', value: bare.latency.p99 };
     const figures: Figure[] = results.flatMap(([name, r]) => [
       figure('payments', `pay, ${name}`, r.requests.average, `req/s, p50 ${r.latency.p50} ms`),
-      figure('payments', `pay p99, ${name}`, r.latency.p99, 'ms', name === results[0]![0] ? undefined : baseline),
+      figure(
+        'payments',
+        `pay p99, ${name}`,
+        r.latency.p99,
+        'ms',
+        name === results[0]![0] ? undefined : baseline,
+      ),
     ]);
     // The gateway may add at most the route's budget (GATEWAY_TIMEOUT + 100ms) to the route's own p99.
     const added = Math.max(...results.slice(1).map(([, r]) => r.latency.p99 - bare.latency.p99));
     return {
       figures,
-      targets: [target('payments', 'pay p99 minus the no-gateway p99, worst scenario <= 600 ms', added, 'max', 600)],
+      targets: [
+        target('payments', 'pay p99 minus the no-gateway p99, worst scenario <= 600 ms', added, 'max', 600),
+      ],
     };
   } finally {
     await Promise.all(children.map(stopChild));

@@ -6,7 +6,18 @@ describe('api: orders', () => {
   // A well-behaved gateway that settles every payment SUCCESS quickly: the order lifecycle, not faults
   // (test/integration/payments-*.test.ts cover those).
   const s = useTestApi({
-    gateway: ['--failure-rate', '0', '--success-rate', '1', '--settle-delay', '100ms', '--latency', '5ms', '--callback-duplicate-rate', '0'],
+    gateway: [
+      '--failure-rate',
+      '0',
+      '--success-rate',
+      '1',
+      '--settle-delay',
+      '100ms',
+      '--latency',
+      '5ms',
+      '--callback-duplicate-rate',
+      '0',
+    ],
   });
 
   const stockOf = async (id: number) =>

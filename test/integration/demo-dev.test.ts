@@ -68,7 +68,9 @@ describe('commerce dev and commerce demo', () => {
       // Payments went through a misbehaving simulator and were settled as it says (recover included).
       expect(json.paymentProblems).toEqual([]);
       expect(json.payments.payments).toBeGreaterThan(0);
-      expect(json.payments.succeeded + json.payments.failed + json.payments.refunded).toBe(json.payments.payments);
+      expect(json.payments.succeeded + json.payments.failed + json.payments.refunded).toBe(
+        json.payments.payments,
+      );
       expect(json.payments.recoverRuns).toBeGreaterThan(0);
       expect(json.pipeline.written).toBeGreaterThan(0);
       expect(json.pipeline.published).toBe(json.pipeline.written);

@@ -13,12 +13,18 @@ import { signGatewayCallback } from '../../src/lib/payments/signature.js';
 describe('payments through an unreliable gateway', () => {
   const s = useTestApi({
     gateway: [
-      '--failure-rate', '0.3',
-      '--callback-loss-rate', '0.2',
-      '--callback-duplicate-rate', '0.1',
-      '--settle-delay', '200ms-600ms',
-      '--latency', '5ms-30ms',
-      '--success-rate', '0.7',
+      '--failure-rate',
+      '0.3',
+      '--callback-loss-rate',
+      '0.2',
+      '--callback-duplicate-rate',
+      '0.1',
+      '--settle-delay',
+      '200ms-600ms',
+      '--latency',
+      '5ms-30ms',
+      '--success-rate',
+      '0.7',
     ],
     env: { GATEWAY_TIMEOUT: '300ms' },
   });
@@ -59,24 +65,40 @@ describe('payments through an unreliable gateway', () => {
     expect(orders).toHaveLength(200);
     // Never a 5xx because of the gateway; a pay racing a callback that already paid the order is 409.
     expect(statuses.every((st) => st === 202 || st === 409)).toBe(true);
-    const perOrder = await s.ctx.pool.query(`SELECT order_id, count(*)::int AS n FROM payments GROUP BY order_id`);
+    const perOrder = await s.ctx.pool.query(
+      `SELECT order_id, count(*)::int AS n FROM payments GROUP BY order_id`,
+    );
     expect(perOrder.rows).toHaveLength(200);
     expect(perOrder.rows.every((r) => r.n === 1)).toBe(true);
 
     // Let the gateway settle what it has (its callbacks, some lost), then recover the rest.
     await new Promise((r) => setTimeout(r, 1500));
-    const recover = await runCli(['payments', 'recover', '--older-than', '1ms', '--json'], recoverEnv(), 120_000);
+    const recover = await runCli(
+      ['payments', 'recover', '--older-than', '1ms', '--json'],
+      recoverEnv(),
+      120_000,
+    );
     expect(recover.code, recover.stderr).toBe(0);
     expect(recover.json.unsettled).toBe(0);
     expect(recover.json.examined).toBeGreaterThan(0); // lost callbacks and failed requests left work
     // Resent payments settle by callback (or by a second run, if that callback is lost too).
-    await eventually(async () => {
-      const again = await runCli(['payments', 'recover', '--older-than', '1ms', '--json'], recoverEnv(), 120_000);
-      expect(again.code, again.stderr).toBe(0);
-      const left = await s.ctx.pool.query(`SELECT count(*)::int AS n FROM payments WHERE status NOT IN ('SUCCEEDED', 'FAILED')`);
-      expect(left.rows[0].n).toBe(0);
-      return true;
-    }, 30_000, 1000);
+    await eventually(
+      async () => {
+        const again = await runCli(
+          ['payments', 'recover', '--older-than', '1ms', '--json'],
+          recoverEnv(),
+          120_000,
+        );
+        expect(again.code, again.stderr).toBe(0);
+        const left = await s.ctx.pool.query(
+          `SELECT count(*)::int AS n FROM payments WHERE status NOT IN ('SUCCEEDED', 'FAILED')`,
+        );
+        expect(left.rows[0].n).toBe(0);
+        return true;
+      },
+      30_000,
+      1000,
+    );
 
     const payments = (
       await s.ctx.pool.query(
@@ -117,7 +139,10 @@ describe('payments through an unreliable gateway', () => {
   it('forged and stale callbacks are 401 and change nothing; a duplicate or out-of-order valid one changes nothing', async () => {
     const product = await seedProduct(s.api, { price: 500, stock: 5 });
     const order = (
-      await s.api.call('POST', '/orders', { user: 'cb', body: { items: [{ productId: product.id, quantity: 1 }] } })
+      await s.api.call('POST', '/orders', {
+        user: 'cb',
+        body: { items: [{ productId: product.id, quantity: 1 }] },
+      })
     ).body;
     const { rows } = await s.ctx.pool.query(
       `INSERT INTO payments (order_id, amount, status) VALUES ($1, 500, 'PENDING') RETURNING payment_key`,
@@ -142,14 +167,18 @@ describe('payments through an unreliable gateway', () => {
     expect(forged.status).toBe(401);
     const stale = await send(now - 3600, signGatewayCallback(GATEWAY_SECRET, now - 3600, body));
     expect(stale.status).toBe(401);
-    const tampered = await send(now, signGatewayCallback(GATEWAY_SECRET, now, body), body.replace('500', '5'));
+    const tampered = await send(
+      now,
+      signGatewayCallback(GATEWAY_SECRET, now, body),
+      body.replace('500', '5'),
+    );
     expect(tampered.status).toBe(401);
     const unsigned = await s.api.call('POST', '/payments/callback', { raw: body });
     expect(unsigned.status).toBe(401);
     expect(await outboxRows(s.ctx, mark)).toEqual([]);
-    expect((await s.ctx.pool.query('SELECT status FROM payments WHERE order_id = $1', [order.id])).rows[0].status).toBe(
-      'PENDING',
-    );
+    expect(
+      (await s.ctx.pool.query('SELECT status FROM payments WHERE order_id = $1', [order.id])).rows[0].status,
+    ).toBe('PENDING');
 
     const valid = await send(now, signGatewayCallback(GATEWAY_SECRET, now, body));
     expect(valid.status).toBe(200);

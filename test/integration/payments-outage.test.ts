@@ -8,7 +8,11 @@ const metrics = async (api: TestApi): Promise<string> => (await fetch(`${api.url
 const breakerGauge = async (api: TestApi) =>
   Number(/^commerce_gateway_breaker_state(?:\{[^}]*\})? (\d+)$/m.exec(await metrics(api))?.[1]);
 const breakerOpenCalls = async (api: TestApi) =>
-  Number(/^commerce_gateway_requests_total\{(?=[^}]*operation="pay")(?=[^}]*outcome="breaker_open")[^}]*\} (\d+)$/m.exec(await metrics(api))?.[1] ?? 0);
+  Number(
+    /^commerce_gateway_requests_total\{(?=[^}]*operation="pay")(?=[^}]*outcome="breaker_open")[^}]*\} (\d+)$/m.exec(
+      await metrics(api),
+    )?.[1] ?? 0,
+  );
 
 async function newOrder(api: TestApi, productId: number, user: string): Promise<number> {
   const res = await api.call('POST', '/orders', { user, body: { items: [{ productId, quantity: 1 }] } });
@@ -49,7 +53,10 @@ describe('gateway down (process stopped)', () => {
     expect(await breakerOpenCalls(s.api)).toBeGreaterThan(0);
 
     // Back on the same port, slow enough that the half-open test call can be seen in flight.
-    s.gateway = await startGateway(['--settle-delay', '1s', '--latency', '150ms', '--callback-duplicate-rate', '0'], port);
+    s.gateway = await startGateway(
+      ['--settle-delay', '1s', '--latency', '150ms', '--callback-duplicate-rate', '0'],
+      port,
+    );
     const whileOpen = await newOrder(s.api, product.id, 'down');
     orders.push(whileOpen);
     const refused = await timedPay(s.api, whileOpen, 'down');
@@ -92,15 +99,24 @@ describe('gateway down (process stopped)', () => {
     const port = s.gateway.port;
     await s.gateway.stop();
     for (let i = 0; i < 8; i++) await timedPay(s.api, await newOrder(s.api, product.id, 'early'), 'early');
-    const env = { ...s.ctx.env, GATEWAY_URL: `http://127.0.0.1:${port}`, GATEWAY_SECRET, GATEWAY_TIMEOUT: '200ms' };
+    const env = {
+      ...s.ctx.env,
+      GATEWAY_URL: `http://127.0.0.1:${port}`,
+      GATEWAY_SECRET,
+      GATEWAY_TIMEOUT: '200ms',
+    };
     const recover = await runCli(['payments', 'recover', '--older-than', '1ms', '--json'], env);
     expect(recover.code).toBe(1);
     expect(recover.json.stoppedEarly).toBe('breaker-open');
     expect(recover.json.counts.skipped).toBeGreaterThan(0);
-    const { rows } = await s.ctx.pool.query(`SELECT count(*)::int AS n FROM payments WHERE status IN ('REQUESTED', 'PENDING')`);
+    const { rows } = await s.ctx.pool.query(
+      `SELECT count(*)::int AS n FROM payments WHERE status IN ('REQUESTED', 'PENDING')`,
+    );
     expect(recover.json.unsettled).toBe(rows[0].n);
     expect(rows[0].n).toBeGreaterThanOrEqual(8);
-    const runs = await s.ctx.pool.query(`SELECT status FROM job_run WHERE job_name = 'payments-recover' ORDER BY id DESC LIMIT 1`);
+    const runs = await s.ctx.pool.query(
+      `SELECT status FROM job_run WHERE job_name = 'payments-recover' ORDER BY id DESC LIMIT 1`,
+    );
     expect(runs.rows[0].status).toBe('SUCCEEDED');
     s.gateway = await startGateway([], port);
   }, 60_000);
@@ -116,7 +132,11 @@ describe('gateway slow (latency above the timeout)', () => {
     await Promise.all(
       Array.from({ length: 5 }, async (_, c) => {
         for (let i = 0; i < 20; i++) {
-          const { res, ms } = await timedPay(s.api, await newOrder(s.api, product.id, `slow-${c}`), `slow-${c}`);
+          const { res, ms } = await timedPay(
+            s.api,
+            await newOrder(s.api, product.id, `slow-${c}`),
+            `slow-${c}`,
+          );
           expect(res.status).toBe(202);
           expect(res.body.status).toBe('REQUESTED');
           times.push(ms);

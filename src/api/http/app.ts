@@ -48,7 +48,10 @@ export async function buildApp(serviceDeps: ServiceDeps, options: BuildOptions =
   const gatewayMetrics = createGatewayMetrics(registry);
   const givenGateway = serviceDeps.gateway !== undefined;
   // One object shared by every route, so listen() can swap in a client that knows the real port.
-  const deps: AppDeps = { ...serviceDeps, gateway: serviceDeps.gateway ?? gatewayFor(serviceDeps, gatewayMetrics) };
+  const deps: AppDeps = {
+    ...serviceDeps,
+    gateway: serviceDeps.gateway ?? gatewayFor(serviceDeps, gatewayMetrics),
+  };
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
   const views = new ViewBuffer(deps, options.viewFlushIntervalMs);
   let closing: Promise<void> | undefined;

@@ -7,7 +7,8 @@ import { gatewayClientOptions, paymentCallbackUrl } from '../../lib/payments/opt
 import { recoverPayments, type RecoverResult } from '../../jobs/payments-recover/recover.js';
 
 export default class PaymentsRecover extends BaseCommand<typeof PaymentsRecover> {
-  static override summary = 'Settle payments left REQUESTED or PENDING from the gateway; resend the ones it never got.';
+  static override summary =
+    'Settle payments left REQUESTED or PENDING from the gateway; resend the ones it never got.';
   static override description =
     'Oldest first, at most --limit; finishes refunds the gateway did not confirm. One run at a time ' +
     '(exit 5), recorded in job_run. Stops early when the circuit breaker opens (gateway down). ' +
@@ -17,8 +18,16 @@ export default class PaymentsRecover extends BaseCommand<typeof PaymentsRecover>
     '<%= config.bin %> payments recover --older-than 5m --limit 500 --json',
   ];
   static override flags = {
-    'older-than': durationFlag({ default: 60_000, summary: 'Only payments unchanged for this long (1m, 30s, 2h).' }),
-    limit: Flags.integer({ default: 1000, min: 1, max: 100_000, summary: 'At most this many payments per run.' }),
+    'older-than': durationFlag({
+      default: 60_000,
+      summary: 'Only payments unchanged for this long (1m, 30s, 2h).',
+    }),
+    limit: Flags.integer({
+      default: 1000,
+      min: 1,
+      max: 100_000,
+      summary: 'At most this many payments per run.',
+    }),
   };
 
   public async run(): Promise<RecoverResult> {

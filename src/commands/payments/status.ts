@@ -4,7 +4,10 @@ import { paymentsStatus, type PaymentsStatus } from '../../api/domain/payments/s
 
 export default class PaymentsStatusCommand extends BaseCommand<typeof PaymentsStatusCommand> {
   static override summary = 'Payments by status and the oldest payment not settled yet.';
-  static override examples = ['<%= config.bin %> payments status', '<%= config.bin %> payments status --json'];
+  static override examples = [
+    '<%= config.bin %> payments status',
+    '<%= config.bin %> payments status --json',
+  ];
 
   public async run(): Promise<PaymentsStatus> {
     const status = await paymentsStatus(this.db());

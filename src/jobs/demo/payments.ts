@@ -39,7 +39,10 @@ export async function startDemoGateway(config: AppConfig, logger: Logger): Promi
   return {
     simulator,
     // callbackUrl unset: the API's listen() points callbacks at its own (random) port.
-    config: { ...config, gateway: { url, secret, timeoutMs: DEMO_GATEWAY.timeoutMs, callbackUrl: undefined } },
+    config: {
+      ...config,
+      gateway: { url, secret, timeoutMs: DEMO_GATEWAY.timeoutMs, callbackUrl: undefined },
+    },
     close: () => simulator.close(),
   };
 }
@@ -70,7 +73,7 @@ export async function recoverDemoPayments(
   const quiet = deps.logger.child({}, { level: 'error' });
   let recovered = 0;
   let runs = 0;
-  for (; runs < 5 && !signal?.aborted; ) {
+  for (; runs < 5 && !signal?.aborted;) {
     await new Promise((r) => setTimeout(r, DEMO_GATEWAY.settleDelay.maxMs + 200));
     const result = await recoverPayments(
       { ...deps, logger: quiet, gateway },
@@ -126,7 +129,8 @@ export async function checkDemoPayments(
     if (!settled) problems.push(`payment ${p.id} (order ${p.order_id}) is still ${p.status}`);
     if (!truth) {
       // Never reached the gateway: must not be settled as anything but a refusal.
-      if (p.status !== 'FAILED' && settled) problems.push(`payment ${p.id} is ${p.status} but the gateway never saw it`);
+      if (p.status !== 'FAILED' && settled)
+        problems.push(`payment ${p.id} is ${p.status} but the gateway never saw it`);
       continue;
     }
     const ours = p.status === 'FAILED' ? 'FAILED' : settled ? 'SUCCESS' : 'PENDING';
@@ -136,7 +140,9 @@ export async function checkDemoPayments(
     if (ours === 'SUCCESS') {
       successes.set(p.order_id, (successes.get(p.order_id) ?? 0) + 1);
       if (p.order_paid_events !== 1)
-        problems.push(`order ${p.order_id}: ${p.order_paid_events} OrderPaid events for one successful payment`);
+        problems.push(
+          `order ${p.order_id}: ${p.order_paid_events} OrderPaid events for one successful payment`,
+        );
     }
   }
   for (const [orderId, n] of successes) if (n > 1) problems.push(`order ${orderId} was charged ${n} times`);

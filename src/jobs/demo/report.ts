@@ -56,7 +56,9 @@ export function renderReport(r: DemoResult): string {
   ];
   if (r.verified) {
     lines.push(`Verified: product_metrics of all ${r.products} products equal what the traffic implies.`);
-    lines.push(`Verified: all ${r.payments.payments} payments settled as the gateway says; none charged twice.`);
+    lines.push(
+      `Verified: all ${r.payments.payments} payments settled as the gateway says; none charged twice.`,
+    );
   } else {
     lines.push(
       `NOT verified: ${r.mismatches.length} mismatch(es), ${r.unexpectedResponses.length} unexpected response(s), ${r.paymentProblems.length} payment problem(s).`,

@@ -69,7 +69,8 @@ export async function recoverPayments(deps: PaymentDeps, options: RecoverOptions
       }
       const done = await recoverOne(deps, payment, options.signal);
       items.push({ ...item, ...done });
-      if (done.action !== 'waiting' && done.action !== 'unchanged' && done.action !== 'error') ctx.rowsWritten++;
+      if (done.action !== 'waiting' && done.action !== 'unchanged' && done.action !== 'error')
+        ctx.rowsWritten++;
       options.onProgress?.(`${items.length}/${stale.length} payment(s) examined`);
     }
     return { items, stoppedEarly };

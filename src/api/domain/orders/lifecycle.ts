@@ -32,8 +32,12 @@ export async function cancelOrder(deps: AppDeps, userId: string, orderId: number
     const stockEvents = await moveOrderStock(client, items, 1, 'order-cancelled', orderId);
     const payment = await one<PaymentRow>(client, selectLivePayment(orderId));
     if (payment?.status === 'REQUESTED' || payment?.status === 'PENDING')
-      throw conflict('PAYMENT_IN_PROGRESS', `order ${orderId} has a payment in progress; cancel it once settled`);
-    const refund = payment?.status === 'SUCCEEDED' ? await one<PaymentRow>(client, requestRefund(payment.id)) : undefined;
+      throw conflict(
+        'PAYMENT_IN_PROGRESS',
+        `order ${orderId} has a payment in progress; cancel it once settled`,
+      );
+    const refund =
+      payment?.status === 'SUCCEEDED' ? await one<PaymentRow>(client, requestRefund(payment.id)) : undefined;
     const row = await one<{ version: number }>(client, setOrderStatus(orderId, 'CANCELLED'));
     const event = createEvent('OrderCancelled', orderId, row!.version, {
       orderId,

@@ -21,18 +21,27 @@ export type CallbackBody = z.infer<typeof callbackBody>;
  * payment: the order and the amount must be the payment's, or nothing changes (422). A duplicate or
  * late callback of a settled payment is 'unchanged'.
  */
-export async function handleCallback(deps: SettleDeps, body: CallbackBody): Promise<{ outcome: SettleOutcome; paymentId: number }> {
+export async function handleCallback(
+  deps: SettleDeps,
+  body: CallbackBody,
+): Promise<{ outcome: SettleOutcome; paymentId: number }> {
   const payment = await one<PaymentRow>(deps.pool, selectPaymentByKey(body.paymentId));
   if (!payment) throw notFound('payment', body.paymentId);
   if (payment.order_id !== body.orderId || payment.amount !== body.amount) {
     deps.logger.warn({ paymentId: payment.id, body }, 'payment callback does not match the payment');
-    throw unprocessable('PAYMENT_MISMATCH', `callback order or amount differs from payment ${body.paymentId}`);
+    throw unprocessable(
+      'PAYMENT_MISMATCH',
+      `callback order or amount differs from payment ${body.paymentId}`,
+    );
   }
   const { outcome } = await applyGatewayState(deps, payment, {
     status: body.status,
     transactionKey: body.transactionKey,
     reason: body.reason ?? null,
   });
-  deps.logger.info({ paymentId: payment.id, orderId: payment.order_id, status: body.status, outcome }, 'payment callback');
+  deps.logger.info(
+    { paymentId: payment.id, orderId: payment.order_id, status: body.status, outcome },
+    'payment callback',
+  );
   return { outcome, paymentId: payment.id };
 }

@@ -27,14 +27,22 @@ export interface GatewayCallOutcome {
  * resend of a payment settled meanwhile returns its outcome, which settles it here. A 4xx means the
  * gateway will never charge it: FAILED. No answer leaves the payment as it is for `payments recover`.
  */
-export async function sendPayment(deps: PaymentDeps, payment: PaymentRow, signal?: AbortSignal): Promise<GatewayCallOutcome> {
+export async function sendPayment(
+  deps: PaymentDeps,
+  payment: PaymentRow,
+  signal?: AbortSignal,
+): Promise<GatewayCallOutcome> {
   const answer = await deps.gateway.requestPayment(
     { paymentId: payment.payment_key, orderId: payment.order_id, amount: payment.amount },
     signal,
   );
   if (answer.ok) {
     const t = answer.value;
-    return applyGatewayState(deps, payment, { status: t.status, transactionKey: t.transactionKey, reason: t.reason });
+    return applyGatewayState(deps, payment, {
+      status: t.status,
+      transactionKey: t.transactionKey,
+      reason: t.reason,
+    });
   }
   if (answer.reason === 'rejected') {
     const reason = `GATEWAY_REJECTED: ${answer.status ?? ''} ${answer.message}`.slice(0, 200);
@@ -44,14 +52,28 @@ export async function sendPayment(deps: PaymentDeps, payment: PaymentRow, signal
 }
 
 /** Asks the gateway to refund a REFUND_REQUESTED payment (idempotent on its key) and applies the answer. */
-export async function sendRefund(deps: PaymentDeps, payment: PaymentRow, signal?: AbortSignal): Promise<GatewayCallOutcome> {
-  const answer = await deps.gateway.refund({ paymentId: payment.payment_key, amount: payment.amount }, signal);
-  if (answer.ok) return applyGatewayState(deps, payment, { status: 'REFUNDED', transactionKey: answer.value.transactionKey });
+export async function sendRefund(
+  deps: PaymentDeps,
+  payment: PaymentRow,
+  signal?: AbortSignal,
+): Promise<GatewayCallOutcome> {
+  const answer = await deps.gateway.refund(
+    { paymentId: payment.payment_key, amount: payment.amount },
+    signal,
+  );
+  if (answer.ok)
+    return applyGatewayState(deps, payment, {
+      status: 'REFUNDED',
+      transactionKey: answer.value.transactionKey,
+    });
   return noAnswer(deps, payment, `${answer.reason}: ${answer.message}`);
 }
 
 async function noAnswer(deps: PaymentDeps, payment: PaymentRow, error: string): Promise<GatewayCallOutcome> {
-  deps.logger.info({ paymentId: payment.id, orderId: payment.order_id, error }, 'payment gateway gave no answer');
+  deps.logger.info(
+    { paymentId: payment.id, orderId: payment.order_id, error },
+    'payment gateway gave no answer',
+  );
   const row = await one<PaymentRow>(deps.pool, recordGatewayError(payment.id, error.slice(0, 500)));
   return { payment: row ?? payment, outcome: 'no-answer', error };
 }

@@ -56,7 +56,10 @@ export async function applyGatewayState(
     if (state.status === 'PENDING' && state.transactionKey && current.status === 'REQUESTED') {
       updated = await one<PaymentRow>(client, markPending(current.id, state.transactionKey));
       outcome = 'pending';
-    } else if (state.status === 'SUCCESS' && (current.status === 'REQUESTED' || current.status === 'PENDING')) {
+    } else if (
+      state.status === 'SUCCESS' &&
+      (current.status === 'REQUESTED' || current.status === 'PENDING')
+    ) {
       updated = await one<PaymentRow>(client, settle(current.id, 'SUCCEEDED', state.transactionKey, null));
       outcome = 'succeeded';
       if (order.status === 'CREATED') {
@@ -64,10 +67,16 @@ export async function applyGatewayState(
         events.push(createEvent('OrderPaid', order.id, row.version, base));
       } else {
         // Cannot happen through the API (cancel refuses a payment in flight); if it does, give it back.
-        deps.logger.warn({ paymentId: current.id, orderStatus: order.status }, 'payment succeeded on an order that is not payable: refunding');
+        deps.logger.warn(
+          { paymentId: current.id, orderStatus: order.status },
+          'payment succeeded on an order that is not payable: refunding',
+        );
         updated = await one<PaymentRow>(client, requestRefund(current.id));
       }
-    } else if (state.status === 'FAILED' && (current.status === 'REQUESTED' || current.status === 'PENDING')) {
+    } else if (
+      state.status === 'FAILED' &&
+      (current.status === 'REQUESTED' || current.status === 'PENDING')
+    ) {
       const reason = (state.reason || 'UNKNOWN').slice(0, 200);
       updated = await one<PaymentRow>(client, settle(current.id, 'FAILED', state.transactionKey, reason));
       outcome = 'failed';

@@ -2,12 +2,7 @@ import { sql } from '../../../lib/db/query.js';
 
 /** Statements over payments (migration 010). Every transition names the states it may leave. */
 export type PaymentStatus =
-  | 'REQUESTED'
-  | 'PENDING'
-  | 'SUCCEEDED'
-  | 'FAILED'
-  | 'REFUND_REQUESTED'
-  | 'REFUNDED';
+  'REQUESTED' | 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'REFUND_REQUESTED' | 'REFUNDED';
 
 export const UNSETTLED: PaymentStatus[] = ['REQUESTED', 'PENDING'];
 

@@ -19,7 +19,8 @@ export interface PaymentsStatus {
 
 export async function paymentCounts(db: pg.Pool): Promise<Record<PaymentStatus, number>> {
   const counts = Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, 0])) as Record<PaymentStatus, number>;
-  for (const r of await rows<{ status: PaymentStatus; n: number }>(db, countByStatus())) counts[r.status] = r.n;
+  for (const r of await rows<{ status: PaymentStatus; n: number }>(db, countByStatus()))
+    counts[r.status] = r.n;
   return counts;
 }
 

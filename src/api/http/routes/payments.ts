@@ -24,7 +24,10 @@ export async function paymentRoutes(app: FastifyInstance, deps: AppDeps, secret:
       const raw = typeof request.body === 'string' ? request.body : '';
       const ts = header(request.headers['x-gateway-timestamp']);
       const signature = header(request.headers['x-gateway-signature']);
-      if (!secret || !verifyGatewayCallback(secret, ts, signature, raw, { toleranceSec: CALLBACK_TOLERANCE_SEC }))
+      if (
+        !secret ||
+        !verifyGatewayCallback(secret, ts, signature, raw, { toleranceSec: CALLBACK_TOLERANCE_SEC })
+      )
         throw new HttpError(401, 'UNAUTHORIZED', 'payment callback: bad or stale signature');
       let json: unknown;
       try {
