@@ -75,6 +75,7 @@ describe('commerce dev and commerce demo', () => {
       expect(json.pipeline.written).toBeGreaterThan(0);
       expect(json.pipeline.published).toBe(json.pipeline.written);
       expect(json.pipeline.consumed).toBe(json.pipeline.written);
+      expect(json.pipeline.deadLettered).toBe(0); // payment events decode and are handled
       expect(json.pipeline.latencyMs.p50).toBeGreaterThanOrEqual(0);
       expect(json.liveTop10.length).toBeGreaterThan(0);
       expect(json.weekly.top10.length).toBeGreaterThan(0);
