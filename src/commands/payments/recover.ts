@@ -3,8 +3,12 @@ import { BaseCommand } from '../../lib/cli/base-command.js';
 import { durationFlag } from '../../lib/cli/flags.js';
 import { ExitCode } from '../../lib/errors.js';
 import { GatewayClient } from '../../lib/payments/gateway-client.js';
-import { gatewayClientOptions, paymentCallbackUrl } from '../../lib/payments/options.js';
-import { recoverPayments, type RecoverResult } from '../../jobs/payments-recover/recover.js';
+import { paymentCallbackUrl } from '../../lib/payments/options.js';
+import {
+  recoverClientOptions,
+  recoverPayments,
+  type RecoverResult,
+} from '../../jobs/payments-recover/recover.js';
 
 export default class PaymentsRecover extends BaseCommand<typeof PaymentsRecover> {
   static override summary =
@@ -32,7 +36,7 @@ export default class PaymentsRecover extends BaseCommand<typeof PaymentsRecover>
 
   public async run(): Promise<RecoverResult> {
     const config = this.appConfig;
-    const gateway = new GatewayClient(gatewayClientOptions(config, paymentCallbackUrl(config)), this.logger);
+    const gateway = new GatewayClient(recoverClientOptions(config, paymentCallbackUrl(config)), this.logger);
     const progress = this.progress('recovering payments', 'payments recover failed');
     const result = await recoverPayments(
       { pool: this.db(), config, logger: this.logger, gateway },

@@ -4,9 +4,8 @@ import type { AppConfig } from '../../lib/config/config.js';
 import { rows, sql } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
 import { GatewayClient } from '../../lib/payments/gateway-client.js';
-import { gatewayClientOptions } from '../../lib/payments/options.js';
 import { GatewaySimulator } from '../../gateway/server.js';
-import { recoverPayments } from '../payments-recover/recover.js';
+import { recoverClientOptions, recoverPayments } from '../payments-recover/recover.js';
 
 /**
  * The demo's payment gateway: a simulator on a free port that fails 20% of payment requests (500,
@@ -68,7 +67,7 @@ export async function recoverDemoPayments(
   apiUrl: string,
   signal?: AbortSignal,
 ): Promise<{ recovered: number; runs: number }> {
-  const options = gatewayClientOptions(deps.config, `${apiUrl}/api/v1/payments/callback`);
+  const options = recoverClientOptions(deps.config, `${apiUrl}/api/v1/payments/callback`);
   const gateway = new GatewayClient(options, deps.logger);
   const quiet = deps.logger.child({}, { level: 'error' });
   let recovered = 0;

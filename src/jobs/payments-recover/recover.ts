@@ -1,11 +1,29 @@
 import { rows } from '../../lib/db/query.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
-import type { GatewayTransaction } from '../../lib/payments/gateway-client.js';
+import type { AppConfig } from '../../lib/config/config.js';
+import type { GatewayClientOptions, GatewayTransaction } from '../../lib/payments/gateway-client.js';
+import { gatewayClientOptions } from '../../lib/payments/options.js';
 import { sendPayment, sendRefund, type PaymentDeps } from '../../api/domain/payments/gateway.js';
 import { applyGatewayState } from '../../api/domain/payments/settle.js';
 import { selectStale, type PaymentRow, type PaymentStatus } from '../../api/domain/payments/sql.js';
 
 export const RECOVER_JOB = 'payments-recover';
+
+/**
+ * The recovery job's gateway settings. It is a batch with no caller waiting, so it may try harder
+ * than the API: 5 attempts (backoff 50-500ms) per call, and its breaker opens after 10 consecutive
+ * failed attempts, so a flaky gateway (30% failures) does not stop the run while a gateway that is
+ * down (every attempt fails) stops it after two or three payments.
+ */
+export function recoverClientOptions(config: AppConfig, callbackUrl: string): GatewayClientOptions {
+  return gatewayClientOptions(config, callbackUrl, {
+    retry: { attempts: 5, baseMs: 50, maxMs: 500 },
+    breaker: { failureThreshold: 10, halfOpenAfterMs: 10_000 },
+  });
+}
+
+/** Calls of one payment's resend or refund per run: each call already retries. */
+const CALLS_PER_PAYMENT = 2;
 
 export interface RecoverOptions {
   olderThanMs: number;
@@ -96,14 +114,14 @@ async function recoverOne(
   signal?: AbortSignal,
 ): Promise<{ to: PaymentStatus; action: RecoverAction; error?: string }> {
   if (payment.status === 'REFUND_REQUESTED') {
-    const sent = await sendRefund(deps, payment, signal);
+    const sent = await persist(deps, () => sendRefund(deps, payment, signal));
     return outcomeOf(sent.payment.status, sent.outcome, sent.error);
   }
   const truth = await gatewayTruth(deps, payment, signal);
   if (!truth.ok) return { to: payment.status, action: 'error', error: truth.error };
   if (!truth.transaction) {
     // The gateway never got it (its request failed before reaching it): send it again.
-    const sent = await sendPayment(deps, payment, signal);
+    const sent = await persist(deps, () => sendPayment(deps, payment, signal));
     if (sent.outcome === 'pending') return { to: sent.payment.status, action: 'resent' };
     return outcomeOf(sent.payment.status, sent.outcome, sent.error);
   }
@@ -116,6 +134,19 @@ async function recoverOne(
   if (applied.outcome === 'pending' || (applied.outcome === 'unchanged' && t.status === 'PENDING'))
     return { to: applied.payment.status, action: 'waiting' };
   return outcomeOf(applied.payment.status, applied.outcome);
+}
+
+/** Calls again (same idempotency key) when a call got no answer, unless the breaker has opened. */
+async function persist(
+  deps: PaymentDeps,
+  call: () => ReturnType<typeof sendPayment>,
+): ReturnType<typeof sendPayment> {
+  let result = await call();
+  for (let i = 1; i < CALLS_PER_PAYMENT && result.outcome === 'no-answer'; i++) {
+    if (deps.gateway.breakerState === 'open') break;
+    result = await call();
+  }
+  return result;
 }
 
 function outcomeOf(
