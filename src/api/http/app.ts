@@ -95,6 +95,10 @@ export async function listen(api: ApiApp, host: string, port: number): Promise<s
   // The gateway must call back the port we really listen on (port 0 picks one): a fresh client,
   // before any request could have used the old one.
   const metrics = gatewayMetricsOf.get(api);
-  if (metrics && !api.deps.config.gateway.callbackUrl) api.deps.gateway = gatewayFor(api.deps, metrics, url);
+  // (A wildcard address is not one a peer can call: this machine's loopback instead; set
+  // PAYMENT_CALLBACK_URL wherever the gateway is not on this machine.)
+  const reachable = ['0.0.0.0', '::', '[::]'].includes(host) ? `http://127.0.0.1:${realPort}` : url;
+  if (metrics && !api.deps.config.gateway.callbackUrl)
+    api.deps.gateway = gatewayFor(api.deps, metrics, reachable);
   return url;
 }
