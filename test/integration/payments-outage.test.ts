@@ -150,3 +150,56 @@ describe('gateway slow (latency above the timeout)', () => {
     expect(s.api.api.deps.gateway.breakerState).toBe('open');
   }, 60_000);
 });
+
+describe('refund while the gateway is frozen (SIGSTOP)', () => {
+  const s = useTestApi({
+    gateway: [
+      '--settle-delay',
+      '100ms',
+      '--latency',
+      '5ms',
+      '--success-rate',
+      '1',
+      '--callback-duplicate-rate',
+      '0',
+    ],
+    env: { GATEWAY_TIMEOUT: '300ms' },
+  });
+
+  it('cancel answers at once and leaves REFUND_REQUESTED; recover refunds it once the gateway is back', async () => {
+    const product = await seedProduct(s.api, { stock: 10 });
+    const orderId = await newOrder(s.api, product.id, 'refund');
+    expect((await timedPay(s.api, orderId, 'refund')).res.status).toBe(202);
+    await eventually(
+      async () => (await s.api.call('GET', `/orders/${orderId}`, { user: 'refund' })).body.status === 'PAID',
+    );
+
+    s.gateway.child.kill('SIGSTOP');
+    try {
+      const started = performance.now();
+      const cancelled = await s.api.call('POST', `/orders/${orderId}/cancel`, { user: 'refund' });
+      expect(performance.now() - started).toBeLessThan(300 + 1000);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.status).toBe('CANCELLED');
+      const payment = await s.ctx.pool.query('SELECT status, last_error FROM payments WHERE order_id = $1', [
+        orderId,
+      ]);
+      expect(payment.rows[0].status).toBe('REFUND_REQUESTED');
+      expect(payment.rows[0].last_error).toMatch(/timeout/);
+    } finally {
+      s.gateway.child.kill('SIGCONT');
+    }
+    const env = { ...s.ctx.env, GATEWAY_URL: s.gateway.url, GATEWAY_SECRET };
+    const recover = await runCli(['payments', 'recover', '--older-than', '1ms', '--json'], env);
+    expect(recover.code, recover.stderr).toBe(0);
+    expect(recover.json.counts.refunded).toBe(1);
+    const after = await s.ctx.pool.query('SELECT status FROM payments WHERE order_id = $1', [orderId]);
+    expect(after.rows[0].status).toBe('REFUNDED');
+    const refunded = await s.ctx.pool.query(
+      `SELECT count(*)::int AS n FROM outbox_event WHERE event_type = 'PaymentRefunded' AND aggregate_id = $1`,
+      [String(orderId)],
+    );
+    expect(refunded.rows[0].n).toBe(1);
+    expect((await s.gateway.byOrder(orderId)).map((t) => t.status)).toEqual(['REFUNDED']);
+  }, 60_000);
+});
