@@ -12,6 +12,7 @@ import {
   markPending,
   markRefunded,
   requestRefund,
+  selectPayment,
   settle,
   type PaymentRow,
 } from './sql.js';
@@ -43,6 +44,15 @@ export async function applyGatewayState(
   payment: Pick<PaymentRow, 'id' | 'order_id'>,
   state: GatewayState,
 ): Promise<{ outcome: SettleOutcome; payment: PaymentRow }> {
+  if (state.status === 'PENDING') {
+    // The common answer to a pay request: one statement, no event, no order lock (it only ever holds
+    // the payment row, so it cannot deadlock with a settlement that locks the order first).
+    if (!state.transactionKey) return { outcome: 'unchanged', payment: (await reread(deps, payment.id))! };
+    const pending = await one<PaymentRow>(deps.pool, markPending(payment.id, state.transactionKey));
+    return pending
+      ? { outcome: 'pending', payment: pending }
+      : { outcome: 'unchanged', payment: (await reread(deps, payment.id))! };
+  }
   return withRetryingTransaction(deps.pool, async (client) => {
     const order = (await one<{ id: number; user_id: string; status: string }>(
       client,
@@ -91,4 +101,8 @@ export async function applyGatewayState(
     if (events.length) await writeOutbox(client, events, deps.config.kafka.topics);
     return { outcome, payment: updated ?? current };
   });
+}
+
+async function reread(deps: SettleDeps, id: number): Promise<PaymentRow | undefined> {
+  return one<PaymentRow>(deps.pool, selectPayment(id));
 }

@@ -48,6 +48,9 @@ export const selectOrderPayments = (orderId: number) =>
 export const selectPaymentByKey = (paymentKey: string) =>
   sql('payments.select-by-key', `SELECT ${COLUMNS} FROM payments WHERE payment_key = $1`, [paymentKey]);
 
+export const selectPayment = (id: number) =>
+  sql('payments.select', `SELECT ${COLUMNS} FROM payments WHERE id = $1`, [id]);
+
 export const lockPayment = (id: number) =>
   sql('payments.lock', `SELECT ${COLUMNS} FROM payments WHERE id = $1 FOR UPDATE`, [id]);
 
