@@ -170,11 +170,15 @@ describe('GatewayClient against commerce gateway serve', () => {
     for (let i = 0; i < 5; i++)
       expect(await pay(`b-open-${i}`)).toMatchObject({ ok: false, reason: 'breaker-open' });
     expect(performance.now() - openedAt).toBeLessThan(200);
+    // (Still within the open period: the failing gateway started before halfOpenAfterMs ran out.)
+    expect(performance.now() - opened).toBeLessThan(options.breaker.halfOpenAfterMs);
     expect((await failing.stats()).requests.payments).toBe(0);
     expect(await metric('commerce_gateway_requests_total', { outcome: 'breaker_open' })).toBe(5);
 
     // After halfOpenAfterMs one call goes through; it fails, so the breaker opens again.
-    await new Promise((r) => setTimeout(r, options.breaker.halfOpenAfterMs + 100));
+    await new Promise((r) =>
+      setTimeout(r, options.breaker.halfOpenAfterMs + 100 - (performance.now() - opened)),
+    );
     expect((await pay('b-probe-1')).ok).toBe(false);
     const reopened = performance.now();
     expect((await failing.stats()).requests.payments).toBe(1);

@@ -79,6 +79,9 @@ describe('gateway client configuration', () => {
     expect(paymentCallbackUrl(loadConfig({ API_HOST: '0.0.0.0', API_PORT: '9000' }))).toBe(
       'http://127.0.0.1:9000/api/v1/payments/callback',
     );
+    expect(paymentCallbackUrl(config, 'http://0.0.0.0:4321')).toBe(
+      'http://127.0.0.1:4321/api/v1/payments/callback',
+    );
     expect(paymentCallbackUrl(config, 'http://127.0.0.1:4321')).toBe(
       'http://127.0.0.1:4321/api/v1/payments/callback',
     );
