@@ -97,7 +97,7 @@ describe('GatewayClient against commerce gateway serve', () => {
     const elapsed = performance.now() - started;
     expect(result).toMatchObject({ ok: false, reason: 'timeout' });
     expect(elapsed).toBeGreaterThanOrEqual(options.retry.attempts * options.timeoutMs - 20);
-    expect(elapsed).toBeLessThan(maxCallDurationMs(options) + 500);
+    expect(elapsed).toBeLessThan(maxCallDurationMs(options) + 1000); // vs 3 x 5s unbounded
     expect((await gw.stats()).requests.payments).toBe(options.retry.attempts);
     expect(await metric('commerce_gateway_requests_total', { operation: 'pay', outcome: 'timeout' })).toBe(1);
     expect(await metric('commerce_gateway_request_duration_seconds_count', { outcome: 'timeout' })).toBe(1);

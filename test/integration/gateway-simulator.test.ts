@@ -262,7 +262,7 @@ describe('commerce gateway serve', () => {
     const gw = await startGateway(['--failure-rate', '1', '--latency', '0ms', '--seed', 'hang']);
     // Find a request that hangs (the seed makes it the same every run) and leave it hanging.
     const hanging = postJson(`${gw.url}/payments`, payment('stop-1')).catch((err: Error) => err);
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(async () => (await gw.stats()).failuresByKind.hang === 1);
     const started = Date.now();
     expect(await gw.stop()).toBe(0);
     expect(Date.now() - started).toBeLessThan(5_000);
