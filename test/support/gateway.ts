@@ -1,10 +1,20 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { startCli, stopCli, waitForOutput } from './cli.js';
 
 export const GATEWAY_SECRET = 'test-gateway-secret';
 
-/** A real `commerce gateway serve` process on a free port (or a given one, to restart it in place). */
-export interface TestGateway {
+export interface GatewayStats {
+  requests: { payments: number; refunds: number; lookups: number };
+  transactions: number;
+  charges: Record<string, number>;
+  failuresInjected: number;
+  failuresByKind: { error: number; hang: number; reset: number };
+  callbacks: { sent: number; lost: number; duplicated: number; failed: number };
+}
+
+export interface RunningGateway {
   url: string;
   port: number;
   child: ChildProcess;
@@ -14,34 +24,68 @@ export interface TestGateway {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export interface GatewayStats {
-  requests: { payments: number; refunds: number };
-  transactions: number;
-  charges: Record<string, number>;
-  failuresInjected: number;
-  callbacks: { sent: number; lost: number; duplicated: number };
-}
+export type TestGateway = RunningGateway;
 
-export async function startGateway(flags: string[] = [], port = 0): Promise<TestGateway> {
+/** The real simulator (`commerce gateway serve`) in a child process, on a free port unless given one. */
+export async function startGateway(flags: string[] = [], port = 0): Promise<RunningGateway> {
   const child = startCli(['gateway', 'serve', '--port', String(port), ...flags], {
     GATEWAY_SECRET,
     LOG_LEVEL: 'info',
   });
+  const line = await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:\d+/);
+  // Nobody reads its logs from here on: keep the pipes flowing so the child never blocks on a write.
   child.stdout!.resume();
-  const line = await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   child.stderr!.resume();
-  const url = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const get = async (path: string): Promise<any> => {
-    const res = await fetch(url + path);
-    return res.json();
-  };
+  const url = line.replace('listening on ', '');
   return {
     url,
-    port: Number(url.split(':').pop()),
+    port: Number(new URL(url).port),
     child,
-    stats: () => get('/stats'),
-    byOrder: async (orderId) => (await get(`/payments?orderId=${orderId}`)).items,
-    stop: (signal = 'SIGTERM') => stopCli(child, signal),
+    stats: async () => (await (await fetch(`${url}/stats`)).json()) as GatewayStats,
+    byOrder: async (orderId) =>
+      ((await (await fetch(`${url}/payments?orderId=${orderId}`)).json()) as { items: [] }).items,
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => stopCli(child, signal),
   };
+}
+
+export interface ReceivedCallback {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A local HTTP receiver for the gateway's callbacks: records every request, answers 200. */
+export async function startReceiver(): Promise<{
+  url: string;
+  received: ReceivedCallback[];
+  close(): Promise<void>;
+}> {
+  const received: ReceivedCallback[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/callback`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export async function postJson(url: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
 }

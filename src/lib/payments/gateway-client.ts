@@ -149,10 +149,12 @@ export class GatewayClient {
     const started = performance.now();
     let result: GatewayResult<T>;
     try {
+      // A signal of its own per call: cockatiel's shared default signal would collect a listener per
+      // concurrent call (MaxListenersExceededWarning).
       const run = this.retry.execute(
         ({ signal: retrySignal }) =>
           this.breaker.execute(({ signal: outer }) => this.attempt(request, outer, parse), retrySignal),
-        signal,
+        signal ?? new AbortController().signal,
       );
       result = { ok: true, value: await untilAborted(run, signal) };
     } catch (err) {

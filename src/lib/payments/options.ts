@@ -10,9 +10,10 @@ export const PAYMENT_CALLBACK_PATH = '/api/v1/payments/callback';
  */
 export function paymentCallbackUrl(config: AppConfig, apiUrl?: string): string {
   if (config.gateway.callbackUrl) return config.gateway.callbackUrl;
-  const host = ['0.0.0.0', '::'].includes(config.api.host) ? '127.0.0.1' : config.api.host;
-  const base = apiUrl ?? `http://${host}:${config.api.port}`;
-  return `${base.replace(/\/+$/, '')}${PAYMENT_CALLBACK_PATH}`;
+  const base = new URL(apiUrl ?? `http://${config.api.host}:${config.api.port}`);
+  // A wildcard listen address is not one the gateway can call: use loopback (set the variable otherwise).
+  if (['0.0.0.0', '[::]'].includes(base.hostname)) base.hostname = '127.0.0.1';
+  return `${base.origin}${PAYMENT_CALLBACK_PATH}`;
 }
 
 /**
