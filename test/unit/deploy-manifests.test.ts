@@ -76,7 +76,11 @@ describe('deploy/k8s manifests', () => {
         .sort(),
     ).toEqual(['commerce-api', 'commerce-collector', 'commerce-relay']);
     expect(ofKind('ConfigMap')).toHaveLength(1);
-    expect(Object.keys(ofKind('Secret')[0]!.stringData).sort()).toEqual(['ADMIN_TOKEN', 'DATABASE_URL']);
+    expect(Object.keys(ofKind('Secret')[0]!.stringData).sort()).toEqual([
+      'ADMIN_TOKEN',
+      'DATABASE_URL',
+      'GATEWAY_SECRET',
+    ]);
     expect(ofKind('Job').map((j) => podSpec(j).containers[0].args)).toEqual([['db', 'migrate']]);
   });
 
