@@ -4,6 +4,7 @@ import { collectorStage } from './stages/collector.js';
 import { apiStage } from './stages/api.js';
 import { e2eStage } from './stages/e2e.js';
 import { aggregateStage } from './stages/aggregate.js';
+import { paymentsStage } from './stages/payments.js';
 import { describeMachine, printTable, writeResults } from './lib/report.js';
 import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js';
 
@@ -18,6 +19,7 @@ const STAGES: Record<string, (o: StageOptions) => Promise<StageResult>> = {
   aggregate: aggregateStage,
   api: apiStage,
   e2e: e2eStage,
+  payments: paymentsStage,
 };
 
 const { values } = parseArgs({

@@ -169,14 +169,25 @@ CREATE TABLE payments (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   order_id bigint NOT NULL,
   amount bigint NOT NULL,
-  status text DEFAULT 'COMPLETED'::text NOT NULL,
+  status text DEFAULT 'REQUESTED'::text NOT NULL,
   created_at timestamp with time zone DEFAULT now() NOT NULL,
+  payment_key uuid DEFAULT gen_random_uuid() NOT NULL,
+  transaction_key text,
+  failure_reason text,
+  last_error text,
+  gateway_attempts integer DEFAULT 0 NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  settled_at timestamp with time zone,
+  refunded_at timestamp with time zone,
   CONSTRAINT payments_pkey PRIMARY KEY (id),
   CONSTRAINT payments_amount_check CHECK ((amount >= 0)),
   CONSTRAINT payments_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders(id),
-  CONSTRAINT payments_order_key UNIQUE (order_id),
-  CONSTRAINT payments_status_check CHECK ((status = ANY (ARRAY['COMPLETED'::text, 'REFUNDED'::text])))
+  CONSTRAINT payments_payment_key UNIQUE (payment_key),
+  CONSTRAINT payments_status_check CHECK ((status = ANY (ARRAY['REQUESTED'::text, 'PENDING'::text, 'SUCCEEDED'::text, 'FAILED'::text, 'REFUND_REQUESTED'::text, 'REFUNDED'::text])))
 );
+CREATE UNIQUE INDEX payments_one_live_per_order ON payments USING btree (order_id) WHERE (status = ANY (ARRAY['REQUESTED'::text, 'PENDING'::text, 'SUCCEEDED'::text, 'REFUND_REQUESTED'::text, 'REFUNDED'::text]));
+CREATE INDEX payments_order_idx ON payments USING btree (order_id, id);
+CREATE INDEX payments_unsettled_idx ON payments USING btree (updated_at, id) WHERE (status = ANY (ARRAY['REQUESTED'::text, 'PENDING'::text, 'REFUND_REQUESTED'::text]));
 
 CREATE TABLE product_metrics (
   product_id bigint NOT NULL,

@@ -81,6 +81,7 @@ describe('api: strict input', () => {
         ['DELETE', `/products/${id}/likes`, { user: 'u-ids' }],
         ['GET', `/orders/${id}`, { user: 'u-ids' }],
         ['POST', `/orders/${id}/pay`, { user: 'u-ids' }],
+        ['GET', `/orders/${id}/payments`, { user: 'u-ids' }],
         ['POST', `/orders/${id}/cancel`, { user: 'u-ids' }],
       ] as const) {
         const res = await s.api.call(method, path, options);

@@ -1,8 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { lastOutboxId, outboxRows, seedProduct, useTestApi } from '../support/api.js';
+import { eventually } from '../support/wait.js';
 
 describe('api: orders', () => {
-  const s = useTestApi();
+  // A well-behaved gateway that settles every payment SUCCESS quickly: the order lifecycle, not faults
+  // (test/integration/payments-*.test.ts cover those).
+  const s = useTestApi({
+    gateway: [
+      '--failure-rate',
+      '0',
+      '--success-rate',
+      '1',
+      '--settle-delay',
+      '100ms',
+      '--latency',
+      '5ms',
+      '--callback-duplicate-rate',
+      '0',
+    ],
+  });
 
   const stockOf = async (id: number) =>
     (await s.ctx.pool.query('SELECT stock FROM products WHERE id = $1', [id])).rows[0].stock as number;
@@ -164,14 +180,23 @@ describe('api: orders', () => {
       await s.api.call('POST', '/orders', { user: 'u5', body: { items: [{ productId: p.id, quantity: 3 }] } })
     ).body;
     let mark = await lastOutboxId(s.ctx);
+    // 202: accepted by the gateway (PENDING), not paid yet; the signed callback makes the order PAID.
     const paid = await s.api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });
-    expect(paid.status).toBe(200);
-    expect(paid.body.status).toBe('PAID');
+    expect(paid.status).toBe(202);
+    expect(paid.body).toMatchObject({ orderId: order.id, amount: 2100, status: 'PENDING' });
+    await eventually(async () => {
+      const now = await s.api.call('GET', `/orders/${order.id}`, { user: 'u5' });
+      expect(now.body.status).toBe('PAID');
+      return true;
+    });
     let rows = await outboxRows(s.ctx, mark);
     expect(rows.map((r) => [r.event_type, r.aggregate_id, r.aggregate_version])).toEqual([
-      ['OrderPaid', String(order.id), 2],
+      ['PaymentRequested', String(order.id), 2],
+      ['OrderPaid', String(order.id), 3],
     ]);
-    expect(rows[0]!.payload.payload).toMatchObject({ amount: 2100, userId: 'u5' });
+    expect(rows[1]!.payload.payload).toMatchObject({ amount: 2100, userId: 'u5', paymentId: paid.body.id });
+    const history = await s.api.call('GET', `/orders/${order.id}/payments`, { user: 'u5' });
+    expect(history.body.items).toMatchObject([{ id: paid.body.id, status: 'SUCCEEDED', amount: 2100 }]);
 
     mark = await lastOutboxId(s.ctx);
     const twice = await s.api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });
@@ -184,14 +209,17 @@ describe('api: orders', () => {
     expect(cancelled.body.status).toBe('CANCELLED');
     expect(await stockOf(p.id)).toBe(4);
     rows = await outboxRows(s.ctx, mark);
+    // The refund went through the gateway after the cancellation committed.
     expect(rows.map((r) => [r.event_type, r.aggregate_id, r.aggregate_version])).toEqual([
       ['StockAdjusted', String(p.id), 3],
-      ['OrderCancelled', String(order.id), 3],
+      ['OrderCancelled', String(order.id), 4],
+      ['PaymentRefunded', String(order.id), 5],
     ]);
     expect(rows[0]!.payload.payload).toMatchObject({ delta: 3, newStock: 4, reason: 'order-cancelled' });
     expect(rows[1]!.payload.payload).toMatchObject({ previousStatus: 'PAID' });
     const payment = await s.ctx.pool.query('SELECT status FROM payments WHERE order_id = $1', [order.id]);
     expect(payment.rows[0].status).toBe('REFUNDED');
+    expect((await s.gateway.byOrder(order.id)).map((t) => t.status)).toEqual(['REFUNDED']);
 
     mark = await lastOutboxId(s.ctx);
     const payCancelled = await s.api.call('POST', `/orders/${order.id}/pay`, { user: 'u5' });

@@ -66,9 +66,17 @@ describe('commerce dev and commerce demo', () => {
       const json = result.json;
       expect(json.verified).toBe(true);
       expect(json.mismatches).toEqual([]);
+      // Payments went through a misbehaving simulator and were settled as it says (recover included).
+      expect(json.paymentProblems).toEqual([]);
+      expect(json.payments.payments).toBeGreaterThan(0);
+      expect(json.payments.succeeded + json.payments.failed + json.payments.refunded).toBe(
+        json.payments.payments,
+      );
+      expect(json.payments.recoverRuns).toBeGreaterThan(0);
       expect(json.pipeline.written).toBeGreaterThan(0);
       expect(json.pipeline.published).toBe(json.pipeline.written);
       expect(json.pipeline.consumed).toBe(json.pipeline.written);
+      expect(json.pipeline.deadLettered).toBe(0); // payment events decode and are handled
       expect(json.pipeline.latencyMs.p50).toBeGreaterThanOrEqual(0);
       expect(json.liveTop10.length).toBeGreaterThan(0);
       expect(json.weekly.top10.length).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/lib/log.js';
 import { request } from '../../src/jobs/demo/http.js';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestContext, type TestContext } from './context.js';
+import { GATEWAY_SECRET, startGateway, type TestGateway } from './gateway.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
@@ -93,15 +94,28 @@ export async function seedProduct(
   return { id: res.body.id, brandId: brandId! };
 }
 
-/** Registers beforeAll/afterAll for a test file: its own context and an in-process API over it. */
-export function useTestApi(): { ctx: TestContext; api: TestApi } {
-  const state = {} as { ctx: TestContext; api: TestApi };
+/**
+ * Registers beforeAll/afterAll for a test file: its own context and an in-process API over it; with
+ * `gateway` flags, a real `gateway serve` process the API pays through (started first).
+ */
+export function useTestApi(options: { gateway?: string[]; env?: Record<string, string> } = {}): {
+  ctx: TestContext;
+  api: TestApi;
+  gateway: TestGateway;
+} {
+  const state = {} as { ctx: TestContext; api: TestApi; gateway: TestGateway };
   beforeAll(async () => {
     state.ctx = await createTestContext({ topics: false });
-    state.api = await startApi(state.ctx);
-  });
+    const env: Record<string, string> = { ADMIN_TOKEN, ...options.env };
+    if (options.gateway) {
+      state.gateway = await startGateway(options.gateway);
+      Object.assign(env, { GATEWAY_URL: state.gateway.url, GATEWAY_SECRET });
+    }
+    state.api = await startApi(state.ctx, { config: state.ctx.configWith(env) });
+  }, 60_000);
   afterAll(async () => {
     await state.api?.close();
+    await state.gateway?.stop();
     await state.ctx?.close();
   });
   return state;

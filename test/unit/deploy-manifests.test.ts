@@ -85,6 +85,7 @@ describe('deploy/k8s manifests', () => {
     expect(Object.keys(ofKind('Secret')[0]!.stringData).sort()).toEqual([
       'ADMIN_TOKEN',
       'DATABASE_URL',
+      'GATEWAY_SECRET',
       'WEBHOOK_SECRET',
     ]);
     expect(ofKind('Job').map((j) => podSpec(j).containers[0].args)).toEqual([['db', 'migrate']]);
@@ -136,8 +137,11 @@ describe('deploy/k8s manifests', () => {
       'aggregate --period monthly',
       'aggregate --period weekly',
       'outbox cleanup --older-than 7d --batch-size 1000',
+      'payments recover --older-than 1m --limit 1000',
       'ranking carry-over',
     ]);
+    const recover = crons.find((c) => c.metadata.name === 'commerce-payments-recover')!;
+    expect(recover.spec.schedule).toBe('*/5 * * * *');
   });
 
   const commands = sourceCommands();

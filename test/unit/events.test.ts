@@ -22,6 +22,23 @@ describe('events', () => {
     expect(event.aggregateType).toBe('order');
   });
 
+  it('payment events are order events, validated like the others', () => {
+    const base = { orderId: 7, userId: 'u1', paymentId: 3, amount: 1500 };
+    const events = [
+      createEvent('PaymentRequested', 7, 2, { ...base, paymentKey: '0b5a4a49-8f6e-4b8e-9a51-4d2b1c3e5f60' }),
+      createEvent('PaymentFailed', 7, 3, { ...base, reason: 'LIMIT_EXCEEDED' }),
+      createEvent('PaymentRefunded', 7, 4, base),
+    ];
+    for (const event of events) {
+      expect(decodeEvent(encodeEvent(event))).toEqual(event);
+      expect(topicFor(event, topics)).toBe('order-events');
+    }
+    expect(() => createEvent('PaymentFailed', 7, 3, { ...base, reason: '' })).toThrow(/reason/);
+    expect(() => createEvent('PaymentRequested', 7, 2, { ...base, paymentKey: 'not-a-uuid' })).toThrow(
+      /paymentKey/,
+    );
+  });
+
   it('refuses to build an event whose payload is invalid', () => {
     expect(() =>
       createEvent('StockAdjusted', 1, 1, { productId: 1, delta: 1, newStock: -1, reason: 'x' }),

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
+import type { GatewayClient } from '../../lib/payments/gateway-client.js';
 
 /** What the domain services need; the API (and later `commerce dev`) passes its own. */
 export interface ServiceDeps {
@@ -9,4 +10,9 @@ export interface ServiceDeps {
   pool: pg.Pool;
   redis: Redis;
   logger: Logger;
+  /** The payment gateway client; buildApp creates one from the configuration when not given. */
+  gateway?: GatewayClient;
 }
+
+/** ServiceDeps once the gateway client is there (what the order and payment routes use). */
+export type AppDeps = ServiceDeps & { gateway: GatewayClient };

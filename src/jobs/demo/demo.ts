@@ -16,6 +16,7 @@ import { seedCatalog } from './seed.js';
 import { runTraffic } from './traffic.js';
 import type { Ledger } from './expected.js';
 import { compareMetrics, compareScores, type Mismatch } from './verify.js';
+import { checkDemoPayments, recoverDemoPayments, startDemoGateway, type PaymentFigures } from './payments.js';
 
 export interface DemoDeps extends PipelineDeps {
   /** One line per stage and progress inside it (the command shows it as a spinner). */
@@ -26,6 +27,9 @@ export interface DemoResult {
   verified: boolean;
   mismatches: Mismatch[];
   unexpectedResponses: string[];
+  /** What the payments self-check found (empty when every payment is settled as the gateway says). */
+  paymentProblems: string[];
+  payments: PaymentFigures;
   brand: string;
   products: number;
   traffic: Ledger['counts'];
@@ -63,18 +67,18 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
   const stage = deps.onStage ?? (() => undefined);
   const { pool, logger, signal } = deps;
   const adminToken = randomBytes(16).toString('hex');
-  const config: AppConfig = { ...deps.config, api: { ...deps.config.api, adminToken } };
+  const userPrefix = `demo-${randomBytes(3).toString('hex')}-`;
 
-  stage('starting the pipeline (API, relay, collector)');
+  stage('starting the payment gateway simulator and the pipeline (API, relay, collector)');
   const watermark = (await one<{ id: string }>(pool, selectOutboxWatermark()))!.id;
   await deps.redis.ping(); // the live ranking is checked: an unreachable Redis fails now, not at the end
-  await ensureTopics(deps.kafka, pipelineTopics(config.kafka));
-  const day = dateInZone(new Date(), config.timezone);
-  let pipeline: Pipeline | undefined = await startPipeline(
-    { ...deps, config },
-    { host: '127.0.0.1', port: 0 },
-  );
+  await ensureTopics(deps.kafka, pipelineTopics(deps.config.kafka));
+  const day = dateInZone(new Date(), deps.config.timezone);
+  const gateway = await startDemoGateway(deps.config, logger);
+  const config: AppConfig = { ...gateway.config, api: { ...deps.config.api, adminToken } };
+  let pipeline: Pipeline | undefined;
   try {
+    pipeline = await startPipeline({ ...deps, config }, { host: '127.0.0.1', port: 0 });
     const client = apiClient(pipeline.url, adminToken);
     const seed = await seedCatalog(client, options.products, (n) =>
       stage(`seeding products ${n}/${options.products}`),
@@ -86,11 +90,15 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
       orders: options.orders,
       durationMs: options.durationMs,
       concurrency: options.concurrency,
-      userPrefix: `demo-${randomBytes(3).toString('hex')}-`,
+      userPrefix,
       signal,
       onProgress: (n) => stage(`traffic: orders ${n}/${options.orders}`),
     });
     if (signal?.aborted) throw new InterruptedError(signal, 'nothing was verified', 'demo');
+    // Lost callbacks and failed requests leave payments unsettled: the recovery job settles them
+    // (its OrderPaid events then go through the pipeline like any other).
+    stage('settling payments (payments recover)');
+    const recovery = await recoverDemoPayments({ pool, config, logger }, pipeline.url, signal);
     await pipeline.api.close(); // flushes the buffered views into the outbox
     const caughtUp = await waitForCatchUp({
       pool,
@@ -121,10 +129,13 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
     const mismatches = await compareMetrics(pool, expected);
     // A run across midnight splits the live scores over two days; only a one-day run can be checked.
     if (day === today) mismatches.push(...compareScores(expected, scores, config.ranking));
+    const payments = await checkDemoPayments(pool, gateway.simulator, userPrefix);
     return {
-      verified: mismatches.length === 0 && ledger.counts.unexpected === 0,
+      verified: mismatches.length === 0 && ledger.counts.unexpected === 0 && payments.problems.length === 0,
       mismatches,
       unexpectedResponses: ledger.unexpected,
+      paymentProblems: payments.problems,
+      payments: { ...payments.figures, recovered: recovery.recovered, recoverRuns: recovery.runs },
       brand: seed.brandName,
       products: seed.products.length,
       traffic: ledger.counts,
@@ -148,5 +159,6 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
     };
   } finally {
     await pipeline?.stop();
+    await gateway.close();
   }
 }

@@ -22,6 +22,12 @@ export function renderReport(r: DemoResult): string {
       'HTTP requests',
       `${t.requests} (views ${t.views}, likes ${t.likeCalls}, orders ${t.orders} + ${t.soldOut} sold out, paid ${t.paid}, cancelled ${t.cancelled})`,
     ],
+    [
+      'payments (gateway simulator)',
+      `${r.payments.payments}: ${r.payments.succeeded} succeeded, ${r.payments.failed} failed, ${r.payments.refunded} refunded; ` +
+        `recover settled or resent ${r.payments.recovered} in ${r.payments.recoverRuns} run(s); ` +
+        `${r.payments.failuresInjected} failures injected, ${r.payments.callbacksLost} callbacks lost`,
+    ],
     ['events written (outbox)', p.written],
     ['events published', p.published],
     ['events consumed', p.consumed],
@@ -50,13 +56,17 @@ export function renderReport(r: DemoResult): string {
   ];
   if (r.verified) {
     lines.push(`Verified: product_metrics of all ${r.products} products equal what the traffic implies.`);
+    lines.push(
+      `Verified: all ${r.payments.payments} payments settled as the gateway says; none charged twice.`,
+    );
   } else {
     lines.push(
-      `NOT verified: ${r.mismatches.length} mismatch(es), ${r.unexpectedResponses.length} unexpected response(s).`,
+      `NOT verified: ${r.mismatches.length} mismatch(es), ${r.unexpectedResponses.length} unexpected response(s), ${r.paymentProblems.length} payment problem(s).`,
     );
     for (const m of r.mismatches.slice(0, 20))
       lines.push(`  product ${m.productId} ${m.field}: expected ${m.expected}, got ${m.actual}`);
     for (const u of r.unexpectedResponses) lines.push(`  ${u}`);
+    for (const problem of r.paymentProblems.slice(0, 20)) lines.push(`  ${problem}`);
   }
   return lines.join('\n');
 }

@@ -53,3 +53,16 @@ export const selectMetrics = (productIds: number[]) =>
        FROM product_metrics WHERE product_id = ANY($1::bigint[])`,
     [productIds],
   );
+
+/** The payments of the demo's users (user ids start with the run's prefix), with their OrderPaid count. */
+export const selectDemoPayments = (userPrefix: string) =>
+  sql(
+    'demo.select-demo-payments',
+    `SELECT p.id, p.order_id, p.status, p.payment_key, o.status AS order_status,
+            (SELECT count(*)::int FROM outbox_event e
+              WHERE e.aggregate_type = 'order' AND e.aggregate_id = p.order_id::text
+                AND e.event_type = 'OrderPaid') AS order_paid_events
+       FROM payments p JOIN orders o ON o.id = p.order_id
+      WHERE o.user_id LIKE $1 || '%'`,
+    [userPrefix],
+  );

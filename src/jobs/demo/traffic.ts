@@ -27,7 +27,8 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
 /**
  * Simulated shoppers over HTTP: `concurrency` workers, each owning a fixed subset of the users, so one
  * user's requests are sequential (the ledger then knows each like's final state) while users act
- * concurrently. Mix: views 50%, likes/unlikes 20%, orders 20%, payments and cancellations 10%.
+ * concurrently. Mix: views 50%, likes/unlikes 20%, orders 20%, payments (202: through the gateway)
+ * and cancellations 10%.
  * Popular products are picked more often (a skewed draw), so some sell out and rankings differ.
  */
 export async function runTraffic(options: TrafficOptions): Promise<Ledger> {
@@ -88,9 +89,11 @@ export async function runTraffic(options: TrafficOptions): Promise<Ledger> {
       `${cancel ? 'cancel' : 'pay'} order ${order.id}`,
       () => client.call('POST', `/orders/${order.id}/${cancel ? 'cancel' : 'pay'}`, { user }),
       (res) => {
-        if (res.status !== 200) return res.status === 409; // already paid / cancelled: nothing moved
+        // 409: already paid / cancelled / a payment still in flight: nothing moved.
+        if (res.status !== (cancel ? 200 : 202)) return res.status === 409;
         if (cancel) ledger.cancelled(order.items);
         else ledger.counts.paid++;
+        // A pay is accepted (202), not settled: the gateway decides; cancelling it later refunds it.
         order.status = cancel ? 'CANCELLED' : 'PAID';
         return true;
       },

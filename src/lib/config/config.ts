@@ -25,6 +25,8 @@ export interface AppConfig {
   readonly eventHandledRetentionMs: number;
   /** WEBHOOK_URL / WEBHOOK_SECRET: unset unless the webhook handler runs (it checks them). */
   readonly webhook: { url: string | undefined; secret: string | undefined };
+  /** The payment gateway; callbackUrl unset means "the API's own callback route" (paymentCallbackUrl). */
+  readonly gateway: { url: string; secret: string; timeoutMs: number; callbackUrl: string | undefined };
 }
 
 /** The event topics by their unprefixed names (as flags spell them). */
@@ -32,12 +34,7 @@ export const EVENT_TOPICS = { catalog: 'catalog-events', order: 'order-events' }
 
 export function toConfig(env: Env): AppConfig {
   const prefix = env.KAFKA_TOPIC_PREFIX;
-  let retention: number;
-  try {
-    retention = parseDuration(env.EVENT_HANDLED_RETENTION);
-  } catch (err) {
-    throw new ConfigError(`invalid EVENT_HANDLED_RETENTION: ${(err as Error).message}`);
-  }
+  const retention = durationVar('EVENT_HANDLED_RETENTION', env.EVENT_HANDLED_RETENTION);
   return {
     env,
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
@@ -67,7 +64,21 @@ export function toConfig(env: Env): AppConfig {
     },
     eventHandledRetentionMs: retention,
     webhook: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET },
+    gateway: {
+      url: env.GATEWAY_URL.replace(/\/+$/, ''),
+      secret: env.GATEWAY_SECRET,
+      timeoutMs: durationVar('GATEWAY_TIMEOUT', env.GATEWAY_TIMEOUT),
+      callbackUrl: env.PAYMENT_CALLBACK_URL,
+    },
   };
+}
+
+function durationVar(name: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new ConfigError(`invalid ${name}: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -48,6 +48,16 @@ export const envSchema = z.object({
     .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, 'an http:// or https:// URL')
     .optional(),
   WEBHOOK_SECRET: z.string().min(16, 'a secret of at least 16 characters').optional(),
+  GATEWAY_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')
+    .default('http://127.0.0.1:8090'),
+  GATEWAY_SECRET: z.string().default(''),
+  GATEWAY_TIMEOUT: z.string().default('1s'),
+  PAYMENT_CALLBACK_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

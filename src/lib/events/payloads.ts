@@ -55,6 +55,27 @@ export const payloadSchemas = {
     paymentId: id,
     amount: money,
   }),
+  // Payments (issue 16): paymentId is payments.id; paymentKey is the gateway's idempotency key.
+  PaymentRequested: z.object({
+    orderId: id,
+    userId,
+    paymentId: id,
+    paymentKey: z.uuid(),
+    amount: money,
+  }),
+  PaymentFailed: z.object({
+    orderId: id,
+    userId,
+    paymentId: id,
+    amount: money,
+    reason: z.string().min(1).max(200),
+  }),
+  PaymentRefunded: z.object({
+    orderId: id,
+    userId,
+    paymentId: id,
+    amount: money,
+  }),
   OrderCancelled: z.object({
     orderId: id,
     userId,
@@ -79,4 +100,7 @@ export const AGGREGATE_OF: Record<EventType, 'product' | 'order'> = {
   OrderCreated: 'order',
   OrderPaid: 'order',
   OrderCancelled: 'order',
+  PaymentRequested: 'order',
+  PaymentFailed: 'order',
+  PaymentRefunded: 'order',
 };

@@ -4,47 +4,21 @@ import { one, rows } from '../../../lib/db/query.js';
 import { withTransaction } from '../../../lib/db/transaction.js';
 import { conflict, notFound } from '../errors.js';
 import { evictProduct } from '../catalog/cache.js';
-import type { ServiceDeps } from '../deps.js';
+import type { AppDeps } from '../deps.js';
+import { payBudgetMs, sendRefund } from '../payments/gateway.js';
+import { markRefundRequested, selectLivePayment, type PaymentRow } from '../payments/sql.js';
 import { toOrder, type Order } from './order.js';
-import {
-  insertPayment,
-  lockOrder,
-  lockProducts,
-  refundPayment,
-  selectOrder,
-  setOrderStatus,
-  type OrderRow,
-} from './sql.js';
+import { lockOrder, lockProducts, selectOrder, setOrderStatus, type OrderRow } from './sql.js';
 import { moveOrderStock } from './stock.js';
 
 /**
- * Paying and cancelling. CREATED -> PAID (once: paying again is 409), CREATED|PAID -> CANCELLED
- * (stock restored, a payment refunded; cancelling again is 409). Each transition locks the order row,
- * so two concurrent transitions of one order are serialized and the second sees the first's result.
+ * Cancelling: CREATED|PAID -> CANCELLED (stock restored; cancelling again is 409). Paying lives in
+ * ../payments. A paid order's payment becomes REFUND_REQUESTED in the same transaction and is refunded
+ * through the gateway after the commit (same client, same guarantees; `payments recover` finishes a
+ * refund the gateway did not answer). An order whose payment is still in flight cannot be cancelled
+ * (409 PAYMENT_IN_PROGRESS): its charge may still succeed. The order row lock serializes transitions.
  */
-export async function payOrder(deps: ServiceDeps, userId: string, orderId: number): Promise<Order> {
-  return withTransaction(deps.pool, async (client) => {
-    const order = await one<{ status: OrderRow['status']; total_amount: number }>(
-      client,
-      lockOrder(orderId, userId),
-    );
-    if (!order) throw notFound('order', orderId);
-    if (order.status === 'PAID') throw conflict('ORDER_ALREADY_PAID', `order ${orderId} is already paid`);
-    if (order.status === 'CANCELLED') throw conflict('ORDER_CANCELLED', `order ${orderId} is cancelled`);
-    const payment = await one<{ id: number }>(client, insertPayment(orderId, order.total_amount));
-    const row = await one<{ version: number }>(client, setOrderStatus(orderId, 'PAID'));
-    const event = createEvent('OrderPaid', orderId, row!.version, {
-      orderId,
-      userId,
-      paymentId: payment!.id,
-      amount: order.total_amount,
-    });
-    await writeOutbox(client, [event], deps.config.kafka.topics);
-    return toOrder((await one<OrderRow>(client, selectOrder(orderId, userId)))!);
-  });
-}
-
-export async function cancelOrder(deps: ServiceDeps, userId: string, orderId: number): Promise<Order> {
+export async function cancelOrder(deps: AppDeps, userId: string, orderId: number): Promise<Order> {
   const cancelled = await withTransaction(deps.pool, async (client) => {
     const order = await one<{ status: OrderRow['status']; total_amount: number }>(
       client,
@@ -56,7 +30,16 @@ export async function cancelOrder(deps: ServiceDeps, userId: string, orderId: nu
     const { items } = (await one<OrderRow>(client, selectOrder(orderId, userId)))!;
     await rows(client, lockProducts(items.map((i) => i.productId)));
     const stockEvents = await moveOrderStock(client, items, 1, 'order-cancelled', orderId);
-    if (order.status === 'PAID') await client.query(refundPayment(orderId));
+    const payment = await one<PaymentRow>(client, selectLivePayment(orderId));
+    if (payment?.status === 'REQUESTED' || payment?.status === 'PENDING')
+      throw conflict(
+        'PAYMENT_IN_PROGRESS',
+        `order ${orderId} has a payment in progress; cancel it once settled`,
+      );
+    const refund =
+      payment?.status === 'SUCCEEDED'
+        ? await one<PaymentRow>(client, markRefundRequested(payment.id))
+        : undefined;
     const row = await one<{ version: number }>(client, setOrderStatus(orderId, 'CANCELLED'));
     const event = createEvent('OrderCancelled', orderId, row!.version, {
       orderId,
@@ -66,8 +49,11 @@ export async function cancelOrder(deps: ServiceDeps, userId: string, orderId: nu
       previousStatus: order.status,
     });
     await writeOutbox(client, [...stockEvents, event], deps.config.kafka.topics);
-    return toOrder((await one<OrderRow>(client, selectOrder(orderId, userId)))!);
+    return { order: toOrder((await one<OrderRow>(client, selectOrder(orderId, userId)))!), refund };
   });
-  await Promise.all(cancelled.items.map((i) => evictProduct(deps, i.productId)));
-  return cancelled;
+  await Promise.all(cancelled.order.items.map((i) => evictProduct(deps, i.productId)));
+  // Same budget as the pay route: an unanswered refund stays REFUND_REQUESTED for `payments recover`.
+  if (cancelled.refund)
+    await sendRefund(deps, cancelled.refund, AbortSignal.timeout(payBudgetMs(deps.config)));
+  return cancelled.order;
 }

@@ -85,12 +85,3 @@ export const setOrderStatus = (id: number, status: OrderRow['status']) =>
     `UPDATE orders SET status = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version`,
     [id, status],
   );
-
-export const insertPayment = (orderId: number, amount: number) =>
-  sql('orders.insert-payment', `INSERT INTO payments (order_id, amount) VALUES ($1, $2) RETURNING id`, [
-    orderId,
-    amount,
-  ]);
-
-export const refundPayment = (orderId: number) =>
-  sql('orders.refund-payment', `UPDATE payments SET status = 'REFUNDED' WHERE order_id = $1`, [orderId]);

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ServiceDeps } from '../../domain/deps.js';
+import type { AppDeps } from '../../domain/deps.js';
 import { createOrder } from '../../domain/orders/create.js';
-import { cancelOrder, payOrder } from '../../domain/orders/lifecycle.js';
+import { cancelOrder } from '../../domain/orders/lifecycle.js';
+import { listPayments, payOrder } from '../../domain/payments/request.js';
 import { getOrder, listOrders } from '../../domain/orders/reads.js';
 import { userIdOf } from '../auth.js';
 import { id, idParams, paging } from '../schemas.js';
@@ -21,7 +22,7 @@ const orderBody = z.object({
 const idempotencyKey = z.string().min(1).max(200).optional();
 
 /** Orders of the X-USER-ID user. POST honours Idempotency-Key: a retry answers 200 with the first order. */
-export function orderRoutes(app: FastifyInstance, deps: ServiceDeps): void {
+export function orderRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post('/orders', async (request, reply) => {
     const userId = userIdOf(request);
     const key = parse(idempotencyKey, request.headers['idempotency-key'], 'Idempotency-Key');
@@ -41,9 +42,16 @@ export function orderRoutes(app: FastifyInstance, deps: ServiceDeps): void {
     return getOrder(deps, userId, parse(idParams, request.params, 'id').id);
   });
 
-  app.post('/orders/:id/pay', async (request) => {
+  // 202: the payment is accepted, not settled; the order becomes PAID when the gateway says SUCCESS.
+  app.post('/orders/:id/pay', async (request, reply) => {
     const userId = userIdOf(request);
-    return payOrder(deps, userId, parse(idParams, request.params, 'id').id);
+    const { payment } = await payOrder(deps, userId, parse(idParams, request.params, 'id').id);
+    return reply.code(202).send(payment);
+  });
+
+  app.get('/orders/:id/payments', async (request) => {
+    const userId = userIdOf(request);
+    return { items: await listPayments(deps, userId, parse(idParams, request.params, 'id').id) };
   });
 
   app.post('/orders/:id/cancel', async (request) => {
