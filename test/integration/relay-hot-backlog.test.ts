@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
@@ -18,6 +18,10 @@ describe('relay on a hot backlog (few aggregates, many rows each)', () => {
   });
   beforeEach(async () => {
     await ctx.pool.query('DELETE FROM outbox_event');
+  });
+  // A test that failed may leave a relay frozen (SIGSTOP) holding row locks: never into the next test.
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   });
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
