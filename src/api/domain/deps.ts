@@ -9,4 +9,10 @@ export interface ServiceDeps {
   pool: pg.Pool;
   redis: Redis;
   logger: Logger;
+  /** Counts product cache hits and misses (the API's /metrics); absent in callers that do not serve it. */
+  cacheMetrics?: CacheMetrics;
+}
+
+export interface CacheMetrics {
+  record(key: string, hit: boolean): void;
 }

@@ -1,9 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ServiceDeps } from '../domain/deps.js';
 import { ViewBuffer } from '../domain/views/view-buffer.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { installErrorHandlers } from './errors.js';
-import { installMetrics } from './metrics.js';
+import { createCacheMetrics, installMetrics } from './metrics.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { likeRoutes } from './routes/likes.js';
@@ -22,13 +23,17 @@ export interface ApiApp {
 
 export interface BuildOptions {
   viewFlushIntervalMs?: number;
+  /** The registry /metrics serves (`commerce dev` shares one with its relay and collector). */
+  registry?: Registry;
 }
 
 /**
  * The API as a fastify instance, usable in-process (tests, `commerce dev`) or by `api serve`.
  * The caller owns the pool and the Redis client and closes them after `close()`.
  */
-export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): Promise<ApiApp> {
+export async function buildApp(apiDeps: ServiceDeps, options: BuildOptions = {}): Promise<ApiApp> {
+  const registry = options.registry ?? createRegistry({ service: 'api' });
+  const deps: ServiceDeps = { ...apiDeps, cacheMetrics: createCacheMetrics(registry) };
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
   const views = new ViewBuffer(deps, options.viewFlushIntervalMs);
   let closing: Promise<void> | undefined;
@@ -39,7 +44,7 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     done(null, payload);
   });
   installErrorHandlers(app, deps.logger);
-  installMetrics(app, createRegistry({ service: 'api' }), deps.pool);
+  installMetrics(app, registry, deps.pool);
   healthRoutes(app, deps);
   await app.register(
     async (api) => {
