@@ -9,7 +9,9 @@ import type { Logger } from '../../lib/log.js';
 import { CLEANUP_JOB } from '../outbox-cleanup/outbox-cleanup.js';
 import { selectJobOutcomes, selectOutboxBacklog } from './sql.js';
 
-/** Jobs exported even before their first run, so "never succeeded" alerts have a series (value 0). */
+/**
+ * The label is job_name, not job: Prometheus sets `job` itself (the scrape job) and would rename ours.
+ * Jobs exported even before their first run, so "never succeeded" alerts have a series (value 0). */
 export const KNOWN_JOBS = ['aggregate-weekly', 'aggregate-monthly', CLEANUP_JOB] as const;
 export const JOB_STATUSES = ['SUCCEEDED', 'FAILED', 'RUNNING'] as const;
 
@@ -47,21 +49,21 @@ export function createExporterMetrics(registry: Registry, deps: ExporterDeps): {
   const lastSuccess = new Gauge({
     name: 'commerce_job_last_success_timestamp_seconds',
     help: 'Unix time the job last finished SUCCEEDED (0: never).',
-    labelNames: ['job'],
+    labelNames: ['job_name'],
     registers,
     collect,
   });
   const lastDuration = new Gauge({
     name: 'commerce_job_last_duration_seconds',
     help: 'Duration of the job’s latest finished run.',
-    labelNames: ['job'],
+    labelNames: ['job_name'],
     registers,
     collect,
   });
   const lastStatus = new Gauge({
     name: 'commerce_job_last_status',
     help: `1 for the status of the job’s latest run (${JOB_STATUSES.join(', ')}), 0 for the others.`,
-    labelNames: ['job', 'status'],
+    labelNames: ['job_name', 'status'],
     registers,
     collect,
   });
@@ -79,7 +81,7 @@ export function createExporterMetrics(registry: Registry, deps: ExporterDeps): {
     collect,
   });
   const deadLetters = new Gauge({
-    name: 'commerce_dead_letters_total',
+    name: 'commerce_dead_letters',
     help: 'Dead letters ever written for this topic (end offsets of its dead-letter topic).',
     labelNames: ['topic'],
     registers,
@@ -102,12 +104,12 @@ export function createExporterMetrics(registry: Registry, deps: ExporterDeps): {
     lastSuccess.reset();
     lastDuration.reset();
     lastStatus.reset();
-    for (const job of KNOWN_JOBS) lastSuccess.set({ job }, 0);
+    for (const job of KNOWN_JOBS) lastSuccess.set({ job_name: job }, 0);
     for (const j of jobs) {
-      lastSuccess.set({ job: j.job_name }, j.last_success ?? 0);
-      if (j.last_duration !== null) lastDuration.set({ job: j.job_name }, j.last_duration);
+      lastSuccess.set({ job_name: j.job_name }, j.last_success ?? 0);
+      if (j.last_duration !== null) lastDuration.set({ job_name: j.job_name }, j.last_duration);
       for (const status of JOB_STATUSES)
-        lastStatus.set({ job: j.job_name, status }, status === j.last_status ? 1 : 0);
+        lastStatus.set({ job_name: j.job_name, status }, status === j.last_status ? 1 : 0);
     }
     outboxRows.set({ status: 'PENDING' }, backlog?.pending ?? 0);
     outboxRows.set({ status: 'FAILED' }, backlog?.failed ?? 0);
