@@ -74,7 +74,7 @@ describe('deploy/k8s manifests', () => {
       ofKind('Deployment')
         .map((d) => d.metadata.name)
         .sort(),
-    ).toEqual(['commerce-api', 'commerce-collector', 'commerce-relay']);
+    ).toEqual(['commerce-api', 'commerce-collector', 'commerce-metrics-exporter', 'commerce-relay']);
     expect(ofKind('ConfigMap')).toHaveLength(1);
     expect(Object.keys(ofKind('Secret')[0]!.stringData).sort()).toEqual(['ADMIN_TOKEN', 'DATABASE_URL']);
     expect(ofKind('Job').map((j) => podSpec(j).containers[0].args)).toEqual([['db', 'migrate']]);
@@ -146,8 +146,9 @@ describe('deploy/k8s manifests', () => {
       const spec = podSpec(d);
       for (const c of spec.containers as Doc[]) {
         const args = c.args as string[];
-        const flagPort = args.indexOf('--metrics-port');
-        // Workers serve /healthz and /metrics on --metrics-port; the API listens on API_PORT.
+        // Workers serve /healthz and /metrics on --metrics-port (the exporter on --port); the API
+        // listens on API_PORT.
+        const flagPort = args.findIndex((a) => a === '--metrics-port' || a === '--port');
         const port =
           flagPort >= 0
             ? Number(args[flagPort + 1])
