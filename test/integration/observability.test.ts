@@ -80,7 +80,7 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
       LOG_LEVEL: 'info',
     });
     devUrl = await listening(dev);
-    exporterUrl = (await listening(exporter)).replace(/\/metrics$/, '');
+    exporterUrl = await listening(exporter);
     client = apiClient(devUrl, ADMIN);
     productId = (await seedCatalog(client, 1)).products[0]!.id;
   }, 300_000);
@@ -125,6 +125,43 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     ).toBe(0);
   }, 120_000);
 
+  it('the exporter counts dead letters from the dead-letter topics, and reports a source it cannot read', async () => {
+    const producer = ctx.kafka.producer();
+    await producer.connect();
+    try {
+      const dlq = `${ctx.config.kafka.topics.catalog}.dlq`;
+      await producer.send({ topic: dlq, messages: [{ value: 'a' }, { value: 'b' }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const topic = ctx.config.kafka.topics.catalog;
+    const text = await scrape(`${exporterUrl}/metrics`);
+    expect(sample(text, `commerce_dead_letters{topic="${topic}"`)).toBe(2);
+    expect(sample(text, `commerce_dead_letters_retained{topic="${topic}"`)).toBe(2);
+
+    // Kafka unreachable: the scrape still answers in time, with PostgreSQL's series and kafka down.
+    const closed = await freePort();
+    const blind = startCli(['metrics', 'serve', '--port', '0', '--host', '127.0.0.1'], {
+      ...ctx.env,
+      KAFKA_BROKERS: `127.0.0.1:${closed}`,
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const url = await listening(blind);
+      const started = Date.now();
+      const blindText = await scrape(`${url}/metrics`);
+      expect(Date.now() - started).toBeLessThan(9_000);
+      expect(sample(blindText, 'commerce_exporter_source_up{source="kafka"')).toBe(0);
+      expect(sample(blindText, 'commerce_exporter_source_up{source="postgres"')).toBe(1);
+      expect(exposedNames(blindText).has('commerce_dead_letters')).toBe(false);
+      expect(exposedNames(blindText).has('commerce_outbox_oldest_pending_age_seconds')).toBe(true);
+      // And again: the process is still up and answers.
+      expect(sample(await scrape(`${url}/metrics`), 'commerce_exporter_source_up{source="kafka"')).toBe(0);
+    } finally {
+      expect(await stopCli(blind, 'SIGTERM', 30_000)).toBe(0);
+    }
+  }, 120_000);
+
   it('Prometheus scrapes every series, and CommerceRelayLagging fires once the relay stops and rows pile up', async () => {
     const port = await freePort();
     const prom = `http://127.0.0.1:${port}`;
@@ -142,7 +179,7 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     writeFileSync(
       join(dir, 'prometheus.yml'),
       stringify({
-        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+        global: { scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '1s' },
         rule_files: [join(dir, 'rules.yml')],
         scrape_configs: [
           { job_name: 'commerce-dev', static_configs: [{ targets: [target(devUrl)] }] },

@@ -32,12 +32,13 @@ export default class MetricsServe extends BaseCommand<typeof MetricsServe> {
 
   public async run(): Promise<{ url: string }> {
     const registry = createRegistry({ service: 'metrics-exporter' });
-    createExporterMetrics(registry, {
+    const exporter = createExporterMetrics(registry, {
       config: this.appConfig,
       pool: this.db(),
       kafka: this.kafka(),
       logger: this.logger,
     });
+    this.resources.defer('kafka admin', () => exporter.close());
     const server = await startMetricsServer(
       registry,
       this.appConfig.metricsPort ?? EXPORTER_DEFAULT_PORT,

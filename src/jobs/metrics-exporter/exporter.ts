@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import { one, rows } from '../../lib/db/query.js';
-import { withAdmin } from '../../lib/kafka/admin.js';
 import { dlqTopic } from '../../lib/kafka/topics.js';
 import type { Logger } from '../../lib/log.js';
 import { CLEANUP_JOB } from '../outbox-cleanup/outbox-cleanup.js';
@@ -13,6 +12,8 @@ import { selectJobOutcomes, selectOutboxBacklog } from './sql.js';
  * The label is job_name, not job: Prometheus sets `job` itself (the scrape job) and would rename ours.
  * Jobs exported even before their first run, so "never succeeded" alerts have a series (value 0). */
 export const KNOWN_JOBS = ['aggregate-weekly', 'aggregate-monthly', CLEANUP_JOB] as const;
+/** How long one scrape waits for a source (PostgreSQL, Kafka). */
+export const SOURCE_TIMEOUT_MS = 5_000;
 export const JOB_STATUSES = ['SUCCEEDED', 'FAILED', 'RUNNING'] as const;
 
 export interface ExporterDeps {
@@ -35,7 +36,10 @@ interface JobOutcome {
  * serves every gauge of a scrape; a source that fails drops its series (stale values would mislead)
  * and sets commerce_exporter_source_up{source} to 0.
  */
-export function createExporterMetrics(registry: Registry, deps: ExporterDeps): { refresh(): Promise<void> } {
+export function createExporterMetrics(
+  registry: Registry,
+  deps: ExporterDeps,
+): { refresh(): Promise<void>; close(): Promise<void> } {
   const registers = [registry];
   // Every gauge's collect() awaits the same refresh: a scrape gets all its values from one read.
   const collect = () => refresh();
@@ -115,9 +119,30 @@ export function createExporterMetrics(registry: Registry, deps: ExporterDeps): {
     outboxRows.set({ status: 'FAILED' }, backlog?.failed ?? 0);
     oldestPending.set(backlog?.oldest_pending_age ?? 0);
   };
+  // One admin connection kept between scrapes (connecting costs more than the reads); dropped on an
+  // error so the next scrape connects afresh.
+  let admin: Promise<Admin> | undefined;
+  const dropAdmin = async () => {
+    const current = admin;
+    admin = undefined;
+    await current?.then((a) => a.disconnect()).catch(() => undefined);
+  };
+  const withKafkaAdmin = async <T>(fn: (admin: Admin) => Promise<T>): Promise<T> => {
+    admin ??= (async () => {
+      const a = deps.kafka.admin();
+      await a.connect();
+      return a;
+    })();
+    try {
+      return await fn(await admin);
+    } catch (err) {
+      await dropAdmin();
+      throw err;
+    }
+  };
   const readKafka = async () => {
     const topics = [deps.config.kafka.topics.catalog, deps.config.kafka.topics.order];
-    const offsets = await withAdmin(deps.kafka, async (admin) => {
+    const offsets = await withKafkaAdmin(async (admin) => {
       const existing = new Set(await admin.listTopics());
       const out: Array<{ topic: string; total: number; retained: number }> = [];
       for (const topic of topics) {
@@ -139,14 +164,33 @@ export function createExporterMetrics(registry: Registry, deps: ExporterDeps): {
       deadLettersRetained.set({ topic: o.topic }, o.retained);
     }
   };
-  const guarded = async (source: string, read: () => Promise<void>, series: Gauge[]) => {
+  // A source that does not answer in time is down for this scrape: the other source's values must
+  // still make it within Prometheus' scrape timeout (10s by default).
+  const guarded = async (
+    source: string,
+    read: () => Promise<void>,
+    series: Gauge[],
+    onFail?: () => unknown,
+  ) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${SOURCE_TIMEOUT_MS} ms`)),
+        SOURCE_TIMEOUT_MS,
+      );
+    });
+    const reading = read();
+    reading.catch(() => undefined); // a read that loses the race still settles: observed here
     try {
-      await read();
+      await Promise.race([reading, timeout]);
       sourceUp.set({ source }, 1);
     } catch (err) {
       deps.logger.warn({ err, source }, 'metrics exporter: read failed');
       for (const g of series) g.reset();
       sourceUp.set({ source }, 0);
+      void onFail?.();
+    } finally {
+      clearTimeout(timer);
     }
   };
 
@@ -155,12 +199,18 @@ export function createExporterMetrics(registry: Registry, deps: ExporterDeps): {
   function refresh(): Promise<void> {
     return (inFlight ??= Promise.all([
       guarded('postgres', readPostgres, [lastSuccess, lastDuration, lastStatus, outboxRows, oldestPending]),
-      guarded('kafka', readKafka, [deadLetters, deadLettersRetained]),
+      guarded('kafka', readKafka, [deadLetters, deadLettersRetained], dropAdmin),
     ])
       .then(() => undefined)
       .finally(() => {
         inFlight = undefined;
       }));
   }
-  return { refresh };
+  return {
+    refresh,
+    close: async () => {
+      await inFlight?.catch(() => undefined);
+      await dropAdmin();
+    },
+  };
 }
