@@ -123,6 +123,21 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     expect(
       sample(exporterText, 'commerce_job_last_success_timestamp_seconds{job_name="outbox-cleanup"'),
     ).toBe(0);
+    const weeklyAt = sample(
+      exporterText,
+      'commerce_job_last_success_timestamp_seconds{job_name="aggregate-weekly"',
+    );
+    expect(Math.abs(weeklyAt! - Date.now() / 1000)).toBeLessThan(120);
+    expect(
+      sample(exporterText, 'commerce_job_last_status{job_name="aggregate-weekly",status="SUCCEEDED"'),
+    ).toBe(1);
+    expect(
+      sample(exporterText, 'commerce_job_last_duration_seconds{job_name="aggregate-weekly"'),
+    ).toBeGreaterThan(0);
+    // The collector's group committed the order's events: no lag left, as Kafka's offsets say.
+    const lagLine = `commerce_consumer_lag_messages{group="${ctx.config.kafka.groupId}",topic="${ctx.config.kafka.topics.order}"`;
+    expect(sample(exporterText, lagLine)).toBeDefined();
+    await eventually(async () => sample(await scrape(`${exporterUrl}/metrics`), lagLine) === 0, 30_000, 250);
   }, 120_000);
 
   it('the exporter counts dead letters from the dead-letter topics, and reports a source it cannot read', async () => {

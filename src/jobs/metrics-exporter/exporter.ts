@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import { one, rows } from '../../lib/db/query.js';
 import { dlqTopic } from '../../lib/kafka/topics.js';
+import { consumerLagWith } from '../../lib/kafka/consumer-lag.js';
 import type { Logger } from '../../lib/log.js';
 import { CLEANUP_JOB } from '../outbox-cleanup/outbox-cleanup.js';
 import { selectJobOutcomes, selectOutboxBacklog } from './sql.js';
@@ -32,7 +33,8 @@ interface JobOutcome {
 
 /**
  * What a CronJob or a stopped worker cannot report itself, read at scrape time: batch job outcomes from
- * job_run, the outbox backlog from PostgreSQL, dead-letter counts from Kafka's offsets. One refresh
+ * job_run, the outbox backlog from PostgreSQL, dead-letter counts and the collector group's lag from
+ * Kafka's offsets (known even when no collector runs). One refresh
  * serves every gauge of a scrape; a source that fails drops its series (stale values would mislead)
  * and sets commerce_exporter_source_up{source} to 0.
  */
@@ -99,6 +101,14 @@ export function createExporterMetrics(
     collect,
   });
 
+  const consumerLagGauge = new Gauge({
+    name: 'commerce_consumer_lag_messages',
+    help: "Messages the collector's group (KAFKA_GROUP_ID) has not committed yet, per topic: end minus committed offsets.",
+    labelNames: ['group', 'topic'],
+    registers,
+    collect,
+  });
+
   const readPostgres = async () => {
     const jobs = await rows<JobOutcome>(deps.pool, selectJobOutcomes());
     const backlog = await one<{ pending: number; failed: number; oldest_pending_age: number }>(
@@ -140,11 +150,13 @@ export function createExporterMetrics(
       throw err;
     }
   };
+  const groupId = deps.config.kafka.groupId;
   const readKafka = async () => {
     const topics = [deps.config.kafka.topics.catalog, deps.config.kafka.topics.order];
     const offsets = await withKafkaAdmin(async (admin) => {
       const existing = new Set(await admin.listTopics());
       const out: Array<{ topic: string; total: number; retained: number }> = [];
+      // Dead letters: the offsets of each event topic's dead-letter topic.
       for (const topic of topics) {
         if (!existing.has(dlqTopic(topic))) {
           out.push({ topic, total: 0, retained: 0 });
@@ -157,11 +169,20 @@ export function createExporterMetrics(
           retained: parts.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0),
         });
       }
-      return out;
+      const present = topics.filter((t) => existing.has(t));
+      const lag = present.length > 0 ? await consumerLagWith(admin, groupId, present) : undefined;
+      return { deadLetters: out, lag };
     });
-    for (const o of offsets) {
+    for (const o of offsets.deadLetters) {
       deadLetters.set({ topic: o.topic }, o.total);
       deadLettersRetained.set({ topic: o.topic }, o.retained);
+    }
+    consumerLagGauge.reset();
+    for (const topic of new Set(offsets.lag?.partitions.map((p) => p.topic))) {
+      const messages = offsets
+        .lag!.partitions.filter((p) => p.topic === topic)
+        .reduce((sum, p) => sum + p.lag, 0);
+      consumerLagGauge.set({ group: groupId, topic }, messages);
     }
   };
   // A source that does not answer in time is down for this scrape: the other source's values must
@@ -199,7 +220,7 @@ export function createExporterMetrics(
   function refresh(): Promise<void> {
     return (inFlight ??= Promise.all([
       guarded('postgres', readPostgres, [lastSuccess, lastDuration, lastStatus, outboxRows, oldestPending]),
-      guarded('kafka', readKafka, [deadLetters, deadLettersRetained], dropAdmin),
+      guarded('kafka', readKafka, [deadLetters, deadLettersRetained, consumerLagGauge], dropAdmin),
     ])
       .then(() => undefined)
       .finally(() => {

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { withAdmin } from './admin.js';
 import { sleep } from '../sleep.js';
 
@@ -21,30 +21,33 @@ export interface GroupLag {
 
 /** A group's lag per partition, read through the admin API: it does not join or disturb the group. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<GroupLag> {
-  return withAdmin(kafka, async (admin) => {
-    const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
-    const partitions: PartitionLag[] = [];
-    for (const topic of topics) {
-      const stored = new Map(
-        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
-      );
-      for (const p of (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition)) {
-        const offset = stored.get(p.partition);
-        const has = offset !== undefined && offset !== '-1';
-        const from = has && BigInt(offset) > BigInt(p.low) ? BigInt(offset) : BigInt(p.low);
-        const lag = BigInt(p.high) > from ? Number(BigInt(p.high) - from) : 0;
-        partitions.push({
-          topic,
-          partition: p.partition,
-          committed: has ? offset : null,
-          low: p.low,
-          end: p.high,
-          lag,
-        });
-      }
+  return withAdmin(kafka, (admin) => consumerLagWith(admin, groupId, topics));
+}
+
+/** The same, on an admin client the caller keeps connected (the metrics exporter, scrape after scrape). */
+export async function consumerLagWith(admin: Admin, groupId: string, topics: string[]): Promise<GroupLag> {
+  const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
+  const partitions: PartitionLag[] = [];
+  for (const topic of topics) {
+    const stored = new Map(
+      (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+    );
+    for (const p of (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition)) {
+      const offset = stored.get(p.partition);
+      const has = offset !== undefined && offset !== '-1';
+      const from = has && BigInt(offset) > BigInt(p.low) ? BigInt(offset) : BigInt(p.low);
+      const lag = BigInt(p.high) > from ? Number(BigInt(p.high) - from) : 0;
+      partitions.push({
+        topic,
+        partition: p.partition,
+        committed: has ? offset : null,
+        low: p.low,
+        end: p.high,
+        lag,
+      });
     }
-    return { groupId, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
-  });
+  }
+  return { groupId, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
 }
 
 /**
