@@ -154,6 +154,10 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     expect(sample(text, `commerce_dead_letters{topic="${topic}"`)).toBe(2);
     expect(sample(text, `commerce_dead_letters_retained{topic="${topic}"`)).toBe(2);
 
+    const bad = await runCli(['metrics', 'serve', '--port', '70000'], ctx.env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--port');
+
     // Kafka unreachable: the scrape still answers in time, with PostgreSQL's series and kafka down.
     const closed = await freePort();
     const blind = startCli(['metrics', 'serve', '--port', '0', '--host', '127.0.0.1'], {
