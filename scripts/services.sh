@@ -16,6 +16,10 @@
 #   scripts/services.sh pg-down     stop that private cluster (only the one in $SERVICES_DIR/postgres)
 #   scripts/services.sh pg-status   one line for that private cluster; exit 1 if it is down
 #
+#   scripts/services.sh prometheus  install Debian's `prometheus` package (prometheus + promtool) when
+#                                   promtool is missing; the package's own service is kept stopped:
+#                                   tests run their own prometheus on a free port
+#
 #   eval "$(scripts/services.sh up)"      # progress goes to stderr, exports to stdout
 #
 # Every command is idempotent: `up` on a running setup checks and returns in well under a second.
@@ -451,6 +455,30 @@ kafka_status() {
   fi
 }
 
+# ---------------------------------------------------------------- Prometheus
+# The Debian package's postinst would start a system prometheus on :9090. A policy-rc.d that denies
+# service starts (the Debian way for containers) keeps it from starting during the install; one it
+# started anyway (an existing policy allowed it) is stopped. Our tests never use :9090.
+prometheus_install() {
+  if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then return 0; fi
+  local policy=/usr/sbin/policy-rc.d placed=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"; placed=1
+  fi
+  log "installing prometheus with apt-get"
+  as_root apt-get update -qq >&2
+  local rc=0
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2 || rc=$?
+  [ "$placed" -eq 0 ] || as_root rm -f "$policy"
+  [ "$rc" -eq 0 ] || die "apt-get install prometheus failed"
+  if pgrep -u prometheus -x prometheus >/dev/null 2>&1; then
+    log "stopping the package's prometheus service"
+    as_root service prometheus stop >&2 || true
+  fi
+  command -v promtool >/dev/null 2>&1 || die "promtool missing after installing prometheus"
+}
+
 # ---------------------------------------------------------------------- main
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
@@ -473,6 +501,7 @@ case "${1:-}" in
   pg-up) pgp_up ;;
   pg-down) pgp_down ;;
   pg-status) pgp_status ;;
+  prometheus) prometheus_install ;;
   kafka-run)
     shift; [ $# -ge 1 ] || usage
     kafka_resolve; kafka_tools_configure

@@ -79,6 +79,7 @@ describe('deploy/k8s manifests', () => {
       'commerce-collector-analytics',
       'commerce-collector-live',
       'commerce-collector-webhook',
+      'commerce-metrics-exporter',
       'commerce-relay',
     ]);
     expect(ofKind('ConfigMap')).toHaveLength(1);
@@ -169,8 +170,9 @@ describe('deploy/k8s manifests', () => {
       const spec = podSpec(d);
       for (const c of spec.containers as Doc[]) {
         const args = c.args as string[];
-        const flagPort = args.indexOf('--metrics-port');
-        // Workers serve /healthz and /metrics on --metrics-port; the API listens on API_PORT.
+        // Workers serve /healthz and /metrics on --metrics-port (the exporter on --port); the API
+        // listens on API_PORT.
+        const flagPort = args.findIndex((a) => a === '--metrics-port' || a === '--port');
         const port =
           flagPort >= 0
             ? Number(args[flagPort + 1])

@@ -12,6 +12,12 @@ export interface ServiceDeps {
   logger: Logger;
   /** The payment gateway client; buildApp creates one from the configuration when not given. */
   gateway?: GatewayClient;
+  /** Counts product cache hits and misses (the API's /metrics); absent in callers that do not serve it. */
+  cacheMetrics?: CacheMetrics;
+}
+
+export interface CacheMetrics {
+  record(key: string, hit: boolean): void;
 }
 
 /** ServiceDeps once the gateway client is there (what the order and payment routes use). */

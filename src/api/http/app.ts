@@ -5,10 +5,11 @@ import { createGatewayMetrics, type GatewayMetrics } from '../../lib/payments/me
 import { gatewayClientOptions, paymentCallbackUrl } from '../../lib/payments/options.js';
 import { installPaymentMetrics } from './payment-metrics.js';
 import { paymentRoutes } from './routes/payments.js';
+import type { Registry } from 'prom-client';
 import { ViewBuffer } from '../domain/views/view-buffer.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { installErrorHandlers } from './errors.js';
-import { installMetrics } from './metrics.js';
+import { createCacheMetrics, installMetrics } from './metrics.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { likeRoutes } from './routes/likes.js';
@@ -29,6 +30,8 @@ export interface ApiApp {
 
 export interface BuildOptions {
   viewFlushIntervalMs?: number;
+  /** The registry /metrics serves (`commerce dev` shares one with its relay and collector). */
+  registry?: Registry;
 }
 
 /** The gateway client the API uses unless the caller gave one: callbacks come to `callbackUrl`. */
@@ -44,12 +47,13 @@ const gatewayMetricsOf = new WeakMap<ApiApp, GatewayMetrics>();
  * The caller owns the pool and the Redis client and closes them after `close()`.
  */
 export async function buildApp(serviceDeps: ServiceDeps, options: BuildOptions = {}): Promise<ApiApp> {
-  const registry = createRegistry({ service: 'api' });
+  const registry = options.registry ?? createRegistry({ service: 'api' });
   const gatewayMetrics = createGatewayMetrics(registry);
   const givenGateway = serviceDeps.gateway !== undefined;
   // One object shared by every route, so listen() can swap in a client that knows the real port.
   const deps: AppDeps = {
     ...serviceDeps,
+    cacheMetrics: createCacheMetrics(registry),
     gateway: serviceDeps.gateway ?? gatewayFor(serviceDeps, gatewayMetrics),
   };
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });

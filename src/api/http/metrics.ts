@@ -1,6 +1,37 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { CacheMetrics } from '../domain/deps.js';
+
+/** The cache families of productCacheKeys, by key prefix: a bounded `cache` label. */
+const CACHES = ['product:detail', 'product:list'] as const;
+
+/**
+ * `api_cache_requests_total{cache, result}`: product cache lookups, hit or miss (a miss includes
+ * Redis being unavailable). Every child starts at 0 so rate() and hit ratios exist from the start.
+ */
+export function createCacheMetrics(registry: Registry): CacheMetrics {
+  const lookups = new Counter({
+    name: 'api_cache_requests_total',
+    help: 'Product cache lookups by cache (key family) and result (hit, miss).',
+    labelNames: ['cache', 'result'],
+    registers: [registry],
+  });
+  const children = new Map<string, ReturnType<typeof lookups.labels>>();
+  for (const cache of CACHES)
+    for (const result of ['hit', 'miss'])
+      children.set(`${cache} ${result}`, lookups.labels({ cache, result }));
+  for (const child of children.values()) child.inc(0);
+  return {
+    record(key, hit) {
+      const cache = CACHES.find((c) => key.startsWith(`${c}:`)) ?? 'other';
+      const k = `${cache} ${hit ? 'hit' : 'miss'}`;
+      let child = children.get(k);
+      if (!child) children.set(k, (child = lookups.labels({ cache, result: hit ? 'hit' : 'miss' })));
+      child.inc();
+    },
+  };
+}
 
 /**
  * Prometheus metrics of the API: request count and latency by method, route template and status,

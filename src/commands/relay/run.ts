@@ -54,7 +54,7 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
       maxAttempts: this.flags['max-attempts'],
       retryBackoff: this.flags['retry-backoff'],
     });
-    const registry = createRegistry({ job: 'relay' });
+    const registry = createRegistry({ service: 'relay' });
     if (this.appConfig.metricsPort !== undefined) {
       const server = await startMetricsServer(registry, this.appConfig.metricsPort);
       this.resources.defer('metrics server', () => server.close());

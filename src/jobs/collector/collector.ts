@@ -37,7 +37,7 @@ export async function startCollector(
   const { config, kafka } = deps;
   const resolved = resolveCollectorOptions(config, options);
   const { groupId, topics } = resolved;
-  const metrics = createCollectorMetrics(options.registry ?? new Registry());
+  const metrics = createCollectorMetrics(options.registry ?? new Registry(), topics);
   const stats: CollectorStats = { consumed: 0, duplicates: 0, deadLettered: 0, batches: 0 };
   const lifecycle = new Lifecycle('collector', newInstanceId(), {
     logger: deps.logger,

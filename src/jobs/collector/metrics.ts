@@ -1,8 +1,25 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { STATE_GAUGE_HELP } from '../../lib/lifecycle.js';
+import type { DeadLetterInfo } from '../../lib/kafka/dead-letter.js';
 
-/** The collector's Prometheus metrics, on the registry the caller serves (or a private one). */
-export function createCollectorMetrics(registry: Registry) {
+/**
+ * The collector's Prometheus metrics, on the registry the caller serves (or a private one). The
+ * per-topic counters start at 0 for the subscribed topics: increase() over a counter that appears with
+ * its first dead letter would miss that dead letter, and the alert with it.
+ */
+export function createCollectorMetrics(registry: Registry, topics: readonly string[] = []) {
+  const metrics = defineCollectorMetrics(registry);
+  for (const topic of topics) {
+    metrics.consumed.inc({ topic }, 0);
+    metrics.duplicates.inc({ topic }, 0);
+    for (const kind of DEAD_LETTER_KINDS) metrics.deadLettered.inc({ topic, kind }, 0);
+  }
+  return metrics;
+}
+
+const DEAD_LETTER_KINDS = ['poison', 'failed'] as const satisfies readonly DeadLetterInfo['errorKind'][];
+
+function defineCollectorMetrics(registry: Registry) {
   const registers = [registry];
   return {
     consumed: new Counter({

@@ -1,4 +1,5 @@
 import { buildApp, listen, type ApiApp } from '../../api/http/app.js';
+import { createRegistry } from '../../lib/metrics/registry.js';
 import { startRelay, type Relay, type RelaySummary } from '../relay/relay.js';
 import { parseRelayOptions } from '../relay/options.js';
 import {
@@ -43,12 +44,14 @@ export async function startPipeline(deps: PipelineDeps, options: PipelineOptions
   // The members do not get the command's signal: on SIGTERM the command calls stop(), which shuts
   // them down in order (they would otherwise all stop at once, the relay before the API's last events).
   const members = { ...deps, signal: undefined };
+  // One registry: the API's /metrics shows the relay's and the collector's metrics too.
+  const registry = createRegistry({ service: 'dev' });
   try {
-    const collector = await startCollector(members, options.collector);
+    const collector = await startCollector(members, { ...options.collector, registry });
     started.push(() => collector.stop());
-    const relay = await startRelay({ ...members, options: parseRelayOptions({}) });
+    const relay = await startRelay({ ...members, options: parseRelayOptions({}), registry });
     started.push(() => relay.stop());
-    const api = await buildApp(members, { viewFlushIntervalMs: options.viewFlushIntervalMs });
+    const api = await buildApp(members, { viewFlushIntervalMs: options.viewFlushIntervalMs, registry });
     started.push(() => api.close());
     const url = await listen(api, options.host ?? config.api.host, options.port ?? config.api.port);
     logger.info({ url, groupId: collector.groupId, relayId: relay.id }, `pipeline running on ${url}`);

@@ -21,7 +21,7 @@ export interface GroupLag {
 
 /** A group's lag per partition, read through the admin API: it does not join or disturb the group. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<GroupLag> {
-  return withAdmin(kafka, (admin) => groupLag(admin, groupId, topics));
+  return withAdmin(kafka, (admin) => consumerLagWith(admin, groupId, topics));
 }
 
 /**
@@ -44,7 +44,7 @@ export async function allGroupsLag(kafka: Kafka, topics: string[]): Promise<Grou
           subscribed.get(groupId)?.has(t) ||
           committed.some((c) => c.topic === t && c.partitions.some((p) => p.offset !== '-1')),
       );
-      if (consumed.length > 0) result.push(await groupLag(admin, groupId, consumed));
+      if (consumed.length > 0) result.push(await consumerLagWith(admin, groupId, consumed));
     }
     return result;
   });
@@ -69,7 +69,8 @@ async function subscriptions(admin: Admin, groupIds: string[]): Promise<Map<stri
   return result;
 }
 
-async function groupLag(admin: Admin, groupId: string, topics: string[]): Promise<GroupLag> {
+/** consumerLag on an admin client the caller keeps connected (the metrics exporter, scrape after scrape). */
+export async function consumerLagWith(admin: Admin, groupId: string, topics: string[]): Promise<GroupLag> {
   const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
   const partitions: PartitionLag[] = [];
   for (const topic of topics) {

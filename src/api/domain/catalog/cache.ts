@@ -27,6 +27,8 @@ export async function cachedJson(
   load: () => Promise<unknown>,
 ): Promise<string | undefined> {
   const hit = await soft(deps.redis, () => deps.redis.get(key), deps.logger);
+  // Redis down counts as a miss: the answer came from PostgreSQL.
+  deps.cacheMetrics?.record(key, !!hit);
   if (hit) return hit;
   const value = await load();
   if (value === undefined) return undefined;

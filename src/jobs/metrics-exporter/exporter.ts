@@ -1,0 +1,237 @@
+import type pg from 'pg';
+import type { Admin, Kafka } from 'kafkajs';
+import { Gauge, type Registry } from 'prom-client';
+import type { AppConfig } from '../../lib/config/config.js';
+import { one, rows } from '../../lib/db/query.js';
+import { dlqTopic } from '../../lib/kafka/topics.js';
+import { consumerLagWith } from '../../lib/kafka/consumer-lag.js';
+import type { Logger } from '../../lib/log.js';
+import { CLEANUP_JOB } from '../outbox-cleanup/outbox-cleanup.js';
+import { selectJobOutcomes, selectOutboxBacklog } from './sql.js';
+
+/**
+ * The label is job_name, not job: Prometheus sets `job` itself (the scrape job) and would rename ours.
+ * Jobs exported even before their first run, so "never succeeded" alerts have a series (value 0). */
+export const KNOWN_JOBS = ['aggregate-weekly', 'aggregate-monthly', CLEANUP_JOB] as const;
+/** How long one scrape waits for a source (PostgreSQL, Kafka). */
+export const SOURCE_TIMEOUT_MS = 5_000;
+export const JOB_STATUSES = ['SUCCEEDED', 'FAILED', 'RUNNING'] as const;
+
+export interface ExporterDeps {
+  config: AppConfig;
+  pool: pg.Pool;
+  kafka: Kafka;
+  logger: Logger;
+}
+
+interface JobOutcome {
+  job_name: string;
+  last_success: number | null;
+  last_status: string;
+  last_duration: number | null;
+}
+
+/**
+ * What a CronJob or a stopped worker cannot report itself, read at scrape time: batch job outcomes from
+ * job_run, the outbox backlog from PostgreSQL, dead-letter counts and the collector group's lag from
+ * Kafka's offsets (known even when no collector runs). One refresh
+ * serves every gauge of a scrape; a source that fails drops its series (stale values would mislead)
+ * and sets commerce_exporter_source_up{source} to 0.
+ */
+export function createExporterMetrics(
+  registry: Registry,
+  deps: ExporterDeps,
+): { refresh(): Promise<void>; close(): Promise<void> } {
+  const registers = [registry];
+  // Every gauge's collect() awaits the same refresh: a scrape gets all its values from one read.
+  const collect = () => refresh();
+  const sourceUp = new Gauge({
+    name: 'commerce_exporter_source_up',
+    help: '1 when the last read of this source (postgres, kafka) succeeded.',
+    labelNames: ['source'],
+    registers,
+    collect,
+  });
+  const lastSuccess = new Gauge({
+    name: 'commerce_job_last_success_timestamp_seconds',
+    help: 'Unix time the job last finished SUCCEEDED (0: never).',
+    labelNames: ['job_name'],
+    registers,
+    collect,
+  });
+  const lastDuration = new Gauge({
+    name: 'commerce_job_last_duration_seconds',
+    help: 'Duration of the job’s latest finished run.',
+    labelNames: ['job_name'],
+    registers,
+    collect,
+  });
+  const lastStatus = new Gauge({
+    name: 'commerce_job_last_status',
+    help: `1 for the status of the job’s latest run (${JOB_STATUSES.join(', ')}), 0 for the others.`,
+    labelNames: ['job_name', 'status'],
+    registers,
+    collect,
+  });
+  const outboxRows = new Gauge({
+    name: 'commerce_outbox_rows',
+    help: 'Outbox rows not yet published, by status (PENDING, FAILED).',
+    labelNames: ['status'],
+    registers,
+    collect,
+  });
+  const oldestPending = new Gauge({
+    name: 'commerce_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest PENDING outbox row (0 when none): the relay lag, known with no relay running.',
+    registers,
+    collect,
+  });
+  const deadLetters = new Gauge({
+    name: 'commerce_dead_letters',
+    help: 'Dead letters ever written for this topic (end offsets of its dead-letter topic).',
+    labelNames: ['topic'],
+    registers,
+    collect,
+  });
+  const deadLettersRetained = new Gauge({
+    name: 'commerce_dead_letters_retained',
+    help: 'Dead letters still on the dead-letter topic (end minus start offsets).',
+    labelNames: ['topic'],
+    registers,
+    collect,
+  });
+
+  const consumerLagGauge = new Gauge({
+    name: 'commerce_consumer_lag_messages',
+    help: "Messages the collector's group (KAFKA_GROUP_ID) has not committed yet, per topic: end minus committed offsets.",
+    labelNames: ['group', 'topic'],
+    registers,
+    collect,
+  });
+
+  const readPostgres = async () => {
+    const jobs = await rows<JobOutcome>(deps.pool, selectJobOutcomes());
+    const backlog = await one<{ pending: number; failed: number; oldest_pending_age: number }>(
+      deps.pool,
+      selectOutboxBacklog(),
+    );
+    lastSuccess.reset();
+    lastDuration.reset();
+    lastStatus.reset();
+    for (const job of KNOWN_JOBS) lastSuccess.set({ job_name: job }, 0);
+    for (const j of jobs) {
+      lastSuccess.set({ job_name: j.job_name }, j.last_success ?? 0);
+      if (j.last_duration !== null) lastDuration.set({ job_name: j.job_name }, j.last_duration);
+      for (const status of JOB_STATUSES)
+        lastStatus.set({ job_name: j.job_name, status }, status === j.last_status ? 1 : 0);
+    }
+    outboxRows.set({ status: 'PENDING' }, backlog?.pending ?? 0);
+    outboxRows.set({ status: 'FAILED' }, backlog?.failed ?? 0);
+    oldestPending.set(backlog?.oldest_pending_age ?? 0);
+  };
+  // One admin connection kept between scrapes (connecting costs more than the reads); dropped on an
+  // error so the next scrape connects afresh.
+  let admin: Promise<Admin> | undefined;
+  const dropAdmin = async () => {
+    const current = admin;
+    admin = undefined;
+    await current?.then((a) => a.disconnect()).catch(() => undefined);
+  };
+  const withKafkaAdmin = async <T>(fn: (admin: Admin) => Promise<T>): Promise<T> => {
+    admin ??= (async () => {
+      const a = deps.kafka.admin();
+      await a.connect();
+      return a;
+    })();
+    try {
+      return await fn(await admin);
+    } catch (err) {
+      await dropAdmin();
+      throw err;
+    }
+  };
+  const groupId = deps.config.kafka.groupId;
+  const readKafka = async () => {
+    const topics = [deps.config.kafka.topics.catalog, deps.config.kafka.topics.order];
+    const offsets = await withKafkaAdmin(async (admin) => {
+      const existing = new Set(await admin.listTopics());
+      const out: Array<{ topic: string; total: number; retained: number }> = [];
+      // Dead letters: the offsets of each event topic's dead-letter topic.
+      for (const topic of topics) {
+        if (!existing.has(dlqTopic(topic))) {
+          out.push({ topic, total: 0, retained: 0 });
+          continue;
+        }
+        const parts = await admin.fetchTopicOffsets(dlqTopic(topic));
+        out.push({
+          topic,
+          total: parts.reduce((sum, p) => sum + Number(p.high), 0),
+          retained: parts.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0),
+        });
+      }
+      const present = topics.filter((t) => existing.has(t));
+      const lag = present.length > 0 ? await consumerLagWith(admin, groupId, present) : undefined;
+      return { deadLetters: out, lag };
+    });
+    for (const o of offsets.deadLetters) {
+      deadLetters.set({ topic: o.topic }, o.total);
+      deadLettersRetained.set({ topic: o.topic }, o.retained);
+    }
+    consumerLagGauge.reset();
+    for (const topic of new Set(offsets.lag?.partitions.map((p) => p.topic))) {
+      const messages = offsets
+        .lag!.partitions.filter((p) => p.topic === topic)
+        .reduce((sum, p) => sum + p.lag, 0);
+      consumerLagGauge.set({ group: groupId, topic }, messages);
+    }
+  };
+  // A source that does not answer in time is down for this scrape: the other source's values must
+  // still make it within Prometheus' scrape timeout (10s by default).
+  const guarded = async (
+    source: string,
+    read: () => Promise<void>,
+    series: Gauge[],
+    onFail?: () => unknown,
+  ) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${SOURCE_TIMEOUT_MS} ms`)),
+        SOURCE_TIMEOUT_MS,
+      );
+    });
+    const reading = read();
+    reading.catch(() => undefined); // a read that loses the race still settles: observed here
+    try {
+      await Promise.race([reading, timeout]);
+      sourceUp.set({ source }, 1);
+    } catch (err) {
+      deps.logger.warn({ err, source }, 'metrics exporter: read failed');
+      for (const g of series) g.reset();
+      sourceUp.set({ source }, 0);
+      void onFail?.();
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  // Concurrent scrapes (and the gauges of one scrape) share one refresh.
+  let inFlight: Promise<void> | undefined;
+  function refresh(): Promise<void> {
+    return (inFlight ??= Promise.all([
+      guarded('postgres', readPostgres, [lastSuccess, lastDuration, lastStatus, outboxRows, oldestPending]),
+      guarded('kafka', readKafka, [deadLetters, deadLettersRetained, consumerLagGauge], dropAdmin),
+    ])
+      .then(() => undefined)
+      .finally(() => {
+        inFlight = undefined;
+      }));
+  }
+  return {
+    refresh,
+    close: async () => {
+      await inFlight?.catch(() => undefined);
+      await dropAdmin();
+    },
+  };
+}
