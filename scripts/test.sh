@@ -15,6 +15,9 @@ if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" || -z "${KAFKA_BROKERS:-}" ]
   fi
 fi
 
+# promtool and prometheus (Debian's package) for the alert rules' tests; quick when already there.
+bash scripts/services.sh prometheus
+
 # Integration tests run the built CLI, exactly as operators do.
 npm run --silent build
 exec npx vitest run "$@"
