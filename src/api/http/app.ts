@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { LocalCache } from '../domain/catalog/local-cache.js';
 import type { ServiceDeps } from '../domain/deps.js';
 import { ViewBuffer } from '../domain/views/view-buffer.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
@@ -28,7 +29,9 @@ export interface BuildOptions {
  * The API as a fastify instance, usable in-process (tests, `commerce dev`) or by `api serve`.
  * The caller owns the pool and the Redis client and closes them after `close()`.
  */
-export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): Promise<ApiApp> {
+export async function buildApp(given: ServiceDeps, options: BuildOptions = {}): Promise<ApiApp> {
+  // One in-process cache shared by the routes, so the API's own writes evict what its reads cached.
+  const deps: ServiceDeps = { ...given, local: given.local ?? new LocalCache(given.config.api.localCacheMs) };
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
   const views = new ViewBuffer(deps, options.viewFlushIntervalMs);
   let closing: Promise<void> | undefined;
