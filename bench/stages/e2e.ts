@@ -46,6 +46,7 @@ export async function e2eStage({ quick, log }: StageOptions): Promise<StageResul
       100,
     );
     const p = (await one<{ p50: number; p95: number; p99: number; n: number }>(ctx.pool, latencies(0)))!;
+    const relayPart = (await one<{ p50: number; p99: number }>(ctx.pool, relayLatencies()))!;
     log(`e2e: ${sent} orders, ${p.n} events`);
     const highest = await highestSteadyRate(ctx, url, quick, log);
     const name = (q: string) =>
@@ -55,6 +56,9 @@ export async function e2eStage({ quick, log }: StageOptions): Promise<StageResul
         figure('e2e', name('p50'), p.p50, 'ms'),
         figure('e2e', name('p95'), p.p95, 'ms'),
         figure('e2e', name('p99'), p.p99, 'ms'),
+        // Where it goes: the relay's share (commit -> marked PUBLISHED, i.e. after Kafka's ack).
+        figure('e2e', `of which API commit -> PUBLISHED p50`, relayPart.p50, 'ms'),
+        figure('e2e', `of which API commit -> PUBLISHED p99`, relayPart.p99, 'ms'),
         ...highest.steps,
         figure('e2e', 'highest steady order rate with p99 < 500 ms', highest.rate, 'orders/s'),
       ],
@@ -117,6 +121,16 @@ function countLoggedAfter(id: number) {
     'bench.count-logged-after',
     `SELECT count(*)::int AS n FROM event_log l JOIN outbox_event o USING (event_id) WHERE o.id > $1`,
     [id],
+  );
+}
+
+function relayLatencies() {
+  return sql(
+    'bench.e2e-relay-latency',
+    `SELECT percentile_cont(0.50) WITHIN GROUP (ORDER BY ms) AS p50,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+       FROM (SELECT extract(epoch FROM published_at - created_at) * 1000 AS ms
+               FROM outbox_event WHERE published_at IS NOT NULL) t`,
   );
 }
 
