@@ -159,7 +159,7 @@ CREATE TABLE outbox_event (
   CONSTRAINT outbox_event_event_id_key UNIQUE (event_id),
   CONSTRAINT outbox_event_published_at CHECK (((status = 'PUBLISHED'::text) = (published_at IS NOT NULL))),
   CONSTRAINT outbox_event_status_check CHECK ((status = ANY (ARRAY['PENDING'::text, 'PUBLISHED'::text, 'FAILED'::text])))
-);
+) WITH (fillfactor=50);
 CREATE INDEX outbox_event_blocked_idx ON outbox_event USING btree (aggregate_type, aggregate_id, id) WHERE blocked;
 CREATE INDEX outbox_event_claim_window_idx ON outbox_event USING btree (id) WHERE ((status = 'PENDING'::text) AND (NOT blocked));
 CREATE INDEX outbox_event_published_idx ON outbox_event USING btree (published_at) WHERE (status = 'PUBLISHED'::text);

@@ -23,9 +23,9 @@ async function list<R extends pg.QueryResultRow>(db: Db, text: string, values: u
 
 export async function dumpSchema(db: Db): Promise<string> {
   const parts = [HEADER];
-  const tables = await list<{ oid: number; name: string }>(
+  const tables = await list<{ oid: number; name: string; options: string | null }>(
     db,
-    `SELECT c.oid, c.relname AS name FROM pg_class c
+    `SELECT c.oid, c.relname AS name, array_to_string(c.reloptions, ', ') AS options FROM pg_class c
       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') ORDER BY c.relname`,
   );
   for (const t of tables) {
@@ -48,7 +48,7 @@ export async function dumpSchema(db: Db): Promise<string> {
       [t.oid],
     );
     const body = [...columns, ...constraints].map((r) => `  ${r.line}`).join(',\n');
-    parts.push(`CREATE TABLE ${t.name} (\n${body}\n);`);
+    parts.push(`CREATE TABLE ${t.name} (\n${body}\n)${t.options ? ` WITH (${t.options})` : ''};`);
     const indexes = await list<{ line: string }>(
       db,
       `SELECT pg_get_indexdef(i.indexrelid) AS line FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid

@@ -18,6 +18,8 @@ import { figure, perSecond, target, timed, type StageOptions, type StageResult }
  * values, headers; batches of the relay's batch size; acks=all) to a fresh topic.
  * Then a hot backlog (most rows on 5 products, e.g. a flash sale or a relay that was down) drained by
  * one relay and by two at once: each must stay within 2x of the spread-out figure.
+ * Then flatness (issue 15): the same drain with 1,000,000 PUBLISHED rows of history in the table as
+ * with none, and a 1,000-row backlog (drained twenty times over) against the 100,000-row one.
  */
 export async function relayStage({ quick, log }: StageOptions): Promise<StageResult> {
   const n = quick ? 5_000 : 100_000;
@@ -81,9 +83,12 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
         ),
       );
     }
+
+    const flat = await flatness(ctx, quick, log, f);
     return {
-      figures: [f, ...hot],
+      figures: [f, ...hot, ...flat.figures],
       targets: [
+        ...flat.targets,
         target('relay', 'relay / bare producer >= 0.5', f.ratio!, 'min', 0.5),
         ...hot.map((h) => target('relay', `${h.name} / spread-out >= 0.5 (within 2x)`, h.ratio!, 'min', 0.5)),
         target('relay', 'hot backlog: 2 relays / 1 relay >= 0.9', hot[1]!.value / hot[0]!.value, 'min', 0.9),
@@ -92,6 +97,106 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
   } finally {
     await ctx.close();
   }
+}
+
+type BenchContext = Awaited<ReturnType<typeof createBenchContext>>;
+
+function newRelay(ctx: BenchContext) {
+  return new Relay({
+    config: ctx.config,
+    pool: ctx.pool,
+    logger: createLogger('error', { pretty: false }),
+    options: parseRelayOptions({}),
+  });
+}
+
+/** Drains `events` (inserted first) with a fresh relay: events/s, connect included. */
+async function drainRate(ctx: BenchContext, events: DomainEvent[]): Promise<number> {
+  await insertOutbox(ctx.pool, events, ctx.config.kafka.topics);
+  await ctx.pool.query('ANALYZE outbox_event');
+  const run = await timed(() => newRelay(ctx).drain());
+  if (run.result.published !== events.length)
+    throw new Error(`relay published ${run.result.published} of ${events.length}`);
+  return perSecond(events.length, run.ms);
+}
+
+/**
+ * History: N rows drained on an empty table, then the same shape of rows (later versions of the
+ * same products) with `history` PUBLISHED rows in front of them, as an outbox not yet cleaned up.
+ * Backlog: 1,000 rows at a time, `rounds` times, against the big spread-out drain.
+ */
+async function flatness(
+  ctx: BenchContext,
+  quick: boolean,
+  log: (m: string) => void,
+  big: ReturnType<typeof figure>,
+) {
+  const n = quick ? 5_000 : 20_000;
+  const history = quick ? 50_000 : 1_000_000;
+  await ctx.pool.query('DELETE FROM outbox_event');
+  await ctx.pool.query('VACUUM outbox_event');
+  log(`relay: ${n} events, no history`);
+  const none = await drainRate(ctx, viewEvents(n));
+  await ctx.pool.query('DELETE FROM outbox_event');
+  log(`relay: writing ${history} PUBLISHED rows of history`);
+  // Earlier versions (<= 0) of the same 2,000 products, written directly as published.
+  await ctx.pool.query(
+    `INSERT INTO outbox_event (event_id, aggregate_type, aggregate_id, aggregate_version, event_type, topic,
+                               partition_key, payload, status, published_at)
+     SELECT gen_random_uuid(), 'product', p::text, -(g / 2000), 'ProductViewed', $2, p::text,
+            jsonb_build_object('eventId', gen_random_uuid(), 'eventType', 'ProductViewed',
+                               'aggregateType', 'product', 'aggregateId', p::text, 'version', -(g / 2000),
+                               'occurredAt', now(), 'payload', jsonb_build_object('productId', p, 'count', 1)),
+            'PUBLISHED', now()
+       FROM generate_series(0, $1::int - 1) g, LATERAL (SELECT g % 2000 + 1 AS p) x`,
+    [history, ctx.config.kafka.topics.catalog],
+  );
+  await ctx.pool.query('VACUUM ANALYZE outbox_event');
+  log(`relay: ${n} events behind ${history} PUBLISHED rows`);
+  const withHistory = await drainRate(ctx, viewEvents(n));
+  await ctx.pool.query('DELETE FROM outbox_event');
+  await ctx.pool.query('VACUUM outbox_event');
+
+  const rounds = quick ? 5 : 20;
+  log(`relay: 1,000-row backlog, ${rounds} times`);
+  const timings: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const events = viewEvents(1_000).map((e) =>
+      createEvent('ProductViewed', Number(e.aggregateId), e.version + r, {
+        productId: Number(e.aggregateId),
+        count: 1,
+      }),
+    );
+    timings.push(1_000 / (await drainRate(ctx, events)));
+  }
+  const small = (rounds * 1_000) / timings.reduce((a, b) => a + b, 0);
+
+  const noneF = { name: 'no history', value: none };
+  const figures = [
+    figure('relay', `${n} events, no history`, none, 'events/s', {
+      name: 'bare kafkajs producer',
+      value: big.baseline!.value,
+    }),
+    figure('relay', `${n} events, ${history} PUBLISHED rows of history`, withHistory, 'events/s', noneF),
+    figure('relay', `1,000-row backlog (x${rounds}, fresh relay each)`, small, 'events/s', {
+      name: 'bare kafkajs producer',
+      value: big.baseline!.value,
+    }),
+  ];
+  const bigVsSmall = big.value / small;
+  return {
+    figures,
+    targets: [
+      target('relay', 'with history / without >= 0.8 (flat)', figures[1]!.ratio!, 'min', 0.8),
+      target(
+        'relay',
+        `${big.name.replace('outbox -> Kafka, ', '')} backlog / 1,000 backlog >= 0.8 (flat)`,
+        bigVsSmall,
+        'min',
+        0.8,
+      ),
+    ],
+  };
 }
 
 /** The same traffic on products 100,001 and up, so it never shares an aggregate with the hot rows. */

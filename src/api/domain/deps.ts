@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
 import type { GatewayClient } from '../../lib/payments/gateway-client.js';
+import type { LocalCache } from './catalog/local-cache.js';
 
 /** What the domain services need; the API (and later `commerce dev`) passes its own. */
 export interface ServiceDeps {
@@ -14,6 +15,11 @@ export interface ServiceDeps {
   gateway?: GatewayClient;
   /** Counts product cache hits and misses (the API's /metrics); absent in callers that do not serve it. */
   cacheMetrics?: CacheMetrics;
+  /**
+   * The API's in-process cache of product details and detail ranks (local-cache.ts): buildApp gives
+   * one to its routes; without it every read goes to Redis.
+   */
+  local?: LocalCache<string | number | null>;
 }
 
 export interface CacheMetrics {

@@ -6,6 +6,7 @@ import { gatewayClientOptions, paymentCallbackUrl } from '../../lib/payments/opt
 import { installPaymentMetrics } from './payment-metrics.js';
 import { paymentRoutes } from './routes/payments.js';
 import type { Registry } from 'prom-client';
+import { LocalCache } from '../domain/catalog/local-cache.js';
 import { ViewBuffer } from '../domain/views/view-buffer.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { installErrorHandlers } from './errors.js';
@@ -50,11 +51,13 @@ export async function buildApp(serviceDeps: ServiceDeps, options: BuildOptions =
   const registry = options.registry ?? createRegistry({ service: 'api' });
   const gatewayMetrics = createGatewayMetrics(registry);
   const givenGateway = serviceDeps.gateway !== undefined;
-  // One object shared by every route, so listen() can swap in a client that knows the real port.
+  // One object shared by every route, so listen() can swap in a client that knows the real port, and
+  // one in-process cache, so the API's own writes evict what its reads cached.
   const deps: AppDeps = {
     ...serviceDeps,
     cacheMetrics: createCacheMetrics(registry),
     gateway: serviceDeps.gateway ?? gatewayFor(serviceDeps, gatewayMetrics),
+    local: serviceDeps.local ?? new LocalCache(serviceDeps.config.api.localCacheMs),
   };
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
   const views = new ViewBuffer(deps, options.viewFlushIntervalMs);

@@ -4,6 +4,15 @@ import { releaseEvents, renewLease } from '../../lib/outbox/sql.js';
 import { keepRenewed, LeaseRenewalError, type RenewLease } from './batch.js';
 import { recordOutcome, type CycleDeps } from './cycle.js';
 
+/**
+ * Lease left under which a batch's lease is re-written before its send (renewLease). The send budget
+ * is 3/4 of the lease (send-budget.ts); a batch with 7/8 left keeps the same margin a fresh renewal
+ * gives, so only batches that waited (e.g. behind a slow send) are written again.
+ */
+export function leaseKeptMs(leaseMs: number): number {
+  return Math.ceil((leaseMs * 7) / 8);
+}
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
@@ -104,15 +113,19 @@ export class RelayPipeline {
     if (marking) unwrap(await marking);
   }
 
-  /** Fenced renewal (locked_by = us, still PENDING); a PostgreSQL failure is not the rows' fault. */
+  /**
+   * Fenced renewal (locked_by = us, still PENDING), written only for rows whose lease is no longer
+   * almost whole; a PostgreSQL failure is not the rows' fault.
+   */
   private readonly renew: RenewLease = async (events) => {
     const { db, options } = this.deps;
     const ids = events.map((e) => e.id);
-    const renewed = await rows<{ id: number }>(db, renewLease(options.relayId, ids, options.leaseMs)).catch(
-      (err: unknown) => {
-        throw new LeaseRenewalError(err);
-      },
-    );
+    const renewed = await rows<{ id: number }>(
+      db,
+      renewLease(options.relayId, ids, options.leaseMs, leaseKeptMs(options.leaseMs)),
+    ).catch((err: unknown) => {
+      throw new LeaseRenewalError(err);
+    });
     return keepRenewed(
       events,
       renewed.map((r) => r.id),

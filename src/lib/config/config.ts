@@ -18,7 +18,14 @@ export interface AppConfig {
     topics: { catalog: string; order: string };
   };
   readonly logLevel: Env['LOG_LEVEL'];
-  readonly api: { host: string; port: number; adminToken: string; cacheTtlSeconds: number };
+  readonly api: {
+    host: string;
+    port: number;
+    adminToken: string;
+    cacheTtlSeconds: number;
+    /** The in-process cache in front of Redis for product details (0: off). */
+    localCacheMs: number;
+  };
   readonly metricsPort: number | undefined;
   readonly timezone: string;
   readonly ranking: { view: number; like: number; order: number };
@@ -54,6 +61,7 @@ export function toConfig(env: Env): AppConfig {
       port: env.API_PORT,
       adminToken: env.ADMIN_TOKEN,
       cacheTtlSeconds: env.CACHE_TTL_SECONDS,
+      localCacheMs: env.API_LOCAL_CACHE_MS,
     },
     metricsPort: env.METRICS_PORT,
     timezone: env.TIMEZONE,

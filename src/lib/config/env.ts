@@ -36,6 +36,7 @@ export const envSchema = z.object({
   API_PORT: port.default(8080),
   ADMIN_TOKEN: z.string().default(''),
   CACHE_TTL_SECONDS: positiveInt.default(60),
+  API_LOCAL_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   METRICS_PORT: port.optional(),
   TIMEZONE: z.string().refine(isTimeZone, 'an IANA time zone such as UTC or Asia/Seoul').default('UTC'),
   RANKING_WEIGHT_VIEW: weight.default(0.1),

@@ -37,17 +37,30 @@ export function markPublished(relayId: string, ids: number[]) {
 
 /**
  * Renews the lease of rows still ours, just before they are sent, so a batch that waited (claimed
- * ahead, behind a slow send) gets a full lease for its own send. Returns the ids renewed: a row whose
- * lease another relay took over is not, and must not be sent by us.
+ * ahead, behind a slow send) gets a full lease for its own send. Returns the ids whose lease covers
+ * the send: a row whose lease another relay took over is not, and must not be sent by us.
+ *
+ * Only rows with less than `keepMs` of lease left are written. A batch claimed moments ago (the usual
+ * case: claimed, then sent at once or after one send) still has its lease almost whole, so re-writing
+ * it would only add a row version in every index of outbox_event per event (issue 15); for those rows
+ * the check is a read. It is as safe as the write: another relay can take a row over only once its
+ * lease has ended (claimEvents), and a send started now ends within the send budget, under keepMs.
  */
-export function renewLease(relayId: string, ids: number[], leaseMs: number) {
+export function renewLease(relayId: string, ids: number[], leaseMs: number, keepMs: number) {
   return sql(
     'outbox.renew-lease',
-    `UPDATE outbox_event
-        SET locked_until = now() + make_interval(secs => $3::double precision / 1000)
-      WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'
-     RETURNING id`,
-    [relayId, ids, leaseMs],
+    `WITH mine AS (
+       SELECT id, locked_until >= now() + make_interval(secs => $4::double precision / 1000) AS whole
+         FROM outbox_event
+        WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'
+     ), renewed AS (
+       UPDATE outbox_event
+          SET locked_until = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE id = ANY (ARRAY(SELECT id FROM mine WHERE NOT whole)) AND locked_by = $1 AND status = 'PENDING'
+       RETURNING id
+     )
+     SELECT id FROM mine WHERE whole UNION ALL SELECT id FROM renewed`,
+    [relayId, ids, leaseMs, keepMs],
   );
 }
 

@@ -26,16 +26,25 @@ export async function cachedJson(
   key: string,
   load: () => Promise<unknown>,
 ): Promise<string | undefined> {
+  return (await cachedJsonEntry(deps, key, load)).json;
+}
+
+/** cachedJson, telling whether Redis holds the value (a hit, or stored after the load). */
+export async function cachedJsonEntry(
+  deps: ServiceDeps,
+  key: string,
+  load: () => Promise<unknown>,
+): Promise<{ json: string | undefined; inRedis: boolean }> {
   const hit = await soft(deps.redis, () => deps.redis.get(key), deps.logger);
   // Redis down counts as a miss: the answer came from PostgreSQL.
   deps.cacheMetrics?.record(key, !!hit);
-  if (hit) return hit;
+  if (hit) return { json: hit, inRedis: true };
   const value = await load();
-  if (value === undefined) return undefined;
+  if (value === undefined) return { json: undefined, inRedis: false };
   const json = JSON.stringify(value);
   const ttl = deps.config.api.cacheTtlSeconds;
-  await soft(deps.redis, () => deps.redis.set(key, json, 'EX', ttl), deps.logger);
-  return json;
+  const stored = await soft(deps.redis, () => deps.redis.set(key, json, 'EX', ttl), deps.logger);
+  return { json, inRedis: stored !== undefined };
 }
 
 export function detailKey(productId: number): string {
@@ -50,6 +59,7 @@ export async function listKey(deps: ServiceDeps, query: string): Promise<string>
 
 /** After a write that changed what a product shows: its detail and every list are stale. */
 export async function evictProduct(deps: ServiceDeps, productId: number): Promise<void> {
+  deps.local?.delete(detailKey(productId));
   await Promise.all([
     soft(deps.redis, () => evictProductDetail(deps.redis, productId), deps.logger),
     soft(deps.redis, () => evictProductLists(deps.redis), deps.logger),

@@ -1,7 +1,7 @@
 import { one, rows } from '../../../lib/db/query.js';
 import { notFound } from '../errors.js';
 import type { ServiceDeps } from '../deps.js';
-import { cached, cachedJson, detailKey, listKey } from './cache.js';
+import { cached, cachedJsonEntry, detailKey, listKey } from './cache.js';
 import { toProduct, type Product } from './product.js';
 import { countProducts, selectProduct, selectProductPage, type ProductRow, type ProductSort } from './sql.js';
 
@@ -12,11 +12,19 @@ export async function getProduct(deps: ServiceDeps, id: number): Promise<Product
 
 /** A product as its JSON text (a cache hit is returned as stored); 404 when there is none. */
 export async function getProductJson(deps: ServiceDeps, id: number): Promise<string> {
-  const json = await cachedJson(deps, detailKey(id), async () => {
+  const key = detailKey(id);
+  const local = deps.local?.get(key);
+  if (typeof local === 'string') {
+    deps.cacheMetrics?.record(key, true); // a hit of the in-process copy of what Redis holds
+    return local;
+  }
+  const { json, inRedis } = await cachedJsonEntry(deps, key, async () => {
     const row = await one<ProductRow>(deps.pool, selectProduct(id));
     return row ? toProduct(row) : undefined;
   });
   if (json === undefined) throw notFound('product', id);
+  // Only what Redis holds is kept in front of it: without Redis, reads stay PostgreSQL's.
+  if (inRedis) deps.local?.set(key, json);
   return json;
 }
 
