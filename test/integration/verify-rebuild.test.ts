@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { seedProduct, startApi, type TestApi } from '../support/api.js';
 import { runCli } from '../support/cli.js';
-import { startTestCollector } from '../support/collector.js';
+import { publish, startTestCollector } from '../support/collector.js';
 import { caughtUp } from '../support/handlers.js';
 import { eventually } from '../support/wait.js';
 import { dateInZone } from '../../src/lib/time/dates.js';
+import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
+import { runRebuild } from '../../src/jobs/rebuild/rebuild.js';
 
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;
 
@@ -169,5 +171,126 @@ describe('verify and rebuild', () => {
     const settled = await verify();
     expect(settled.code).toBe(0);
     expect(settled.json.inFlight.products).toBe(0);
+  });
+});
+
+describe('rebuild while a collector consumes', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx?.close());
+
+  it('loses and doubles no event: metrics, daily rows and ranking equal the totals of what was published', async () => {
+    const now = new Date();
+    const today = dateInZone(now, ctx.config.timezone);
+    const products = [101, 102, 103, 104, 105];
+    const views = new Map<number, number>(products.map((p) => [p, 0]));
+    const units = new Map<number, number>(products.map((p) => [p, 0]));
+    const versions = new Map<number, number>();
+    const next = (aggregate: number) => {
+      const v = (versions.get(aggregate) ?? 0) + 1;
+      versions.set(aggregate, v);
+      return v;
+    };
+    const events: DomainEvent[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const p = products[i % products.length]!;
+      if (i % 7 === 0) {
+        const order = 10_000 + i;
+        events.push(
+          createEvent(
+            'OrderCreated',
+            order,
+            next(order),
+            {
+              orderId: order,
+              userId: 'u',
+              totalAmount: 300,
+              items: [{ productId: p, quantity: 3, unitPrice: 100 }],
+            },
+            now,
+          ),
+        );
+        units.set(p, units.get(p)! + 3);
+      } else {
+        const count = 1 + (i % 4);
+        events.push(createEvent('ProductViewed', p, next(p), { productId: p, count }, now));
+        views.set(p, views.get(p)! + count);
+      }
+    }
+    await publish(ctx, events);
+    // The collector pauses between its commit and Redis, widening the window a ranking rebuild must
+    // handle (events committed but not yet ranked), and consumes slowly enough for many rebuilds.
+    const collector = await startTestCollector(
+      ctx,
+      { batchSize: 5 },
+      { afterDbCommit: () => new Promise((r) => setTimeout(r, 10 + Math.random() * 30)) },
+    );
+    const runs = { metrics: 0, daily: 0, ranking: 0 };
+    const targets = ['metrics', 'daily', 'ranking'] as const;
+    // Rebuilds back to back until the collector has caught up with everything published.
+    for (let i = 0; !(await caughtUp(ctx, ctx.config.kafka.groupId)); i++) {
+      const target = targets[i % 3]!;
+      // In process, to hold the swap back a while: the collector's commits must wait for it, not be lost.
+      const run = await runRebuild({
+        pool: ctx.pool,
+        redis: ctx.redis,
+        config: ctx.config,
+        target,
+        dryRun: false,
+        carryWeight: 0.1,
+        beforeSwap: () => new Promise((r) => setTimeout(r, 150)),
+      });
+      expect(run.target).toBe(target);
+      runs[target] += 1;
+    }
+    await eventually(() => caughtUp(ctx, ctx.config.kafka.groupId), 60_000, 200);
+    await collector.stop();
+    expect(runs.metrics + runs.daily + runs.ranking).toBeGreaterThanOrEqual(3);
+
+    const { rows: metrics } = await ctx.pool.query(
+      `SELECT product_id::int AS id, view_count::int AS views, sales_count::int AS units FROM product_metrics ORDER BY 1`,
+    );
+    expect(metrics).toEqual(products.map((id) => ({ id, views: views.get(id), units: units.get(id) })));
+    const { rows: daily } = await ctx.pool.query(
+      `SELECT product_id::int AS id, view_count::int AS views, sales_count::int AS units
+         FROM product_metrics_daily WHERE metric_date = $1 ORDER BY 1`,
+      [today],
+    );
+    expect(daily).toEqual(metrics);
+    const w = ctx.config.ranking;
+    const key = `ranking:all:${today.replaceAll('-', '')}`;
+    for (const id of products)
+      expect(Number(await ctx.redis.zscore(key, String(id)))).toBeCloseTo(
+        w.view * views.get(id)! + w.order * units.get(id)!,
+        6,
+      );
+  }, 240_000);
+
+  it('one rebuild at a time: exit 5 while another holds the lock, and nothing recorded', async () => {
+    const holder = await ctx.pool.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtext('rebuild'))`);
+      const r = await runCli(['rebuild', '--target', 'metrics', '--json'], ctx.env);
+      expect(r.code).toBe(5);
+      expect(r.json.error).toMatchObject({ code: 'LOCKED', exitCode: 5 });
+      await holder.query(`SELECT pg_advisory_unlock(hashtext('rebuild'))`);
+    } finally {
+      holder.release();
+    }
+    const { rows: runs } = await ctx.pool.query(
+      `SELECT count(*)::int AS n FROM job_run WHERE job_name = 'rebuild'`,
+    );
+    const bad = await runCli(['rebuild', '--target', 'metrics', '--date', '2024-01-01'], ctx.env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--date');
+    const bad2 = await runCli(['verify', '--since', '2024-13-01'], ctx.env);
+    expect(bad2.code).toBe(2);
+    expect(bad2.stderr).toContain('--since');
+    const { rows: after } = await ctx.pool.query(
+      `SELECT count(*)::int AS n FROM job_run WHERE job_name = 'rebuild'`,
+    );
+    expect(after).toEqual(runs); // a locked-out or refused run records nothing
   });
 });

@@ -26,7 +26,14 @@ export async function rebuildRanking(
   client: pg.PoolClient,
   redis: Redis,
   day: RankingDay,
-  options: { weights: RankingWeights; timeZone: string; dryRun: boolean; chunkSize: number; runId: number },
+  options: {
+    weights: RankingWeights;
+    timeZone: string;
+    dryRun: boolean;
+    chunkSize: number;
+    runId: number;
+    beforeSwap?: () => Promise<void>;
+  },
 ): Promise<TableRebuild & { marks: number }> {
   if (!options.dryRun) await exec(client, lockDailyMetricsShared());
   const temp = `ranking:rebuild:${compactDate(day.date)}:${options.runId}`;
@@ -82,6 +89,7 @@ export async function rebuildRanking(
       marks += chunk.length;
     },
   );
+  await options.beforeSwap?.();
   if (rows > 0) {
     await redis.expire(temp, DAILY_RANKING_TTL_SECONDS);
     await redis.rename(temp, day.key);

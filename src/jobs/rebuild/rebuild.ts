@@ -24,6 +24,8 @@ export interface RebuildOptions {
   dryRun: boolean;
   carryWeight: number;
   chunkSize?: number;
+  /** Tests only: called with the rebuilt rows computed and the lock held, just before the swap. */
+  beforeSwap?: () => Promise<void>;
 }
 
 export interface RebuildSummary {
@@ -52,7 +54,12 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildSummar
   const { result, run } = await runExclusiveJob(pool, REBUILD_JOB, { target, date, dryRun }, async (ctx) => {
     const done = await withTransaction(pool, async (client): Promise<TableRebuild & { marks?: number }> => {
       if (target !== 'ranking')
-        return rebuildTable(client, target, { date, timeZone: config.timezone, dryRun });
+        return rebuildTable(client, target, {
+          date,
+          timeZone: config.timezone,
+          dryRun,
+          beforeSwap: options.beforeSwap,
+        });
       const day = await rankingDay(redis, date!, options.carryWeight);
       return rebuildRanking(client, redis, day, {
         weights: config.ranking,
@@ -60,6 +67,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildSummar
         dryRun,
         chunkSize: options.chunkSize ?? 1_000,
         runId: ctx.run.id,
+        beforeSwap: options.beforeSwap,
       });
     });
     ctx.rowsRead = done.rows;
