@@ -22,6 +22,9 @@ import type { TableRebuild } from './tables.js';
  * This assumes the ranking handler runs in the same group as metrics (the default), whose
  * transaction holds both marks. A dry run only compares.
  */
+/** Long enough for any rebuild; the key is renamed (and given the day's TTL) or deleted before. */
+const TEMP_TTL_SECONDS = 3_600;
+
 export async function rebuildRanking(
   client: pg.PoolClient,
   redis: Redis,
@@ -48,7 +51,12 @@ export async function rebuildRanking(
       chunk.forEach((r, i) => {
         if (Math.abs(r.score - (live[i] === null ? 0 : Number(live[i]))) > SCORE_EPSILON) changed += 1;
       });
-      await redis.zadd(temp, ...chunk.flatMap((r) => [r.score, r.product_id]));
+      // A run that dies midway leaves the temporary key to expire, not to linger.
+      await redis
+        .multi()
+        .zadd(temp, ...chunk.flatMap((r) => [r.score, r.product_id]))
+        .expire(temp, TEMP_TTL_SECONDS)
+        .exec();
     },
   );
   // Live members the daily rows do not explain (a score of 0 is no difference).
