@@ -12,8 +12,10 @@ import { DAILY_RANKING_TTL_SECONDS, dailyRankingKey, score, type RankingWeights 
  */
 export const RANKING_MARK_TTL_SECONDS = DAILY_RANKING_TTL_SECONDS;
 
-const rankingMarkKey = (eventId: string, productId: number) => `ranking:applied:${eventId}:${productId}`;
-const carryOverMarkKey = (compact: string) => `ranking:carried:${compact}`;
+export const rankingMarkKey = (eventId: string, productId: number) =>
+  `ranking:applied:${eventId}:${productId}`;
+/** Set when `ranking carry-over` seeded the day (YYYYMMDD): the day's key holds the previous day's scores too. */
+export const carryOverMarkKey = (compact: string) => `ranking:carried:${compact}`;
 
 // KEYS: mark1, rank1, mark2, rank2, ...; ARGV: markTtl, rankTtl, member1, incr1, member2, incr2, ...
 // Each ranking key is given its TTL once, after its increments (a batch mostly shares one day's key).
