@@ -4,7 +4,7 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { readTopic } from '../support/topic-reader.js';
-import { checkDelivery, insertEvents, viewEvents } from '../support/outbox-fixtures.js';
+import { checkDelivery, insertEvents, viewEvents, countOutbox } from '../support/outbox-fixtures.js';
 import { rows } from '../../src/lib/db/query.js';
 import { claimEvents } from '../../src/lib/outbox/sql.js';
 import { outboxStatus } from '../../src/lib/outbox/status.js';
@@ -24,17 +24,10 @@ describe('relay on a hot backlog (few aggregates, many rows each)', () => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   });
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await ctx?.close();
   });
 
-  const count = async (where: string, values: unknown[] = []) =>
-    (
-      await ctx.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM outbox_event WHERE ${where}`,
-        values,
-      )
-    ).rows[0]!.n;
+  const count = (where: string, values: unknown[] = []) => countOutbox(ctx.pool, where, values);
   const catalog = () => readTopic(ctx.kafka, ctx.config.kafka.topics.catalog);
 
   it('two relays drain 20,000 rows on 5 products plus 500 others, one frozen past its lease', async () => {

@@ -4,7 +4,7 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { readTopic } from '../support/topic-reader.js';
-import { checkDelivery, insertEvents, viewEvents } from '../support/outbox-fixtures.js';
+import { checkDelivery, insertEvents, viewEvents, countOutbox } from '../support/outbox-fixtures.js';
 
 // Kills only its own relay processes, on its own database and topics: safe next to other files.
 describe('relay killed with SIGKILL mid-batch', () => {
@@ -18,13 +18,7 @@ describe('relay killed with SIGKILL mid-batch', () => {
     await ctx?.close();
   });
 
-  const count = async (where: string, values: unknown[] = []) =>
-    (
-      await ctx.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM outbox_event WHERE ${where}`,
-        values,
-      )
-    ).rows[0]!.n;
+  const count = (where: string, values: unknown[] = []) => countOutbox(ctx.pool, where, values);
 
   it('loses nothing: after the lease expires another relay publishes the rows', async () => {
     const events = viewEvents(200, 30); // 6,000 rows

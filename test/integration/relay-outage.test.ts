@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
 import { readTopic } from '../support/topic-reader.js';
-import { checkDelivery, insertEvents, viewEvents } from '../support/outbox-fixtures.js';
+import { checkDelivery, insertEvents, viewEvents, countOutbox } from '../support/outbox-fixtures.js';
 import { createLogger } from '../../src/lib/log.js';
 import { startRelay, type Relay } from '../../src/jobs/relay/relay.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
@@ -38,9 +38,7 @@ describe('relay through a broker outage', () => {
     await rm(BROKER_ENV.SERVICES_DIR, { recursive: true, force: true });
   });
 
-  const count = async (where: string) =>
-    (await ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_event WHERE ${where}`))
-      .rows[0]!.n;
+  const count = (where: string) => countOutbox(ctx.pool, where);
 
   it('pauses while the broker is down, then publishes everything without burning attempts', async () => {
     const before = viewEvents(20, 5);

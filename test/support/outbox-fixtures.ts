@@ -5,6 +5,15 @@ import { writeOutbox } from '../../src/lib/outbox/write.js';
 import { EVENT_HEADERS } from '../../src/lib/kafka/event-headers.js';
 import type { ReadMessage } from './topic-reader.js';
 
+/** Outbox rows matching a condition the test writes itself (never user input), e.g. `status = 'PENDING'`. */
+export async function countOutbox(db: Queryable, where: string, values: unknown[] = []): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM outbox_event WHERE ${where}`,
+    values,
+  );
+  return rows[0]!.n;
+}
+
 /** Valid ProductViewed events for products firstId.., `perAggregate` versions each, interleaved like real traffic. */
 export function viewEvents(aggregates: number, perAggregate: number, firstId = 1): DomainEvent[] {
   const events: DomainEvent[] = [];

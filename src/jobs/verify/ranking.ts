@@ -7,7 +7,7 @@ import { dailyRankingKey, type RankingWeights } from '../../lib/ranking/score.js
 import { addDays, compactDate } from '../../lib/time/dates.js';
 import type { Difference } from './report.js';
 import { selectExpectedRanking } from './sql.js';
-import { withSnapshot } from './snapshot.js';
+import { withSnapshot } from '../../lib/db/transaction.js';
 
 /** Scores are sums of weighted floats: equal within this. */
 export const SCORE_EPSILON = 1e-6;

@@ -8,7 +8,7 @@ import { checkOutbox, collectorPosition } from './outbox.js';
 import { checkProducts } from './products.js';
 import { confirmRanking, rankingCandidates, rankingDay } from './ranking.js';
 import type { VerifyReport } from './report.js';
-import { withSnapshot } from './snapshot.js';
+import { withSnapshot } from '../../lib/db/transaction.js';
 import { selectDatabaseNow, selectInFlightProducts } from './sql.js';
 
 export type { Difference, VerifyReport } from './report.js';

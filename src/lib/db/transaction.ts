@@ -1,14 +1,18 @@
 import type pg from 'pg';
 import { isRetryableSqlError } from './errors.js';
 
-/** Runs `fn` in one transaction on one client; rolls back on any error. */
+/**
+ * Runs `fn` in one transaction on one client; rolls back on any error. `begin` sets the transaction's
+ * mode, e.g. withSnapshot's REPEATABLE READ READ ONLY.
+ */
 export async function withTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -38,4 +42,12 @@ export async function withRetryingTransaction<T>(
       await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
     }
   }
+}
+
+/**
+ * Runs `fn` in one REPEATABLE READ, read-only transaction: every statement sees the same instant
+ * (verify compares what is in flight and what is applied in one snapshot).
+ */
+export function withSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withTransaction(pool, fn, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 }
