@@ -48,6 +48,23 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
 
     const baseline = { name: 'bare kafkajs producer', value: perSecond(n, bare.ms) };
     const f = figure('relay', `outbox -> Kafka, ${n} events`, perSecond(n, run.ms), 'events/s', baseline);
+
+    // The same rows again, drained in lock mode (row locks held while sending, one write per event).
+    await ctx.pool.query('DELETE FROM outbox_event');
+    await ctx.pool.query('VACUUM outbox_event');
+    await insertOutbox(ctx.pool, viewEvents(n), ctx.config.kafka.topics);
+    await ctx.pool.query('VACUUM ANALYZE outbox_event');
+    log('relay: relay drain, --mode lock');
+    const locked = await timed(() => newRelay(ctx, 'lock').drain());
+    if (locked.result.published !== n)
+      throw new Error(`relay --mode lock published ${locked.result.published} of ${n}`);
+    const lockFigure = figure(
+      'relay',
+      `outbox -> Kafka, ${n} events, --mode lock`,
+      perSecond(n, locked.ms),
+      'events/s',
+      baseline,
+    );
     const spread = { name: 'spread-out backlog', value: f.value };
 
     const hotN = quick ? 5_000 : 20_000;
@@ -86,10 +103,11 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
 
     const flat = await flatness(ctx, quick, log, f);
     return {
-      figures: [f, ...hot, ...flat.figures],
+      figures: [f, lockFigure, ...hot, ...flat.figures],
       targets: [
         ...flat.targets,
         target('relay', 'relay / bare producer >= 0.5', f.ratio!, 'min', 0.5),
+        target('relay', 'relay --mode lock / bare producer >= 0.5', lockFigure.ratio!, 'min', 0.5),
         ...hot.map((h) => target('relay', `${h.name} / spread-out >= 0.5 (within 2x)`, h.ratio!, 'min', 0.5)),
         target('relay', 'hot backlog: 2 relays / 1 relay >= 0.9', hot[1]!.value / hot[0]!.value, 'min', 0.9),
       ],
@@ -101,12 +119,12 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
 
 type BenchContext = Awaited<ReturnType<typeof createBenchContext>>;
 
-function newRelay(ctx: BenchContext) {
+function newRelay(ctx: BenchContext, mode?: string) {
   return new Relay({
     config: ctx.config,
     pool: ctx.pool,
     logger: createLogger('error', { pretty: false }),
-    options: parseRelayOptions({}),
+    options: parseRelayOptions({ mode }),
   });
 }
 

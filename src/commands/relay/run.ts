@@ -4,7 +4,7 @@ import { ExitCode } from '../../lib/errors.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { startMetricsServer } from '../../lib/metrics/server.js';
 import { Relay, type RelaySummary } from '../../jobs/relay/relay.js';
-import { parseRelayOptions, RELAY_DEFAULTS } from '../../jobs/relay/options.js';
+import { parseRelayOptions, RELAY_DEFAULTS, RELAY_MODES } from '../../jobs/relay/options.js';
 
 export default class RelayRun extends BaseCommand<typeof RelayRun> {
   static override summary = 'Publish outbox events to Kafka, at least once, in order per aggregate.';
@@ -16,9 +16,16 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
     '<%= config.bin %> relay run',
     '<%= config.bin %> relay run --batch-size 1000 --lease 1m --metrics-port 9464',
     '<%= config.bin %> relay run --once --json',
+    '<%= config.bin %> relay run --mode lock',
   ];
   static override flags = {
     once: Flags.boolean({ summary: 'Publish what is due now, print a summary and exit.' }),
+    mode: Flags.string({
+      summary:
+        'How a claimed batch is held while sent: lease (rows leased) or lock (row locks, one write per event).',
+      options: [...RELAY_MODES],
+      default: RELAY_DEFAULTS.mode,
+    }),
     'batch-size': Flags.integer({
       summary: 'Rows claimed per batch (1-10000).',
       default: RELAY_DEFAULTS.batchSize,
@@ -48,6 +55,7 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
 
   public async run(): Promise<RelaySummary> {
     const options = parseRelayOptions({
+      mode: this.flags.mode,
       batchSize: this.flags['batch-size'],
       lease: this.flags.lease,
       pollInterval: this.flags['poll-interval'],

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { exec, rows } from '../../lib/db/query.js';
+import { exec, rows, type Queryable } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
 import { markAttemptFailed, markPublished, OutboxStatus, releaseEvents } from '../../lib/outbox/sql.js';
@@ -38,16 +38,26 @@ export interface CycleDeps {
   signal: AbortSignal;
 }
 
+/**
+ * Where marks go: the pool, fenced on the lease's owner (lease mode), or the batch's own transaction,
+ * which holds the rows locked (lock mode: owner null, held rows need no statement to go back).
+ */
+export interface MarkTarget {
+  db: Queryable;
+  owner: string | null;
+}
+
 /** Marks in this order: published, then attempts (so held rows stay behind their failed row), then releases. */
 export async function recordOutcome(
   deps: CycleDeps,
   events: ClaimedEvent[],
   outcome: BatchOutcome,
+  { db, owner }: MarkTarget,
 ): Promise<void> {
-  const { db, options, stats, metrics, logger } = deps;
+  const { options, stats, metrics, logger } = deps;
   let marked = 0;
   if (outcome.published.length > 0) {
-    const n = await exec(db, markPublished(options.relayId, outcome.published));
+    const n = await exec(db, markPublished(owner, outcome.published));
     stats.published += n;
     metrics.published.inc(n);
     marked += n;
@@ -55,7 +65,7 @@ export async function recordOutcome(
   if (outcome.rejected.length > 0) {
     const updated = await rows<{ id: number; status: string; attemptCount: number }>(
       db,
-      markAttemptFailed(options.relayId, outcome.rejected, {
+      markAttemptFailed(owner, outcome.rejected, {
         maxAttempts: options.maxAttempts,
         baseBackoffMs: options.retryBackoffMs,
         maxBackoffMs: Math.max(options.maxBackoffMs, options.retryBackoffMs),
@@ -87,7 +97,8 @@ export async function recordOutcome(
     }
   }
   if (outcome.held.length > 0) {
-    const n = await exec(db, releaseEvents(options.relayId, outcome.held));
+    // Lock mode: rows not marked simply stay PENDING when the batch's transaction ends.
+    const n = owner === null ? outcome.held.length : await exec(db, releaseEvents(owner, outcome.held));
     stats.released += n;
     marked += n;
   }

@@ -4,7 +4,15 @@ import { parseDuration } from '../../lib/duration.js';
 import { UsageError } from '../../lib/errors.js';
 import { MIN_LEASE_MS } from './send-budget.js';
 
+export const RELAY_MODES = ['lease', 'lock'] as const;
+export type RelayMode = (typeof RELAY_MODES)[number];
+
 export interface RelayOptions {
+  /**
+   * How claimed rows are kept ours while sent: `lease` (locked_by/locked_until written at the claim)
+   * or `lock` (row locks of an open transaction, the mark its one write). See claims.ts.
+   */
+  mode: RelayMode;
   /** Unique per process: the owner written to locked_by. */
   relayId: string;
   batchSize: number;
@@ -17,6 +25,7 @@ export interface RelayOptions {
 }
 
 export const RELAY_DEFAULTS = {
+  mode: 'lease',
   batchSize: 500,
   lease: '30s',
   pollInterval: '1s',
@@ -37,7 +46,11 @@ export function parseRelayOptions(raw: {
   maxAttempts?: number;
   retryBackoff?: string;
   relayId?: string;
+  mode?: string;
 }): RelayOptions {
+  const mode = raw.mode ?? RELAY_DEFAULTS.mode;
+  if (!(RELAY_MODES as readonly string[]).includes(mode))
+    throw new UsageError(`--mode must be one of ${RELAY_MODES.join(', ')}, got ${mode}`);
   const batchSize = raw.batchSize ?? RELAY_DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
     throw new UsageError(`--batch-size must be an integer from 1 to 10000, got ${batchSize}`);
@@ -51,6 +64,7 @@ export function parseRelayOptions(raw: {
         `and a shorter lease leaves too little time for a request, got ${raw.lease}`,
     );
   return {
+    mode: mode as RelayMode,
     relayId: raw.relayId ?? newRelayId(),
     batchSize,
     leaseMs,

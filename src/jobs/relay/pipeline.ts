@@ -1,17 +1,7 @@
-import { exec, rows } from '../../lib/db/query.js';
-import { claimBatch, type ClaimedEvent, type ClaimResult } from '../../lib/outbox/claim.js';
-import { releaseEvents, renewLease } from '../../lib/outbox/sql.js';
-import { keepRenewed, LeaseRenewalError, type RenewLease } from './batch.js';
-import { recordOutcome, type CycleDeps } from './cycle.js';
+import { claimFor, type Batch } from './claims.js';
+import type { CycleDeps } from './cycle.js';
 
-/**
- * Lease left under which a batch's lease is re-written before its send (renewLease). The send budget
- * is 3/4 of the lease (send-budget.ts); a batch with 7/8 left keeps the same margin a fresh renewal
- * gives, so only batches that waited (e.g. behind a slow send) are written again.
- */
-export function leaseKeptMs(leaseMs: number): number {
-  return Math.ceil((leaseMs * 7) / 8);
-}
+export { leaseKeptMs } from './claims.js';
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -53,13 +43,18 @@ export interface StepResult {
  * rows of their aggregates.
  */
 export class RelayPipeline {
-  private ahead?: Promise<Settled<ClaimResult>>;
+  private ahead?: Promise<Settled<Batch>>;
   private marking?: Promise<Settled<void>>;
 
-  constructor(private readonly deps: CycleDeps) {}
+  private readonly claim: () => Promise<Batch>;
+
+  constructor(private readonly deps: CycleDeps) {
+    this.claim = claimFor(deps);
+  }
 
   async step(): Promise<StepResult> {
-    const { events, early, blocked } = await this.take();
+    const { batch, early } = await this.take();
+    const { events, blocked } = batch;
     if (events.length === 0) {
       await this.marked();
       return { claimed: 0, more: blocked > 0 };
@@ -68,9 +63,15 @@ export class RelayPipeline {
     // A full batch suggests more is due: claim the next one while this one is sent.
     if (full && !this.deps.signal.aborted) this.ahead = settle(this.claim());
     const timer = this.deps.metrics.batchDuration.startTimer();
-    const outcome = await this.deps.publisher.publish(events, this.renew);
+    let outcome;
+    try {
+      outcome = await this.deps.publisher.publish(events, batch.renew);
+    } catch (err) {
+      await batch.abandon();
+      throw err;
+    }
     await this.marked();
-    this.marking = settle(recordOutcome(this.deps, events, outcome).then(() => void timer()));
+    this.marking = settle(batch.record(outcome).then(() => void timer()));
     // Only a batch followed by another one is marked in the background; otherwise finish now, so
     // that the next claim sees this batch's rows settled.
     if (outcome.unavailable !== undefined || !this.ahead) await this.finish();
@@ -85,55 +86,27 @@ export class RelayPipeline {
     this.ahead = undefined;
     try {
       const claimed = ahead ? await ahead : undefined;
-      if (claimed?.ok && claimed.value.events.length > 0) {
-        const { db, options, stats } = this.deps;
-        const ids = claimed.value.events.map((e) => e.id);
-        stats.released += await exec(db, releaseEvents(options.relayId, ids));
-      }
+      if (claimed?.ok && claimed.value.events.length > 0) await claimed.value.giveBack();
     } finally {
       await this.marked();
     }
   }
 
   /** The batch claimed ahead if any (a fresh claim if that one came back empty), else a fresh claim. */
-  private async take(): Promise<{ events: ClaimedEvent[]; early: boolean; blocked: number }> {
+  private async take(): Promise<{ batch: Batch; early: boolean }> {
     const ahead = this.ahead;
     this.ahead = undefined;
     if (ahead) {
       const claimed = unwrap(await ahead);
-      if (claimed.events.length > 0) return { ...claimed, early: true };
+      if (claimed.events.length > 0) return { batch: claimed, early: true };
     }
     await this.marked();
-    return { ...(await this.claim()), early: false };
+    return { batch: await this.claim(), early: false };
   }
 
   private async marked(): Promise<void> {
     const marking = this.marking;
     this.marking = undefined;
     if (marking) unwrap(await marking);
-  }
-
-  /**
-   * Fenced renewal (locked_by = us, still PENDING), written only for rows whose lease is no longer
-   * almost whole; a PostgreSQL failure is not the rows' fault.
-   */
-  private readonly renew: RenewLease = async (events) => {
-    const { db, options } = this.deps;
-    const ids = events.map((e) => e.id);
-    const renewed = await rows<{ id: number }>(
-      db,
-      renewLease(options.relayId, ids, options.leaseMs, leaseKeptMs(options.leaseMs)),
-    ).catch((err: unknown) => {
-      throw new LeaseRenewalError(err);
-    });
-    return keepRenewed(
-      events,
-      renewed.map((r) => r.id),
-    );
-  };
-
-  private claim(): Promise<ClaimResult> {
-    const { db, options } = this.deps;
-    return claimBatch(db, options.relayId, options.batchSize, options.leaseMs);
   }
 }

@@ -2,7 +2,17 @@ import type pg from 'pg';
 import { one, rows } from '../db/query.js';
 import { withTransaction } from '../db/transaction.js';
 import { sleep } from '../sleep.js';
-import { claimEventsReporting, setClaimSettings, tryClaimTurn } from './sql.js';
+import { decideClaim, type WindowRow } from './chain.js';
+import {
+  markLeased,
+  lockPicked,
+  selectClaimWindow,
+  setClaimSettings,
+  setLockedClaimSettings,
+  tryClaimTurn,
+  tryClaimTurnSession,
+  unlockClaimTurn,
+} from './sql.js';
 
 /** An outbox row as the relay holds it while publishing. */
 export interface ClaimedEvent {
@@ -29,9 +39,14 @@ export interface ClaimedEvent {
  */
 const CLAIM_TURN_WAIT_MS = 250;
 
-async function takeClaimTurn(client: pg.PoolClient): Promise<void> {
+/** Whether the turn was taken (false: the wait ran out and the claim runs concurrently). */
+async function takeClaimTurn(client: pg.PoolClient, attempt = tryClaimTurn): Promise<boolean> {
   const deadline = Date.now() + CLAIM_TURN_WAIT_MS;
-  while (!(await one<{ ok: boolean }>(client, tryClaimTurn()))?.ok && Date.now() < deadline) await sleep(5);
+  for (;;) {
+    if ((await one<{ ok: boolean }>(client, attempt()))?.ok) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(5);
+  }
 }
 
 export interface ClaimResult {
@@ -40,16 +55,95 @@ export interface ClaimResult {
   blocked: number;
 }
 
-/** The relay's claim (claimEvents in sql.ts) in its own short transaction, with setClaimSettings. */
+/**
+ * The relay's claim in lease mode, in its own short transaction: the window and its probes
+ * (selectClaimWindow, rows locked), the chain rule applied here (decideClaim: the same rule as
+ * claimEvents in sql.ts), then the picked rows leased and the stuck ones flagged (markLeased).
+ */
 export function claimBatch(pool: pg.Pool, relayId: string, limit: number, leaseMs: number) {
   return withTransaction(pool, async (client): Promise<ClaimResult> => {
     await client.query(setClaimSettings());
     await takeClaimTurn(client);
-    const found = await rows<ClaimedEvent & { blockedNow: number }>(
+    const { picked, block } = decideClaim(await rows<WindowRow>(client, selectClaimWindow(limit)), limit);
+    if (picked.length === 0 && block.length === 0) return { events: [], blocked: 0 };
+    const events = await rows<ClaimedEvent>(
       client,
-      claimEventsReporting(relayId, limit, leaseMs),
+      markLeased(
+        relayId,
+        picked.map((r) => r.id),
+        block,
+        leaseMs,
+      ),
     );
-    const events = found.filter((r) => r.id !== null).map(({ blockedNow: _, ...event }) => event);
-    return { events, blocked: found[0]?.blockedNow ?? 0 };
+    return { events: events.sort((a, b) => a.id - b.id), blocked: block.length };
   });
+}
+
+/**
+ * A batch claimed in lock mode: its rows are locked by the open transaction on `client` until the
+ * caller commits (after marking them) or rolls back. No client when nothing was claimed.
+ */
+export interface LockedClaim extends ClaimResult {
+  client?: pg.PoolClient;
+}
+
+/**
+ * Lock mode's claim (issue 15: one row write per event, the mark). On a connection of its own, kept
+ * for the batch: BEGIN; the window (selectClaimWindow) inside a savepoint rolled back at once, so only
+ * the picked rows stay locked (lockPicked); rows another claim took in between end their aggregate's
+ * part of the batch (keepRenewed's rule). The turn is session-level here, released right after the
+ * claim: the transaction itself lasts until the batch is marked. `idleMs` bounds a frozen relay.
+ * On any error the connection is destroyed, and its transaction, locks and turn go with it.
+ */
+export async function claimLockedBatch(pool: pg.Pool, limit: number, idleMs: number): Promise<LockedClaim> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(setLockedClaimSettings(idleMs));
+    const turn = await takeClaimTurn(client, tryClaimTurnSession);
+    await client.query('SAVEPOINT claim_walk');
+    const { picked, block } = decideClaim(await rows<WindowRow>(client, selectClaimWindow(limit)), limit);
+    await client.query('ROLLBACK TO SAVEPOINT claim_walk');
+    const locked =
+      picked.length + block.length === 0
+        ? []
+        : await rows<ClaimedEvent>(
+            client,
+            lockPicked(
+              picked.map((r) => r.id),
+              block,
+            ),
+          );
+    if (turn) await client.query(unlockClaimTurn());
+    const events = keptInOrder(picked, locked);
+    if (events.length === 0) {
+      await client.query('COMMIT');
+      client.release();
+      return { events, blocked: block.length };
+    }
+    return { events, blocked: block.length, client };
+  } catch (err) {
+    client.release(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}
+
+/**
+ * The locked rows of a pick, in id order, each aggregate cut at its first picked row that was not
+ * locked: a later row of it must not go out without that one.
+ */
+export function keptInOrder(
+  picked: Array<{ id: number; aggregateType: string; aggregateId: string }>,
+  locked: ClaimedEvent[],
+): ClaimedEvent[] {
+  const byId = new Map(locked.map((e) => [e.id, e]));
+  const cut = new Set<string>();
+  const kept: ClaimedEvent[] = [];
+  for (const row of [...picked].sort((a, b) => a.id - b.id)) {
+    const aggregate = `${row.aggregateType}:${row.aggregateId}`;
+    const event = byId.get(row.id);
+    if (!event) cut.add(aggregate);
+    else if (!cut.has(aggregate)) kept.push(event);
+  }
+  return kept;
 }

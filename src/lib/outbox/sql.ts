@@ -12,7 +12,19 @@ import { topicFor, type DomainEvent } from '../events/index.js';
 export const OutboxStatus = { PENDING: 'PENDING', PUBLISHED: 'PUBLISHED', FAILED: 'FAILED' } as const;
 export type OutboxStatus = (typeof OutboxStatus)[keyof typeof OutboxStatus];
 
-export function markPublished(relayId: string, ids: number[]) {
+/** An outbox row as the relay sends it (ClaimedEvent in claim.ts). */
+const CLAIMED_COLUMNS = `o.id, o.event_id AS "eventId", o.aggregate_type AS "aggregateType",
+            o.aggregate_id AS "aggregateId", o.aggregate_version AS "version",
+            o.event_type AS "eventType", o.topic, o.partition_key AS "partitionKey",
+            o.payload::text AS value, o.attempt_count AS "attemptCount"`;
+
+/**
+ * The fence of the statements that finish claimed rows: the lease's owner, or none (owner null) for
+ * rows the caller holds locked in its own transaction (lock mode), which nobody else can have touched.
+ */
+const OWNED = `($1::text IS NULL OR locked_by = $1::text)`;
+
+export function markPublished(relayId: string | null, ids: number[]) {
   // Publishing moves its aggregate forward: rows of it the claim flagged `blocked` (migration 008)
   // rejoin the claim's walk, which flags them again if they are still stuck. The NOTIFY (delivered at
   // commit) wakes relays whose last claim found only rows behind ours: on a hot backlog they take the
@@ -23,7 +35,7 @@ export function markPublished(relayId: string, ids: number[]) {
        UPDATE outbox_event
           SET status = 'PUBLISHED', published_at = now(), locked_by = NULL, locked_until = NULL,
               blocked = false
-        WHERE id = ANY($2::bigint[]) AND locked_by = $1 AND status = 'PENDING'
+        WHERE id = ANY($2::bigint[]) AND ${OWNED} AND status = 'PENDING'
        RETURNING aggregate_type, aggregate_id
      ), unblocked AS (
        UPDATE outbox_event o SET blocked = false
@@ -77,7 +89,7 @@ export interface RetryPolicy {
  * and FAILED once max attempts are used. Returns each row's new status.
  */
 export function markAttemptFailed(
-  relayId: string,
+  relayId: string | null,
   failures: Array<{ id: number; error: string }>,
   policy: RetryPolicy,
 ) {
@@ -92,7 +104,7 @@ export function markAttemptFailed(
               * (0.5 + random() / 2) / 1000),
             locked_by = NULL, locked_until = NULL
        FROM unnest($2::bigint[], $6::text[]) AS f(id, error)
-      WHERE o.id = f.id AND o.locked_by = $1 AND o.status = 'PENDING'
+      WHERE o.id = f.id AND ${OWNED} AND o.status = 'PENDING'
      RETURNING o.id, o.status, o.attempt_count AS "attemptCount"`,
     [
       relayId,
@@ -134,6 +146,30 @@ export function claimWindow(limit: number): number {
 }
 
 /**
+ * The claim's window: the first due, unleased, unblocked PENDING rows in id order, locked FOR UPDATE
+ * SKIP LOCKED (`limit` is a placeholder such as '$4': the statements below pass claimWindow()).
+ */
+function claimWindowCte(limit: string): string {
+  return `win AS (
+       SELECT o.id, o.aggregate_type, o.aggregate_id
+         FROM outbox_event o
+        WHERE o.status = 'PENDING' AND NOT o.blocked
+          AND o.next_attempt_at <= now()
+          AND (o.locked_until IS NULL OR o.locked_until < now())
+        ORDER BY o.id
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+     )`;
+}
+
+/** Each window row's immediate predecessor `p`: the latest earlier unpublished row of its aggregate. */
+const PREDECESSOR_PROBE = `LEFT JOIN LATERAL (
+                SELECT e.id, e.status, e.blocked, e.next_attempt_at FROM outbox_event e
+                 WHERE e.aggregate_type = w.aggregate_type AND e.aggregate_id = w.aggregate_id
+                   AND e.id < w.id AND e.status <> 'PUBLISHED'
+                 ORDER BY e.id DESC LIMIT 1) p ON true`;
+
+/**
  * Claims up to `limit` due rows with a lease, in ONE statement whose cost is O(window), whatever the
  * backlog's shape (many rows on few aggregates, many aggregates, a FAILED aggregate, several relays).
  *
@@ -157,25 +193,11 @@ export function claimWindow(limit: number): number {
  * Figures (EXPLAIN (ANALYZE, BUFFERS), README "Performance"): O(window) buffer reads per claim on a hot
  * backlog where the old per-row "any earlier row blocked?" walk read ~10 M buffers.
  */
-const CLAIM_CTES = `WITH win AS (
-       SELECT o.id, o.aggregate_type, o.aggregate_id
-         FROM outbox_event o
-        WHERE o.status = 'PENDING' AND NOT o.blocked
-          AND o.next_attempt_at <= now()
-          AND (o.locked_until IS NULL OR o.locked_until < now())
-        ORDER BY o.id
-        LIMIT $4
-        FOR UPDATE SKIP LOCKED
-     ), probed AS (
+const CLAIM_CTES = `WITH ${claimWindowCte('$4')}, probed AS (
        SELECT w.id, w.aggregate_type, w.aggregate_id,
               p.id IS DISTINCT FROM lag(w.id) OVER agg AS brk,
               coalesce(p.status = 'FAILED' OR p.blocked OR p.next_attempt_at > now(), false) AS stuck
-         FROM win w
-         LEFT JOIN LATERAL (
-                SELECT e.id, e.status, e.blocked, e.next_attempt_at FROM outbox_event e
-                 WHERE e.aggregate_type = w.aggregate_type AND e.aggregate_id = w.aggregate_id
-                   AND e.id < w.id AND e.status <> 'PUBLISHED'
-                 ORDER BY e.id DESC LIMIT 1) p ON true
+         FROM win w ${PREDECESSOR_PROBE}
        WINDOW agg AS (PARTITION BY w.aggregate_type, w.aggregate_id ORDER BY w.id)
      ), chained AS (
        SELECT id, aggregate_type, aggregate_id, brk, stuck,
@@ -197,10 +219,7 @@ const CLAIM_CTES = `WITH win AS (
        UPDATE outbox_event o
           SET locked_by = $1, locked_until = now() + make_interval(secs => $3::double precision / 1000)
         WHERE o.id = ANY (ARRAY(SELECT id FROM picked))
-       RETURNING o.id, o.event_id AS "eventId", o.aggregate_type AS "aggregateType",
-                 o.aggregate_id AS "aggregateId", o.aggregate_version AS "version",
-                 o.event_type AS "eventType", o.topic, o.partition_key AS "partitionKey",
-                 o.payload::text AS value, o.attempt_count AS "attemptCount"
+       RETURNING ${CLAIMED_COLUMNS}
      )
 `;
 
@@ -215,19 +234,93 @@ export function claimEvents(relayId: string, limit: number, leaseMs: number) {
 }
 
 /**
- * claimEvents, also counting the rows it flagged blocked: always at least one row, the events' fields
- * null when none was claimed. A claim that only flagged rows made progress (the next window reaches
- * further), so the relay claims again at once instead of sleeping.
+ * The claim's window and probes (claimEvents' `win` and `probed`), for the relay to apply the chain
+ * rule itself (chain.ts): the window's rows locked FOR UPDATE SKIP LOCKED, each with its immediate
+ * predecessor and whether that one is stuck. Then markLeased (lease mode, same transaction) or, in
+ * lock mode, a rollback to a savepoint taken before it and lockPicked.
  */
-export function claimEventsReporting(relayId: string, limit: number, leaseMs: number) {
+export function selectClaimWindow(limit: number) {
   return sql(
-    'outbox.claim-events-reporting',
-    `${CLAIM_CTES}
-     SELECT l.*, b.n AS "blockedNow"
-       FROM (SELECT count(*)::int AS n FROM blocking) b LEFT JOIN leased l ON true
-      ORDER BY l.id`,
-    [relayId, limit, leaseMs, claimWindow(limit)],
+    'outbox.select-claim-window',
+    `WITH ${claimWindowCte('$1')}
+     SELECT w.id, w.aggregate_type AS "aggregateType", w.aggregate_id AS "aggregateId",
+            p.id AS predecessor,
+            coalesce(p.status = 'FAILED' OR p.blocked OR p.next_attempt_at > now(), false) AS stuck
+       FROM win w ${PREDECESSOR_PROBE}`,
+    [claimWindow(limit)],
   );
+}
+
+/** Lease mode's claim after selectClaimWindow, in its transaction: flags the stuck rows, leases the picked ones. */
+export function markLeased(relayId: string, ids: number[], blockIds: number[], leaseMs: number) {
+  return sql(
+    'outbox.mark-leased',
+    `WITH blocking AS (
+       UPDATE outbox_event SET blocked = true WHERE id = ANY($3::bigint[])
+     )
+     UPDATE outbox_event o
+        SET locked_by = $1, locked_until = now() + make_interval(secs => $4::double precision / 1000)
+      WHERE o.id = ANY($2::bigint[])
+     RETURNING ${CLAIMED_COLUMNS}`,
+    [relayId, ids, blockIds, leaseMs],
+  );
+}
+
+/**
+ * Lock mode's claim, after selectClaimWindow: flags the rows it found stuck, and locks the picked rows
+ * that are still PENDING and not leased (`FOR UPDATE SKIP LOCKED`: a row another relay took in
+ * between is skipped, and the caller drops its aggregate's later rows). The rows stay locked until
+ * the transaction that claimed them marks them and commits; a relay that dies (or whose connection
+ * is cut) frees them at once, and a frozen one is cut off by `idle_in_transaction_session_timeout`
+ * (setLockedClaimSettings). Rows leased by a relay in lease mode are never taken, so both modes can
+ * run side by side.
+ */
+export function lockPicked(ids: number[], blockIds: number[]) {
+  return sql(
+    'outbox.lock-picked',
+    `WITH blocking AS (
+       UPDATE outbox_event SET blocked = true
+        WHERE id = ANY($2::bigint[]) AND status = 'PENDING' AND NOT blocked
+     )
+     SELECT ${CLAIMED_COLUMNS}
+       FROM outbox_event o
+      WHERE o.id = ANY($1::bigint[]) AND o.status = 'PENDING'
+        AND (o.locked_until IS NULL OR o.locked_until < now())
+      ORDER BY o.id
+        FOR UPDATE SKIP LOCKED`,
+    [ids, blockIds],
+  );
+}
+
+/**
+ * The locked claim's transaction settings: those of setClaimSettings, plus a bound on how long the
+ * transaction may sit idle holding its rows. A relay frozen between statements (SIGSTOP, a stalled VM)
+ * loses its connection after `idleMs` and its rows are free; a healthy one is never idle that long,
+ * since every send is bounded to 3/4 of it and the batch's connection is checked just before its send.
+ */
+export function setLockedClaimSettings(idleMs: number) {
+  return sql(
+    'outbox.set-locked-claim-settings',
+    `SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true),
+            set_config('idle_in_transaction_session_timeout', $1::text, true)`,
+    [`${idleMs}ms`],
+  );
+}
+
+/** Session-level variants of the claim's turn, for a claim whose transaction outlives the claim (lock mode). */
+export function tryClaimTurnSession() {
+  return sql('outbox.try-claim-turn-session', `SELECT pg_try_advisory_lock($1::bigint) AS ok`, [
+    CLAIM_TURN_KEY,
+  ]);
+}
+
+export function unlockClaimTurn() {
+  return sql('outbox.unlock-claim-turn', `SELECT pg_advisory_unlock($1::bigint) AS ok`, [CLAIM_TURN_KEY]);
+}
+
+/** A cheap round trip on a locked batch's connection: proves its transaction (and its row locks) still live. */
+export function selectAlive() {
+  return sql('outbox.select-alive', `SELECT 1 AS ok`);
 }
 
 /**
