@@ -9,7 +9,8 @@ import { parseRelayOptions, RELAY_DEFAULTS, RELAY_MODES } from '../../jobs/relay
 export default class RelayRun extends BaseCommand<typeof RelayRun> {
   static override summary = 'Publish outbox events to Kafka, at least once, in order per aggregate.';
   static override description =
-    'Claims due outbox rows with a lease (several relays can run at once), publishes them with an ' +
+    'Claims due outbox rows with a lease, or with --mode lock row locks held while sending (several ' +
+    'relays can run at once, in either mode), publishes them with an ' +
     'idempotent producer (acks=all) and marks them. Runs until SIGTERM/SIGINT, or with --once drains ' +
     'what is due and exits (1 if an event reached FAILED).';
   static override examples = [
