@@ -16,10 +16,11 @@ export interface ServiceDeps {
   /** Counts product cache hits and misses (the API's /metrics); absent in callers that do not serve it. */
   cacheMetrics?: CacheMetrics;
   /**
-   * The API's in-process cache of product details and detail ranks (local-cache.ts): buildApp gives
-   * one to its routes; without it every read goes to Redis.
+   * The API's in-process cache of product detail responses (product and dailyRank, local-cache.ts,
+   * keyed by the detail's Redis key): buildApp gives one to its routes; without it every read goes to
+   * Redis.
    */
-  local?: LocalCache<string | number | null>;
+  local?: LocalCache<string>;
 }
 
 export interface CacheMetrics {

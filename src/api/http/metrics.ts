@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { FastHistogram, type HistogramChild } from '../../lib/metrics/histogram.js';
 import type { CacheMetrics } from '../domain/deps.js';
 
 /** The cache families of productCacheKeys, by key prefix: a bounded `cache` label. */
@@ -9,26 +10,37 @@ const CACHES = ['product:detail', 'product:list'] as const;
 /**
  * `api_cache_requests_total{cache, result}`: product cache lookups, hit or miss (a miss includes
  * Redis being unavailable). Every child starts at 0 so rate() and hit ratios exist from the start.
+ * A lookup adds 1 to a plain number, folded into the counter when it is scraped (collect): prom-client's
+ * inc() hashes the label set on every call, a cost the cached detail paid twice per request.
  */
 export function createCacheMetrics(registry: Registry): CacheMetrics {
+  const pending = new Map<string, { labels: { cache: string; result: string }; n: number }>();
   const lookups = new Counter({
     name: 'api_cache_requests_total',
     help: 'Product cache lookups by cache (key family) and result (hit, miss).',
     labelNames: ['cache', 'result'],
     registers: [registry],
+    collect() {
+      for (const p of pending.values()) {
+        if (p.n === 0) continue;
+        this.inc(p.labels, p.n);
+        p.n = 0;
+      }
+    },
   });
-  const children = new Map<string, ReturnType<typeof lookups.labels>>();
-  for (const cache of CACHES)
-    for (const result of ['hit', 'miss'])
-      children.set(`${cache} ${result}`, lookups.labels({ cache, result }));
-  for (const child of children.values()) child.inc(0);
+  const track = (cache: string, result: string) => {
+    const labels = { cache, result };
+    lookups.inc(labels, 0);
+    const entry = { labels, n: 0 };
+    pending.set(`${cache} ${result}`, entry);
+    return entry;
+  };
+  for (const cache of CACHES) for (const result of ['hit', 'miss']) track(cache, result);
   return {
     record(key, hit) {
       const cache = CACHES.find((c) => key.startsWith(`${c}:`)) ?? 'other';
-      const k = `${cache} ${hit ? 'hit' : 'miss'}`;
-      let child = children.get(k);
-      if (!child) children.set(k, (child = lookups.labels({ cache, result: hit ? 'hit' : 'miss' })));
-      child.inc();
+      const result = hit ? 'hit' : 'miss';
+      (pending.get(`${cache} ${result}`) ?? track(cache, result)).n++;
     },
   };
 }
@@ -39,19 +51,29 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
  */
 export function installMetrics(app: FastifyInstance, registry: Registry, pool: pg.Pool): void {
   const labelNames = ['method', 'route', 'status'] as const;
-  const requests = new Counter({
+  type Label = (typeof labelNames)[number];
+  // Requests are counted in plain numbers and folded into the counter when it is scraped (as above).
+  const children = new Map<string, { labels: Record<Label, string>; n: number; time: HistogramChild }>();
+  new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests served',
     labelNames,
     registers: [registry],
+    collect() {
+      for (const child of children.values()) {
+        if (child.n === 0) continue;
+        this.inc(child.labels, child.n);
+        child.n = 0;
+      }
+    },
   });
-  const latency = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request latency',
-    labelNames,
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+  // Exposed as prom-client's Histogram is; observing costs a few array writes (lib/metrics/histogram.ts).
+  const latency = new FastHistogram(
+    'http_request_duration_seconds',
+    'HTTP request latency',
+    [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registry,
+  );
   const poolGauge = new Gauge({
     name: 'pg_pool_connections',
     help: 'PostgreSQL pool connections by state',
@@ -65,12 +87,8 @@ export function installMetrics(app: FastifyInstance, registry: Registry, pool: p
   });
   void poolGauge;
 
-  // One pair of labelled children per (method, route template, status), looked up by a string key:
-  // prom-client would otherwise hash the label object on every request.
-  const children = new Map<
-    string,
-    { count: ReturnType<typeof requests.labels>; time: ReturnType<typeof latency.labels> }
-  >();
+  // One entry per (method, route template, status), looked up by a string key: prom-client would
+  // otherwise hash the label object on every request.
   app.addHook('onResponse', (request, reply, done) => {
     const method = request.method;
     const route = request.routeOptions.url ?? 'unmatched';
@@ -79,10 +97,10 @@ export function installMetrics(app: FastifyInstance, registry: Registry, pool: p
     let child = children.get(key);
     if (!child) {
       const labels = { method, route, status };
-      child = { count: requests.labels(labels), time: latency.labels(labels) };
+      child = { labels, n: 0, time: latency.child(labels) };
       children.set(key, child);
     }
-    child.count.inc();
+    child.n++;
     child.time.observe(reply.elapsedTime / 1000);
     done();
   });

@@ -56,18 +56,15 @@ export async function getRanking(
   return { period, periodStart: start, periodEnd: end, page, size, total, items };
 }
 
-/** The product's place in today's live ranking (1 = first), or null when it is not ranked. */
-export async function dailyRankOf(deps: ServiceDeps, productId: number): Promise<number | null> {
+/**
+ * The product's place in today's live ranking (1 = first), null when it is not ranked, undefined
+ * when Redis did not answer (unavailable: an answer not to keep).
+ */
+export async function dailyRankOf(deps: ServiceDeps, productId: number): Promise<number | null | undefined> {
   const key = dailyRankingKey(compactDate(today(deps)));
-  // Within the local cache's TTL a rank may lag the collector's updates (README "Cache").
-  const localKey = `${key}:rank:${productId}`;
-  const local = deps.local?.get(localKey);
-  if (local !== undefined) return local as number | null;
   const rank = await soft(deps.redis, () => deps.redis.zrevrank(key, String(productId)), deps.logger);
-  if (rank === undefined) return null; // Redis unavailable: not an answer to keep
-  const answer = rank === null ? null : rank + 1;
-  deps.local?.set(localKey, answer);
-  return answer;
+  if (rank === undefined) return undefined;
+  return rank === null ? null : rank + 1;
 }
 
 function today(deps: ServiceDeps): string {

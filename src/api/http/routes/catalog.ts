@@ -2,13 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ServiceDeps } from '../../domain/deps.js';
 import { adjustStock, createBrand, createProduct, patchProduct } from '../../domain/catalog/service.js';
-import { getProduct, getProductJson, listProducts } from '../../domain/catalog/reads.js';
-import { dailyRankOf } from '../../domain/rankings/service.js';
+import {
+  getProduct,
+  getProductDetail,
+  listProducts,
+  localProductDetail,
+} from '../../domain/catalog/reads.js';
 import type { ViewBuffer } from '../../domain/views/view-buffer.js';
 import { PRODUCT_SORTS, type ProductSort } from '../../domain/catalog/sql.js';
 import { adminGuard } from '../auth.js';
-import { id, idParams, idText, money, paging, text } from '../schemas.js';
-import { parse } from '../validate.js';
+import { id, idText, money, paging, text } from '../schemas.js';
+import { parse, parseIdParam } from '../validate.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const name = text({ trim: true, min: 1, max: 200 });
@@ -57,26 +61,30 @@ export function catalogRoutes(app: FastifyInstance, deps: ServiceDeps, views: Vi
   });
 
   app.patch('/products/:id', admin, async (request) => {
-    const { id: productId } = parse(idParams, request.params, 'id');
+    const productId = parseIdParam(request.params);
     await patchProduct(deps, productId, parse(patchBody, request.body, 'body'));
     return getProduct(deps, productId);
   });
 
   app.post('/products/:id/stock', admin, async (request) => {
-    const { id: productId } = parse(idParams, request.params, 'id');
+    const productId = parseIdParam(request.params);
     return adjustStock(deps, productId, parse(stockBody, request.body, 'body'));
   });
 
   app.get('/products', async (request) => listProducts(deps, parse(listQuery, request.query, 'query')));
 
-  app.get('/products/:id', async (request, reply) => {
-    const { id: productId } = parse(idParams, request.params, 'id');
-    const [product, dailyRank] = await Promise.all([
-      getProductJson(deps, productId),
-      dailyRankOf(deps, productId),
-    ]);
-    views.record(productId);
-    // The product's JSON object (cached text, never parsed) plus dailyRank: `{...product, dailyRank}`.
-    return reply.type(JSON_TYPE).send(`${product.slice(0, -1)},"dailyRank":${JSON.stringify(dailyRank)}}`);
+  // Not async: a hit of the in-process cache is answered in this call, with no promise in between.
+  app.get('/products/:id', (request, reply) => {
+    const productId = parseIdParam(request.params);
+    const local = localProductDetail(deps, productId);
+    if (local !== undefined) {
+      views.record(productId);
+      reply.type(JSON_TYPE).send(local);
+      return;
+    }
+    return getProductDetail(deps, productId).then((body) => {
+      views.record(productId);
+      reply.type(JSON_TYPE).send(body);
+    });
   });
 }

@@ -6,8 +6,8 @@ import { cancelOrder } from '../../domain/orders/lifecycle.js';
 import { listPayments, payOrder } from '../../domain/payments/request.js';
 import { getOrder, listOrders } from '../../domain/orders/reads.js';
 import { userIdOf } from '../auth.js';
-import { id, idParams, paging } from '../schemas.js';
-import { parse } from '../validate.js';
+import { id, paging } from '../schemas.js';
+import { parse, parseIdParam } from '../validate.js';
 
 const orderBody = z.object({
   items: z
@@ -39,23 +39,23 @@ export function orderRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/orders/:id', async (request) => {
     const userId = userIdOf(request);
-    return getOrder(deps, userId, parse(idParams, request.params, 'id').id);
+    return getOrder(deps, userId, parseIdParam(request.params));
   });
 
   // 202: the payment is accepted, not settled; the order becomes PAID when the gateway says SUCCESS.
   app.post('/orders/:id/pay', async (request, reply) => {
     const userId = userIdOf(request);
-    const { payment } = await payOrder(deps, userId, parse(idParams, request.params, 'id').id);
+    const { payment } = await payOrder(deps, userId, parseIdParam(request.params));
     return reply.code(202).send(payment);
   });
 
   app.get('/orders/:id/payments', async (request) => {
     const userId = userIdOf(request);
-    return { items: await listPayments(deps, userId, parse(idParams, request.params, 'id').id) };
+    return { items: await listPayments(deps, userId, parseIdParam(request.params)) };
   });
 
   app.post('/orders/:id/cancel', async (request) => {
     const userId = userIdOf(request);
-    return cancelOrder(deps, userId, parse(idParams, request.params, 'id').id);
+    return cancelOrder(deps, userId, parseIdParam(request.params));
   });
 }
