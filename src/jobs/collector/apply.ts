@@ -52,13 +52,15 @@ export async function applyEvents(
     const isNew = new Set<string>();
     const fresh = { metrics: new Set<string>(), ranking: new Set<string>() };
     const audit = handlers.has('audit') ? { group: options.group } : undefined;
-    const claimed = await rows<{ event_id: string; handler: 'metrics' | 'ranking' | 'audit' }>(
+    const claimed = await rows<{ handler: 'metrics' | 'ranking' | 'audit'; ids: string[] | null }>(
       client,
       claimEvents(claiming, unique, audit),
     );
     for (const c of claimed) {
-      if (c.handler !== 'audit') fresh[c.handler].add(c.event_id);
-      isNew.add(c.event_id);
+      for (const id of c.ids ?? ids) {
+        if (c.handler !== 'audit') fresh[c.handler].add(id);
+        isNew.add(id);
+      }
     }
     const toFold = unique.filter((l) => fresh.metrics.has(l.event.eventId)).map((l) => l.event);
     if (toFold.length > 0) {

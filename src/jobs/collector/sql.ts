@@ -70,8 +70,8 @@ const ENVELOPE_SEPARATOR = '\x1e'; // chr(30) in SQL
  * A chunk's marks in one statement (one round trip): `handlers` (metrics, ranking: any, none) claim
  * (event id, handler) in event_handled, and when `audit` is given the audit handler writes the
  * event_log rows it does not have (its primary key event_id is its mark; `audit.group` records which
- * group's collector wrote the row). Returns what is new: (event, handler) pairs, handler 'audit' for
- * the event_log rows written now.
+ * group's collector wrote the row). Returns, per handler ('audit' for the event_log rows written
+ * now), the events that are new to it: `ids`, or null when that is every event of `logged`.
  */
 export function claimEvents(
   handlers: string[],
@@ -100,9 +100,12 @@ export function claimEvents(
        ON CONFLICT (event_id) DO NOTHING
        RETURNING event_id
      )
-     SELECT event_id::text, handler FROM claimed
-     UNION ALL
-     SELECT event_id::text, 'audit' FROM audited`,
+     -- Per handler, how many events are new, and which only when not all of them are (the common
+     -- case, a chunk of new events, then parses three rows instead of one per event and handler).
+     SELECT handler, count(*)::int AS n,
+            CASE WHEN count(*) < cardinality($1::uuid[]) THEN array_agg(event_id::text) END AS ids
+       FROM (SELECT event_id, handler FROM claimed UNION ALL SELECT event_id, 'audit' FROM audited) AS fresh
+      GROUP BY handler`,
     [
       logged.map((l) => l.event.eventId),
       handlers,
