@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import { sql, type Sql } from '../../lib/db/query.js';
+import { plainArray, sql, type Sql } from '../../lib/db/query.js';
 import type { DomainEvent } from '../../lib/events/index.js';
 import type { DailyDelta, ProductDelta } from './fold.js';
 
@@ -106,19 +106,21 @@ export function claimEvents(
             CASE WHEN count(*) < cardinality($1::uuid[]) THEN array_agg(event_id::text) END AS ids
        FROM (SELECT event_id, handler FROM claimed UNION ALL SELECT event_id, 'audit' FROM audited) AS fresh
       GROUP BY handler`,
+    // Every value here was validated (uuid, known names, numeric ids, ISO timestamps) or is a number:
+    // plain array literals; the envelopes travel as one separator-joined text.
     [
-      logged.map((l) => l.event.eventId),
+      plainArray(logged.map((l) => l.event.eventId)),
       handlers,
       audit?.group ?? null,
-      log.map((l) => l.event.eventType),
-      log.map((l) => l.event.aggregateType),
-      log.map((l) => l.event.aggregateId),
-      log.map((l) => l.event.version),
-      log.map((l) => l.topic),
-      log.map((l) => l.partition),
-      log.map((l) => l.offset),
+      plainArray(log.map((l) => l.event.eventType)),
+      plainArray(log.map((l) => l.event.aggregateType)),
+      plainArray(log.map((l) => l.event.aggregateId)),
+      plainArray(log.map((l) => l.event.version)),
+      plainArray(log.map((l) => l.topic)),
+      plainArray(log.map((l) => l.partition)),
+      plainArray(log.map((l) => l.offset)),
       log.map((l) => l.envelope).join(ENVELOPE_SEPARATOR),
-      log.map((l) => l.event.occurredAt),
+      plainArray(log.map((l) => l.event.occurredAt)),
     ],
   );
 }
@@ -167,20 +169,20 @@ export function upsertMetrics(products: ProductDelta[], daily: DailyDelta[]): Sq
      -- as every other writer of both does.
      SELECT (SELECT count(*) FROM totals) AS products, (SELECT count(*) FROM days) AS days`,
     [
-      products.map((d) => d.productId),
-      products.map((d) => d.views),
-      products.map((d) => d.likeCount),
-      products.map((d) => d.likeVersion),
-      products.map((d) => d.salesCount),
-      products.map((d) => d.salesAmount),
-      products.map((d) => d.stock),
-      products.map((d) => d.stockVersion),
-      daily.map((d) => d.date),
-      daily.map((d) => d.productId),
-      daily.map((d) => d.views),
-      daily.map((d) => d.likes),
-      daily.map((d) => d.salesCount),
-      daily.map((d) => d.salesAmount),
+      plainArray(products.map((d) => d.productId)),
+      plainArray(products.map((d) => d.views)),
+      plainArray(products.map((d) => d.likeCount)),
+      plainArray(products.map((d) => d.likeVersion)),
+      plainArray(products.map((d) => d.salesCount)),
+      plainArray(products.map((d) => d.salesAmount)),
+      plainArray(products.map((d) => d.stock)),
+      plainArray(products.map((d) => d.stockVersion)),
+      plainArray(daily.map((d) => d.date)),
+      plainArray(daily.map((d) => d.productId)),
+      plainArray(daily.map((d) => d.views)),
+      plainArray(daily.map((d) => d.likes)),
+      plainArray(daily.map((d) => d.salesCount)),
+      plainArray(daily.map((d) => d.salesAmount)),
     ],
   );
 }
