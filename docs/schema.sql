@@ -30,14 +30,12 @@ CREATE TABLE event_log (
   topic text NOT NULL,
   partition integer NOT NULL,
   "offset" bigint NOT NULL,
-  envelope jsonb NOT NULL,
+  envelope json NOT NULL,
   occurred_at timestamp with time zone NOT NULL,
   received_at timestamp with time zone DEFAULT now() NOT NULL,
-  CONSTRAINT event_log_pkey PRIMARY KEY (id),
-  CONSTRAINT event_log_event_key UNIQUE (event_id)
+  CONSTRAINT event_log_pkey PRIMARY KEY (event_id)
 );
-CREATE INDEX event_log_aggregate_idx ON event_log USING btree (aggregate_type, aggregate_id, version);
-CREATE INDEX event_log_received_at_idx ON event_log USING btree (received_at);
+CREATE INDEX event_log_received_at_idx ON event_log USING brin (received_at);
 
 CREATE TABLE job_run (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -200,7 +198,7 @@ CREATE TABLE product_metrics (
   stock_version bigint DEFAULT 0 NOT NULL,
   updated_at timestamp with time zone DEFAULT now() NOT NULL,
   CONSTRAINT product_metrics_pkey PRIMARY KEY (product_id)
-);
+) WITH (fillfactor=70);
 
 CREATE TABLE product_metrics_daily (
   metric_date date NOT NULL,
@@ -211,7 +209,7 @@ CREATE TABLE product_metrics_daily (
   sales_amount bigint DEFAULT 0 NOT NULL,
   updated_at timestamp with time zone DEFAULT now() NOT NULL,
   CONSTRAINT product_metrics_daily_pkey PRIMARY KEY (metric_date, product_id)
-);
+) WITH (fillfactor=70);
 
 CREATE TABLE products (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

@@ -5,14 +5,7 @@ import { foldDaily, foldProducts } from './fold.js';
 import type { CollectorTestHooks } from './hooks.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import type { HandlerSet } from './handlers.js';
-import {
-  claimHandledEvents,
-  insertEventLog,
-  selectRecentlyHandled,
-  upsertDailyMetrics,
-  upsertProductMetrics,
-  type LoggedEvent,
-} from './sql.js';
+import { claimEvents, selectRecentlyHandled, upsertMetrics, type LoggedEvent } from './sql.js';
 
 export interface ApplyResult {
   /** Events new to at least one of the group's database handlers (audit, metrics, ranking). */
@@ -31,9 +24,10 @@ const RANKABLE_DUPLICATE_SECONDS = RANKING_MARK_TTL_SECONDS - 3_600;
 
 /**
  * The database effects of the group's handlers for a batch, in ONE transaction: audit inserts the
- * event_log rows it does not have; metrics and ranking claim their marks (event id, handler) and
- * metrics folds only the events it claimed. A redelivered batch therefore changes nothing, whichever
- * group redelivers it, whole, in part, or out of order. Each handler's effect and mark commit together.
+ * event_log rows it does not have and metrics and ranking claim their marks (event id, handler), in
+ * one statement; then metrics folds only the events it claimed (one statement for both tables). A
+ * redelivered batch therefore changes nothing, whichever group redelivers it, whole, in part, or out
+ * of order. Each handler's effect and mark commit together.
  */
 export async function applyEvents(
   pool: pg.Pool,
@@ -57,26 +51,22 @@ export async function applyEvents(
     const ids = unique.map((l) => l.event.eventId);
     const isNew = new Set<string>();
     const fresh = { metrics: new Set<string>(), ranking: new Set<string>() };
-    if (claiming.length > 0) {
-      const claimed = await rows<{ event_id: string; handler: 'metrics' | 'ranking' }>(
-        client,
-        claimHandledEvents(claiming, ids),
-      );
-      for (const c of claimed) {
-        fresh[c.handler].add(c.event_id);
-        isNew.add(c.event_id);
+    const audit = handlers.has('audit') ? { group: options.group } : undefined;
+    const claimed = await rows<{ handler: 'metrics' | 'ranking' | 'audit'; ids: string[] | null }>(
+      client,
+      claimEvents(claiming, unique, audit),
+    );
+    for (const c of claimed) {
+      for (const id of c.ids ?? ids) {
+        if (c.handler !== 'audit') fresh[c.handler].add(id);
+        isNew.add(id);
       }
-    }
-    if (handlers.has('audit')) {
-      const written = await rows<{ event_id: string }>(client, insertEventLog(options.group, unique));
-      for (const w of written) isNew.add(w.event_id);
     }
     const toFold = unique.filter((l) => fresh.metrics.has(l.event.eventId)).map((l) => l.event);
     if (toFold.length > 0) {
       const products = foldProducts(toFold);
-      if (products.length > 0) await exec(client, upsertProductMetrics(products));
       const daily = foldDaily(toFold, options.timeZone);
-      if (daily.length > 0) await exec(client, upsertDailyMetrics(daily));
+      if (products.length > 0 || daily.length > 0) await exec(client, upsertMetrics(products, daily));
     }
     const rankable = new Set(fresh.ranking);
     const seen = handlers.has('ranking') ? ids.filter((id) => !fresh.ranking.has(id)) : [];

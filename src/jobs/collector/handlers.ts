@@ -6,7 +6,7 @@ import type { LoggedEvent } from './sql.js';
  * The collector's work as named handlers. Each owns one effect and its idempotency, keyed by
  * (event id, handler) and never by the Kafka group, so any number of groups may run any overlapping
  * sets of handlers over the same events and each effect still happens once per event:
- * - audit:   event_log, one row per event; its unique key on event_id is its mark.
+ * - audit:   event_log, one row per event; its primary key event_id is its mark.
  * - metrics: product_metrics + product_metrics_daily; mark (event id, 'metrics') in the same transaction.
  * - ranking: the Redis live ranking; mark (event id, 'ranking') in PostgreSQL decides which duplicates
  *            may still be ranked, and the Lua mark `ranking:applied:<event>:<product>` makes each

@@ -52,14 +52,23 @@ export async function processChunk(
   const events: LoggedEvent[] = [];
   for (const message of messages) {
     let event: DomainEvent;
+    // Decoded from its text, which the audit row then stores as received (no re-serialising).
+    const envelope = message.value?.toString('utf8') ?? '';
     try {
-      event = decodeEvent(message.value);
+      event = decodeEvent(envelope);
     } catch (err) {
       if (!(err instanceof PoisonMessageError)) throw err;
       letters.push({ message, error: err.message, kind: 'poison', attempts: 1 });
       continue;
     }
-    events.push({ event, topic: at.topic, partition: at.partition, offset: message.offset, message });
+    events.push({
+      event,
+      envelope,
+      topic: at.topic,
+      partition: at.partition,
+      offset: message.offset,
+      message,
+    });
   }
   if (events.length === 0) return { complete: true, letters };
 

@@ -9,8 +9,8 @@ import { ENVELOPE_PRODUCTS, METRICS_CUTOFF } from '../verify/sql.js';
  * than the oldest mark kept (`outbox cleanup` removed their marks; they were applied long ago).
  */
 const APPLIED = `
-  SELECT l.event_id, l.event_type, l.version, l.occurred_at, l.envelope AS env, l.envelope->'payload' AS p
-    FROM event_log l, ${METRICS_CUTOFF}
+  SELECT l.event_id, l.event_type, l.version, l.occurred_at, x.env, x.env->'payload' AS p
+    FROM event_log l, LATERAL (SELECT l.envelope::jsonb) AS x(env), ${METRICS_CUTOFF}
    WHERE l.received_at < cutoff.t
       OR EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = l.event_id AND h.handler = 'metrics')`;
 

@@ -38,7 +38,7 @@ export function selectInFlightProducts(): Sql {
         WHERE o.status = 'PUBLISHED' AND o.published_at >= cutoff.t
           AND NOT EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = o.event_id AND h.handler = 'metrics')
        UNION ALL
-       SELECT 'not-collected', l.envelope FROM event_log l, ${METRICS_CUTOFF}
+       SELECT 'not-collected', l.envelope::jsonb FROM event_log l, ${METRICS_CUTOFF}
         WHERE l.received_at >= cutoff.t
           AND NOT EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = l.event_id AND h.handler = 'metrics')
        UNION ALL
@@ -59,7 +59,7 @@ export function selectProductChecks(ids: number[] | null, since: string | null, 
   return sql(
     'verify.select-product-checks',
     `WITH recent AS (
-       SELECT DISTINCT p.product_id FROM event_log l, LATERAL (SELECT l.envelope) AS x(env),
+       SELECT DISTINCT p.product_id FROM event_log l, LATERAL (SELECT l.envelope::jsonb) AS x(env),
               LATERAL (${ENVELOPE_PRODUCTS}) AS p
         WHERE $2::date IS NOT NULL AND l.occurred_at >= ($2::date::timestamp AT TIME ZONE $3::text)
      ),

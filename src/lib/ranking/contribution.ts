@@ -13,19 +13,30 @@ export interface Contribution {
   amount: number;
 }
 
+// Object literals of one shape rather than spreads: this runs several times per event in the collector.
 export function contributions(event: DomainEvent): Contribution[] {
-  const zero = { views: 0, likes: 0, units: 0, amount: 0 };
   switch (event.eventType) {
     case 'ProductViewed':
-      return [{ ...zero, productId: event.payload.productId, views: event.payload.count }];
+      return [
+        { productId: event.payload.productId, views: event.payload.count, likes: 0, units: 0, amount: 0 },
+      ];
     case 'LikeChanged':
-      return [{ ...zero, productId: event.payload.productId, likes: event.payload.liked ? 1 : -1 }];
+      return [
+        {
+          productId: event.payload.productId,
+          views: 0,
+          likes: event.payload.liked ? 1 : -1,
+          units: 0,
+          amount: 0,
+        },
+      ];
     case 'OrderCreated':
     case 'OrderCancelled': {
       const sign = event.eventType === 'OrderCreated' ? 1 : -1;
       return event.payload.items.map((item) => ({
-        ...zero,
         productId: item.productId,
+        views: 0,
+        likes: 0,
         units: sign * item.quantity,
         amount: sign * item.quantity * item.unitPrice,
       }));
