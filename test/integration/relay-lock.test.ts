@@ -20,11 +20,16 @@ import type { RenewLease } from '../../src/jobs/relay/batch.js';
 
 const logger = createLogger('silent', { pretty: false });
 
-/** Backends of this test's database holding a transaction open between statements (a lock-mode batch). */
+/**
+ * Backends of this test's database holding a transaction open between statements with something in
+ * it (a lock-mode batch: row locks give it an xid). A relay frozen right after BEGIN, before its
+ * first statement, holds an empty transaction (no xid, no snapshot, no lock): harmless, not counted.
+ */
 async function idleInTransaction(ctx: TestContext): Promise<number[]> {
   const { rows } = await ctx.pool.query<{ pid: number }>(
     `SELECT pid FROM pg_stat_activity
-      WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`,
+      WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()
+        AND (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL)`,
   );
   return rows.map((r) => r.pid);
 }
