@@ -52,16 +52,11 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
     // The same rows again, drained in lock mode (row locks held while sending, one write per event).
     await ctx.pool.query('DELETE FROM outbox_event');
     await ctx.pool.query('VACUUM outbox_event');
-    await insertOutbox(ctx.pool, viewEvents(n), ctx.config.kafka.topics);
-    await ctx.pool.query('VACUUM ANALYZE outbox_event');
     log('relay: relay drain, --mode lock');
-    const locked = await timed(() => newRelay(ctx, 'lock').drain());
-    if (locked.result.published !== n)
-      throw new Error(`relay --mode lock published ${locked.result.published} of ${n}`);
     const lockFigure = figure(
       'relay',
       `outbox -> Kafka, ${n} events, --mode lock`,
-      perSecond(n, locked.ms),
+      await drainRate(ctx, viewEvents(n), 'lock'),
       'events/s',
       baseline,
     );
@@ -129,10 +124,10 @@ function newRelay(ctx: BenchContext, mode?: string) {
 }
 
 /** Drains `events` (inserted first) with a fresh relay: events/s, connect included. */
-async function drainRate(ctx: BenchContext, events: DomainEvent[]): Promise<number> {
+async function drainRate(ctx: BenchContext, events: DomainEvent[], mode?: string): Promise<number> {
   await insertOutbox(ctx.pool, events, ctx.config.kafka.topics);
   await ctx.pool.query('ANALYZE outbox_event');
-  const run = await timed(() => newRelay(ctx).drain());
+  const run = await timed(() => newRelay(ctx, mode).drain());
   if (run.result.published !== events.length)
     throw new Error(`relay published ${run.result.published} of ${events.length}`);
   return perSecond(events.length, run.ms);

@@ -90,6 +90,14 @@ describe('relay in lock mode', () => {
     expect(await count(`locked_by IS NOT NULL`)).toBe(0);
   }, 90_000);
 
+  it('an unknown --mode is a usage error (exit 2) naming the flag, and publishes nothing', async () => {
+    await insertEvents(ctx.pool, viewEvents(2, 2, 3_001), ctx.config.kafka.topics);
+    const bad = await runCli(['relay', 'run', '--once', '--mode', 'fast'], ctx.env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--mode/);
+    expect(await count(`status = 'PENDING'`)).toBe(4);
+  }, 30_000);
+
   it('a batch whose connection is killed before its send is not sent, and its rows are claimable at once', async () => {
     const events = viewEvents(4, 5, 1_001); // 20 rows
     await insertEvents(ctx.pool, events, ctx.config.kafka.topics);

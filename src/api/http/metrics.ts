@@ -7,30 +7,51 @@ import type { CacheMetrics } from '../domain/deps.js';
 const CACHES = ['product:detail', 'product:list'] as const;
 
 /**
- * `api_cache_requests_total{cache, result}`: product cache lookups, hit or miss (a miss includes
- * Redis being unavailable). Every child starts at 0 so rate() and hit ratios exist from the start.
- * A lookup adds 1 to a plain number, folded into the counter when it is scraped (collect): prom-client's
- * inc() hashes the label set on every call, a cost the cached detail paid twice per request.
+ * A counter for a hot path: a caller adds to a plain number (`entry(labels).n++`), folded into
+ * prom-client when the registry is scraped (collect), since prom-client's inc() hashes the label set
+ * on every call. Each entry's series is exposed from its creation, at 0.
  */
-export function createCacheMetrics(registry: Registry): CacheMetrics {
-  const pending = new Map<string, { labels: { cache: string; result: string }; n: number }>();
-  const lookups = new Counter({
-    name: 'api_cache_requests_total',
-    help: 'Product cache lookups by cache (key family) and result (hit, miss).',
-    labelNames: ['cache', 'result'],
+function foldedCounter<L extends string>(
+  config: { name: string; help: string; labelNames: readonly L[] },
+  registry: Registry,
+) {
+  const entries: Array<{ labels: Record<L, string>; n: number }> = [];
+  const counter = new Counter<L>({
+    ...config,
     registers: [registry],
     collect() {
-      for (const p of pending.values()) {
-        if (p.n === 0) continue;
-        this.inc(p.labels, p.n);
-        p.n = 0;
+      for (const entry of entries) {
+        if (entry.n === 0) continue;
+        this.inc(entry.labels, entry.n);
+        entry.n = 0;
       }
     },
   });
-  const track = (cache: string, result: string) => {
-    const labels = { cache, result };
-    lookups.inc(labels, 0);
+  return (labels: Record<L, string>) => {
+    counter.inc(labels, 0);
     const entry = { labels, n: 0 };
+    entries.push(entry);
+    return entry;
+  };
+}
+
+/**
+ * `api_cache_requests_total{cache, result}`: product cache lookups, hit or miss (a miss includes
+ * Redis being unavailable). Every child starts at 0 so rate() and hit ratios exist from the start.
+ * A lookup is a plain addition (foldedCounter): the cached detail used to pay prom-client's inc().
+ */
+export function createCacheMetrics(registry: Registry): CacheMetrics {
+  const lookups = foldedCounter(
+    {
+      name: 'api_cache_requests_total',
+      help: 'Product cache lookups by cache (key family) and result (hit, miss).',
+      labelNames: ['cache', 'result'],
+    },
+    registry,
+  );
+  const pending = new Map<string, { n: number }>();
+  const track = (cache: string, result: string) => {
+    const entry = lookups({ cache, result });
     pending.set(`${cache} ${result}`, entry);
     return entry;
   };
@@ -50,23 +71,12 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
  */
 export function installMetrics(app: FastifyInstance, registry: Registry, pool: pg.Pool): void {
   const labelNames = ['method', 'route', 'status'] as const;
-  type Label = (typeof labelNames)[number];
   type Observer = { observe(value: number): void };
-  // Requests are counted in plain numbers and folded into the counter when it is scraped (as above).
-  const children = new Map<string, { labels: Record<Label, string>; n: number; time: Observer }>();
-  new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests served',
-    labelNames,
-    registers: [registry],
-    collect() {
-      for (const child of children.values()) {
-        if (child.n === 0) continue;
-        this.inc(child.labels, child.n);
-        child.n = 0;
-      }
-    },
-  });
+  const requests = foldedCounter(
+    { name: 'http_requests_total', help: 'HTTP requests served', labelNames },
+    registry,
+  );
+  const children = new Map<string, { count: { n: number }; time: Observer }>();
   const latency = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency',
@@ -97,10 +107,10 @@ export function installMetrics(app: FastifyInstance, registry: Registry, pool: p
     let child = children.get(key);
     if (!child) {
       const labels = { method, route, status };
-      child = { labels, n: 0, time: latency.labels(labels) };
+      child = { count: requests(labels), time: latency.labels(labels) };
       children.set(key, child);
     }
-    child.n++;
+    child.count.n++;
     child.time.observe(reply.elapsedTime / 1000);
     done();
   });

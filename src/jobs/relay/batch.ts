@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
+import { aggregateKey, cutAtGaps } from '../../lib/outbox/chain.js';
 import { eventHeaders } from '../../lib/kafka/event-headers.js';
 
 /** The Kafka message for an outbox row: key = partition key, value = the envelope, event headers. */
@@ -31,10 +32,6 @@ export function topicMessages(events: ClaimedEvent[]): Array<{ topic: string; me
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
-export function aggregateKey(event: Pick<ClaimedEvent, 'aggregateType' | 'aggregateId'>): string {
-  return `${event.aggregateType}:${event.aggregateId}`;
-}
-
 /**
  * The rows of a batch still ours after renewing its lease, in id order. A row whose lease another
  * relay took over is dropped (the new owner publishes it); later rows of its aggregate are held
@@ -45,16 +42,8 @@ export function keepRenewed(
   renewedIds: Iterable<number>,
 ): { send: ClaimedEvent[]; held: number[] } {
   const renewed = new Set(renewedIds);
-  const lostAggregates = new Set<string>();
-  const send: ClaimedEvent[] = [];
-  const held: number[] = [];
-  for (const event of [...events].sort((a, b) => a.id - b.id)) {
-    const aggregate = aggregateKey(event);
-    if (!renewed.has(event.id)) lostAggregates.add(aggregate);
-    else if (lostAggregates.has(aggregate)) held.push(event.id);
-    else send.push(event);
-  }
-  return { send, held };
+  const { kept, after } = cutAtGaps(events, (e) => renewed.has(e.id));
+  return { send: kept, held: after.map((e) => e.id) };
 }
 
 /** Renews the lease of rows about to be sent: the rows to send (in id order) and the rows to release. */

@@ -23,8 +23,6 @@ export interface Batch {
   abandon(): Promise<void>;
 }
 
-export type ClaimMode = 'lease' | 'lock';
-
 /**
  * Lease below which a batch's lease is re-written before its send (renewLease). The send budget
  * is 3/4 of the lease (send-budget.ts); a batch with 7/8 left keeps the same margin a fresh renewal
@@ -66,7 +64,13 @@ async function claimLeased(deps: CycleDeps): Promise<Batch> {
     },
     record: (outcome) => recordOutcome(deps, events, outcome, owner),
     giveBack: async () => {
-      const n = await exec(db, releaseEvents(options.relayId, ids(events)));
+      const n = await exec(
+        db,
+        releaseEvents(
+          options.relayId,
+          events.map((e) => e.id),
+        ),
+      );
       stats.released += n;
       return n;
     },
@@ -144,8 +148,4 @@ function endTransaction(client: pg.PoolClient) {
       if (command === 'COMMIT') throw err;
     }
   };
-}
-
-function ids(events: ClaimedEvent[]): number[] {
-  return events.map((e) => e.id);
 }

@@ -5,11 +5,41 @@
  * the reference (test/integration/relay-chain.test.ts checks both agree on random backlogs).
  */
 
-/** A row of the claim's window, with its immediate predecessor (selectClaimWindow). */
-export interface WindowRow {
+/** What identifies a row's aggregate: enough for the ordering rules below. */
+export interface AggregateRow {
   id: number;
   aggregateType: string;
   aggregateId: string;
+}
+
+export function aggregateKey(row: Pick<AggregateRow, 'aggregateType' | 'aggregateId'>): string {
+  return `${row.aggregateType}:${row.aggregateId}`;
+}
+
+/**
+ * The rule that keeps an aggregate's rows in order whenever some rows of a batch fall out (a lease
+ * taken over, a row another relay locked first): in id order, each aggregate is cut at its first
+ * missing row. `kept`: present rows before any cut; `after`: present rows behind one, which must not
+ * go out without it.
+ */
+export function cutAtGaps<T extends AggregateRow>(
+  rows: T[],
+  present: (row: T) => boolean,
+): { kept: T[]; after: T[] } {
+  const cut = new Set<string>();
+  const kept: T[] = [];
+  const after: T[] = [];
+  for (const row of [...rows].sort((a, b) => a.id - b.id)) {
+    const aggregate = aggregateKey(row);
+    if (!present(row)) cut.add(aggregate);
+    else if (cut.has(aggregate)) after.push(row);
+    else kept.push(row);
+  }
+  return { kept, after };
+}
+
+/** A row of the claim's window, with its immediate predecessor (selectClaimWindow). */
+export interface WindowRow extends AggregateRow {
   /** The latest earlier unpublished row of its aggregate, null if none. */
   predecessor: number | null;
   /** That predecessor is FAILED, blocked or waiting for its retry backoff. */
@@ -31,7 +61,7 @@ export interface ClaimDecision {
 export function decideClaim(window: WindowRow[], limit: number): ClaimDecision {
   const byAggregate = new Map<string, WindowRow[]>();
   for (const row of [...window].sort((a, b) => a.id - b.id)) {
-    const key = `${row.aggregateType}\u0000${row.aggregateId}`;
+    const key = aggregateKey(row);
     let rows = byAggregate.get(key);
     if (!rows) byAggregate.set(key, (rows = []));
     rows.push(row);

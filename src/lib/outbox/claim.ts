@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { one, rows } from '../db/query.js';
 import { withTransaction } from '../db/transaction.js';
 import { sleep } from '../sleep.js';
-import { decideClaim, type WindowRow } from './chain.js';
+import { cutAtGaps, decideClaim, type AggregateRow, type WindowRow } from './chain.js';
 import {
   markLeased,
   lockPicked,
@@ -91,7 +91,7 @@ export interface LockedClaim extends ClaimResult {
  * Lock mode's claim (issue 15: one row write per event, the mark). On a connection of its own, kept
  * for the batch: BEGIN; the window (selectClaimWindow) inside a savepoint rolled back at once, so only
  * the picked rows stay locked (lockPicked); rows another claim took in between end their aggregate's
- * part of the batch (keepRenewed's rule). The turn is session-level here, released right after the
+ * part of the batch (cutAtGaps). The turn is session-level here, released right after the
  * claim: the transaction itself lasts until the batch is marked. `idleMs` bounds a frozen relay.
  * On any error the connection is destroyed, and its transaction, locks and turn go with it.
  */
@@ -128,22 +128,8 @@ export async function claimLockedBatch(pool: pg.Pool, limit: number, idleMs: num
   }
 }
 
-/**
- * The locked rows of a pick, in id order, each aggregate cut at its first picked row that was not
- * locked: a later row of it must not go out without that one.
- */
-export function keptInOrder(
-  picked: Array<{ id: number; aggregateType: string; aggregateId: string }>,
-  locked: ClaimedEvent[],
-): ClaimedEvent[] {
+/** The locked rows of a pick, in id order, each aggregate cut at its first picked row not locked (cutAtGaps). */
+export function keptInOrder(picked: AggregateRow[], locked: ClaimedEvent[]): ClaimedEvent[] {
   const byId = new Map(locked.map((e) => [e.id, e]));
-  const cut = new Set<string>();
-  const kept: ClaimedEvent[] = [];
-  for (const row of [...picked].sort((a, b) => a.id - b.id)) {
-    const aggregate = `${row.aggregateType}:${row.aggregateId}`;
-    const event = byId.get(row.id);
-    if (!event) cut.add(aggregate);
-    else if (!cut.has(aggregate)) kept.push(event);
-  }
-  return kept;
+  return cutAtGaps(picked, (row) => byId.has(row.id)).kept.map((row) => byId.get(row.id)!);
 }

@@ -37,14 +37,13 @@ export function localProductDetail(deps: ServiceDeps, id: number): string | unde
 }
 
 /**
- * The product detail response: the product's JSON object (cached text, never parsed) plus today's
- * `dailyRank`, both read from Redis together. The whole text is kept in process (API_LOCAL_CACHE_MS)
- * only when Redis answered for both parts: without Redis, reads stay PostgreSQL's. One entry for the
- * two parts bounds the staleness of each by the TTL, as before, and a hit rebuilds nothing.
+ * The product detail response when the in-process cache does not hold it (localProductDetail first):
+ * the product's JSON object (cached text, never parsed) plus today's `dailyRank`, both read from Redis
+ * together. The whole text is kept in process (API_LOCAL_CACHE_MS) only when Redis answered for both
+ * parts: without Redis, reads stay PostgreSQL's. One entry for the two parts bounds the staleness of
+ * each by the TTL, as before, and a hit rebuilds nothing.
  */
-export async function getProductDetail(deps: ServiceDeps, id: number): Promise<string> {
-  const local = localProductDetail(deps, id);
-  if (local !== undefined) return local;
+export async function loadProductDetail(deps: ServiceDeps, id: number): Promise<string> {
   const [{ json, inRedis }, rank] = await Promise.all([productJsonEntry(deps, id), dailyRankOf(deps, id)]);
   const body = `${json.slice(0, -1)},"dailyRank":${JSON.stringify(rank ?? null)}}`;
   if (inRedis && rank !== undefined) deps.local?.set(detailKey(id), body);

@@ -4,7 +4,7 @@ import type { ServiceDeps } from '../../domain/deps.js';
 import { adjustStock, createBrand, createProduct, patchProduct } from '../../domain/catalog/service.js';
 import {
   getProduct,
-  getProductDetail,
+  loadProductDetail,
   listProducts,
   localProductDetail,
 } from '../../domain/catalog/reads.js';
@@ -82,7 +82,7 @@ export function catalogRoutes(app: FastifyInstance, deps: ServiceDeps, views: Vi
       reply.type(JSON_TYPE).send(local);
       return;
     }
-    return getProductDetail(deps, productId).then((body) => {
+    return loadProductDetail(deps, productId).then((body) => {
       views.record(productId);
       reply.type(JSON_TYPE).send(body);
     });
