@@ -8,7 +8,6 @@ import {
   lockPicked,
   selectClaimWindow,
   setClaimSettings,
-  setLockedClaimSettings,
   tryClaimTurn,
   tryClaimTurnSession,
   unlockClaimTurn,
@@ -62,7 +61,7 @@ export interface ClaimResult {
  */
 export function claimBatch(pool: pg.Pool, relayId: string, limit: number, leaseMs: number) {
   return withTransaction(pool, async (client): Promise<ClaimResult> => {
-    await client.query(setClaimSettings());
+    await client.query(setClaimSettings(leaseMs));
     await takeClaimTurn(client);
     const { picked, block } = decideClaim(await rows<WindowRow>(client, selectClaimWindow(limit)), limit);
     if (picked.length === 0 && block.length === 0) return { events: [], blocked: 0 };
@@ -99,7 +98,7 @@ export async function claimLockedBatch(pool: pg.Pool, limit: number, idleMs: num
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(setLockedClaimSettings(idleMs));
+    await client.query(setClaimSettings(idleMs));
     const turn = await takeClaimTurn(client, tryClaimTurnSession);
     await client.query('SAVEPOINT claim_walk');
     const { picked, block } = decideClaim(await rows<WindowRow>(client, selectClaimWindow(limit)), limit);

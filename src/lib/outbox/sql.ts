@@ -272,7 +272,7 @@ export function markLeased(relayId: string, ids: number[], blockIds: number[], l
  * between is skipped, and the caller drops its aggregate's later rows). The rows stay locked until
  * the transaction that claimed them marks them and commits; a relay that dies (or whose connection
  * is cut) frees them at once, and a frozen one is cut off by `idle_in_transaction_session_timeout`
- * (setLockedClaimSettings). Rows leased by a relay in lease mode are never taken, so both modes can
+ * (setClaimSettings). Rows leased by a relay in lease mode are never taken, so both modes can
  * run side by side.
  */
 export function lockPicked(ids: number[], blockIds: number[]) {
@@ -289,21 +289,6 @@ export function lockPicked(ids: number[], blockIds: number[]) {
       ORDER BY o.id
         FOR UPDATE SKIP LOCKED`,
     [ids, blockIds],
-  );
-}
-
-/**
- * The locked claim's transaction settings: those of setClaimSettings, plus a bound on how long the
- * transaction may sit idle holding its rows. A relay frozen between statements (SIGSTOP, a stalled VM)
- * loses its connection after `idleMs` and its rows are free; a healthy one is never idle that long,
- * since every send is bounded to 3/4 of it and the batch's connection is checked just before its send.
- */
-export function setLockedClaimSettings(idleMs: number) {
-  return sql(
-    'outbox.set-locked-claim-settings',
-    `SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true),
-            set_config('idle_in_transaction_session_timeout', $1::text, true)`,
-    [`${idleMs}ms`],
   );
 }
 
@@ -324,15 +309,22 @@ export function selectAlive() {
 }
 
 /**
- * Planner settings for the claim, local to its transaction. pg's named statements switch to a generic
+ * The claim's transaction settings, local to it. Planner: pg's named statements switch to a generic
  * plan after five runs; for the claim that plan walks the primary key (no LIMIT value to cost with)
  * and, costed over 10% of the table, crosses jit_above_cost: compiling it took ~230 ms per claim
  * against ~12 ms of work. A custom plan per claim (about 1 ms of planning) without JIT avoids both.
+ * And a bound on how long the transaction may sit idle holding rows locked: a relay frozen between
+ * statements (SIGSTOP, a stalled VM) loses its connection after `idleMs` (the lease) and its rows are
+ * free, whether mid-claim (the window's row locks) or, in lock mode, holding its batch. A healthy
+ * relay is never idle that long: every send is bounded to 3/4 of it, and a lock-mode batch's
+ * connection is checked just before its send.
  */
-export function setClaimSettings() {
+export function setClaimSettings(idleMs: number) {
   return sql(
     'outbox.set-claim-settings',
-    `SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)`,
+    `SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true),
+            set_config('idle_in_transaction_session_timeout', $1::text, true)`,
+    [`${idleMs}ms`],
   );
 }
 
