@@ -3,8 +3,11 @@ import { hostname } from 'node:os';
 import type { Gauge } from 'prom-client';
 import type { Logger } from './log.js';
 
-/** The states of a long-running loop (relay, collector), in the order they normally go. */
-export const LOOP_STATES = ['starting', 'running', 'paused', 'stopping', 'stopped'] as const;
+/**
+ * The states of a long-running loop (relay, collector), in the order they normally go. `paused`: a
+ * service it needs is unavailable; `rejoining`: a consumer out of its group, on its way back in.
+ */
+export const LOOP_STATES = ['starting', 'running', 'paused', 'rejoining', 'stopping', 'stopped'] as const;
 export type LoopState = (typeof LOOP_STATES)[number];
 
 /** Help text of a `<component>_state` gauge (label `state`). */
@@ -59,7 +62,7 @@ export class Lifecycle {
     this.current = next;
     this.setGauge();
     const line = { ...fields, state: next, from };
-    if (next === 'paused') this.logger.warn(line, `${this.component} ${next}`);
+    if (next === 'paused' || next === 'rejoining') this.logger.warn(line, `${this.component} ${next}`);
     else this.logger.info(line, `${this.component} ${next}`);
   }
 
