@@ -5,7 +5,7 @@ import { startMetricsServer } from '../../lib/metrics/server.js';
 import { durationFlag, topicsFlag } from '../../lib/cli/flags.js';
 import { EVENT_TOPICS, prefixedTopic } from '../../lib/config/config.js';
 import { UsageError } from '../../lib/errors.js';
-import { startCollector } from '../../jobs/collector/collector.js';
+import { startCollector, type CollectorHandle } from '../../jobs/collector/collector.js';
 import { collectorHooksFromEnv } from '../../jobs/collector/hooks.js';
 import { DEFAULT_HANDLERS, parseHandlers, type HandlerName } from '../../jobs/collector/handlers.js';
 import { createWebhookStep } from '../../jobs/collector/webhook-handler.js';
@@ -105,8 +105,11 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     const { metricsPort } = this.appConfig;
     const topics = this.flags.topics && this.eventTopics(this.flags.topics);
     const registry = createRegistry({ service: 'collector' });
+    const running: { collector?: CollectorHandle } = {};
     if (metricsPort !== undefined) {
-      const server = await startMetricsServer(registry, metricsPort);
+      // /readyz: 200 only while the collector is in its group and consuming.
+      const ready = () => running.collector?.ready() ?? false;
+      const server = await startMetricsServer(registry, metricsPort, undefined, undefined, ready);
       this.resources.defer('metrics server', () => server.close());
     }
     const deps = this.deps();
@@ -120,11 +123,13 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       registry,
     };
     const collector = await startCollector(deps, options, collectorHooksFromEnv(process.env));
+    running.collector = collector;
     this.resources.defer('collector', () => collector.stop());
     const aborted = new Promise<void>((resolve) =>
       this.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
-    await Promise.race([aborted, collector.failed]); // a consumer that crashed for good exits 1
+    // A consumer that stayed out of its group through every replacement exits 1.
+    await Promise.race([aborted, collector.failed]);
     await collector.stop();
     const { stats } = collector;
     this.log(

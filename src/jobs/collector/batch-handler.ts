@@ -4,6 +4,7 @@ import { applyEvents } from './apply.js';
 import { applyRedisEffects } from './redis-effects.js';
 import { processChunk } from './process-chunk.js';
 import { sendDeadLetters } from './dead-letters.js';
+import { BatchGuard } from './batch-guard.js';
 import type { CollectorMetrics, CollectorStats } from './metrics.js';
 import type { CollectorTestHooks } from './hooks.js';
 import type { WebhookStep } from './handlers.js';
@@ -17,6 +18,7 @@ export interface BatchContext extends CollectorDeps {
   webhook?: WebhookStep;
   metrics: CollectorMetrics;
   stats: CollectorStats;
+  /** The consumer's stop or replacement. */
   signal: AbortSignal;
   /** Serialized (serialSender): chunks and partitions run concurrently, idempotent sends must not. */
   producer: Pick<Producer, 'send'>;
@@ -30,14 +32,15 @@ export interface BatchContext extends CollectorDeps {
  * holds back the whole partition for this group (never skipping an event for any of its handlers);
  * the other handlers' effects are repeated harmlessly on the retry, being idempotent. Two chunks are
  * in flight at a time (see CHUNKS_IN_FLIGHT). It stops between chunks when the consumer stops or the
- * batch went stale (rebalance).
+ * batch went stale (rebalance). A BatchGuard heartbeats while it works and ends it when the member lost
+ * its group (that error is rethrown for kafkajs to rejoin).
  */
 export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayload) => Promise<void> {
   const { pool, redis, config, logger, options, hooks, metrics, stats, signal, producer } = ctx;
   const { groupId, handlers, batchSize } = options;
   const usesRedis = handlers.has('ranking') || handlers.has('cache');
 
-  const handle = async (events: LoggedEvent[], heartbeat: () => Promise<void>) => {
+  const handle = async (events: LoggedEvent[], guard: BatchGuard) => {
     const result = await applyEvents(
       pool,
       { group: groupId, handlers, timeZone: config.timezone, faultInjector: hooks.faultInjector },
@@ -54,7 +57,7 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
         { ranking, cache: handlers.has('cache') },
       );
     }
-    const rejected = ctx.webhook ? await ctx.webhook(events, heartbeat, signal) : [];
+    const rejected = ctx.webhook ? await ctx.webhook(events, guard.heartbeat, guard.signal) : [];
     const topic = events[0]!.topic;
     stats.consumed += result.applied;
     stats.duplicates += result.duplicates;
@@ -63,21 +66,32 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
     return rejected;
   };
 
+  const guarded = { intervalMs: options.heartbeatIntervalMs, stallMs: options.stallMs, signal, logger };
   return async (payload: EachBatchPayload) => {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const guard = new BatchGuard(payload, guarded);
+    try {
+      await handlePartition(payload, guard);
+    } finally {
+      guard.close();
+    }
+    if (guard.lost) throw guard.lost;
+  };
+
+  async function handlePartition(payload: EachBatchPayload, guard: BatchGuard): Promise<void> {
+    const { batch, isRunning, isStale, resolveOffset } = payload;
     const at = { topic: batch.topic, partition: batch.partition };
     const runner = {
       maxAttempts: options.maxAttempts,
       backoff: options.backoff,
-      signal,
-      heartbeat,
-      handle: (events: LoggedEvent[]) => handle(events, heartbeat),
+      signal: guard.signal,
+      heartbeat: guard.heartbeat,
+      handle: (events: LoggedEvent[]) => handle(events, guard).finally(guard.progress),
       onRetry: (err: unknown, attempt: number, size: number) =>
         logger.warn({ ...at, attempt, size, err: errorMessage(err) }, 'batch failed'),
     };
     const step = batchSize * CHUNKS_IN_FLIGHT;
     for (let i = 0; i < batch.messages.length; i += step) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale() || guard.signal.aborted) return;
       const started = process.hrtime.bigint();
       const chunks: KafkaMessage[][] = [];
       for (let j = i; j < Math.min(i + step, batch.messages.length); j += batchSize)
@@ -98,11 +112,11 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
         await ctx.commit([{ ...at, offset: (BigInt(last) + 1n).toString() }]);
         stats.batches += 1;
       }
-      await heartbeat();
+      await guard.heartbeat();
       metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
     metrics.lag.set({ topic: at.topic, partition: String(at.partition) }, Number(batch.offsetLag()));
-  };
+  }
 }
 
 /**

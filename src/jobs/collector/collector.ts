@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createIdempotentProducer, serialSender } from '../../lib/kafka/client.js';
 import type { HandlerName } from './handlers.js';
@@ -8,7 +8,8 @@ import { createBatchHandler } from './batch-handler.js';
 import type { CollectorTestHooks } from './hooks.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
 import { resolveCollectorOptions, type CollectorDeps, type CollectorOptions } from './options.js';
-import { unavailableService } from '../../lib/unavailable.js';
+import { ConsumerSupervisor, supervisorLimits } from '../../lib/kafka/consumer-supervisor.js';
+import { PartitionPauses, pausesPartition } from './partition-pauses.js';
 
 export type { CollectorDeps, CollectorOptions } from './options.js';
 
@@ -19,8 +20,13 @@ export interface CollectorHandle {
   readonly stats: Readonly<CollectorStats>;
   readonly groupId: string;
   readonly handlers: readonly HandlerName[];
-  /** Rejects if the consumer crashed for good (kafkajs gave up restarting it); never resolves. */
+  /**
+   * Rejects if the consumer stayed out of its group through every replacement (ConsumerSupervisor);
+   * never resolves.
+   */
   readonly failed: Promise<never>;
+  /** In its group and consuming (state running): what `/readyz` answers. */
+  ready(): boolean;
   /**
    * Finishes the current chunk and commits it, leaves the group. A chunk waiting to retry (a handler's
    * service down, a webhook receiver down) is abandoned uncommitted: it is consumed again. Safe to call twice.
@@ -47,75 +53,100 @@ export async function startCollector(
   const { logger, signal } = lifecycle;
 
   const producer = createIdempotentProducer(kafka);
-  const consumer: Consumer = kafka.consumer({
-    groupId,
-    sessionTimeout: resolved.sessionTimeoutMs,
-    heartbeatInterval: resolved.heartbeatIntervalMs,
-  });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  const failed = new Promise<never>((_, reject) =>
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      logger.error({ err: errorMessage(payload.error), restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart) reject(payload.error);
-    }),
-  );
-  failed.catch(() => undefined); // observed by whoever awaits it
+  const sender = serialSender(producer);
 
-  const handleBatch = createBatchHandler({
-    ...deps,
-    logger,
-    options: resolved,
-    hooks,
-    webhook: options.webhook,
-    metrics,
-    stats,
-    signal,
-    producer: serialSender(producer),
-    commit: (offsets) => consumer.commitOffsets(offsets),
-  });
-  // An unreachable database or Redis fails the batch and kafkajs restarts the consumer from the last
-  // committed offset: paused until a batch goes through again.
-  const eachBatch = async (payload: EachBatchPayload) => {
-    try {
-      await handleBatch(payload);
-    } catch (err) {
-      if (unavailableService(err)) lifecycle.set('paused', { err: errorMessage(err) });
-      throw err;
-    }
-    if (lifecycle.state === 'paused') lifecycle.set('running');
+  // The state says whether the member is in its group, and whether a partition waits on a step that
+  // cannot make progress: running, paused or rejoining (set only once started).
+  let started = false;
+  let inGroup = true;
+  const refresh = (fields?: Record<string, unknown>) => {
+    if (started) lifecycle.set(!inGroup ? 'rejoining' : pauses.size > 0 ? 'paused' : 'running', fields);
   };
+  const pauses = new PartitionPauses(logger, () => refresh());
+
+  const supervisor = new ConsumerSupervisor({
+    kafka,
+    logger,
+    signal,
+    topics,
+    config: {
+      groupId,
+      sessionTimeout: resolved.sessionTimeoutMs,
+      rebalanceTimeout: resolved.rebalanceTimeoutMs,
+      heartbeatInterval: resolved.heartbeatIntervalMs,
+    },
+    limits: supervisorLimits(resolved.sessionTimeoutMs, resolved.rebalanceTimeoutMs),
+    onMembership: (change) => {
+      inGroup = change.inGroup;
+      if (change.inGroup) pauses.retain(change.assignment);
+      else refresh({ reason: change.reason });
+    },
+    // One batch handler per consumer: it commits through that consumer, and stops with it.
+    run: ({ consumer, signal: consumerSignal }) => {
+      const handleBatch = createBatchHandler({
+        ...deps,
+        logger,
+        options: resolved,
+        hooks,
+        webhook: options.webhook,
+        metrics,
+        stats,
+        signal: consumerSignal,
+        producer: sender,
+        commit: (offsets) => consumer.commitOffsets(offsets),
+      });
+      return {
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        // Partitions are processed concurrently (each in order); every effect is idempotent and
+        // order-independent across partitions, and offsets are committed per partition.
+        partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
+        eachBatch: async (payload: EachBatchPayload) => {
+          try {
+            await handleBatch(payload);
+          } catch (err) {
+            // PostgreSQL, Redis or the receiver unavailable: pause the partition, stay in the group.
+            if (!pausesPartition(err)) throw err;
+            pauses.pause(payload, err);
+            return;
+          }
+          pauses.succeeded(payload.batch.topic, payload.batch.partition);
+        },
+      };
+    },
+  });
 
   try {
     await producer.connect();
-    await consumer.connect();
-    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-    // Partitions are processed concurrently (each in order); every effect is idempotent and
-    // order-independent across partitions, and offsets are committed per partition.
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
-      eachBatch,
-    });
-    await Promise.race([joined, failed]);
+    await supervisor.start();
   } catch (err) {
     // Leave nothing connected behind a failed start (the process must be able to exit).
-    await consumer.disconnect().catch(() => undefined);
+    await supervisor.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     lifecycle.set('stopped', { err: errorMessage(err) });
     throw err;
   }
   lifecycle.set('running', { groupId, topics, handlers: [...resolved.handlers] });
+  started = true;
+  refresh();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       lifecycle.set('stopping');
       lifecycle.abort(); // cuts a retry backoff short
-      await consumer.disconnect(); // waits for the running batch, then leaves the group
+      await supervisor.stop(); // waits for the running batch, then leaves the group
+      pauses.clear();
       await producer.disconnect();
       lifecycle.set('stopped', { ...stats });
     })());
   signal.addEventListener('abort', () => void stop(), { once: true });
-  return { stats, groupId, handlers: [...resolved.handlers], failed, stop };
+  return {
+    stats,
+    groupId,
+    handlers: [...resolved.handlers],
+    failed: supervisor.failed,
+    ready: () => lifecycle.state === 'running',
+    stop,
+  };
 }

@@ -37,6 +37,11 @@ export const COLLECTOR_DEFAULTS = {
   /** Attempts before a failing event is dead-lettered. */
   maxAttempts: 3,
   sessionTimeoutMs: 30_000,
+  /**
+   * How long the coordinator waits for members to rejoin during a rebalance (kafkajs' default, set
+   * here because the liveness bounds derive from it).
+   */
+  rebalanceTimeoutMs: 60_000,
   /** Retry delay of a failing chunk: doubles per attempt from baseMs up to maxMs. */
   backoff: { baseMs: 200, maxMs: 5_000 },
 } as const;
@@ -50,6 +55,9 @@ export interface ResolvedCollectorOptions {
   sessionTimeoutMs: number;
   /** kafkajs wants heartbeats well inside the session timeout. */
   heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+  /** A batch none of whose steps finished for this long gets no more heartbeats (BatchGuard). */
+  stallMs: number;
   backoff: { baseMs: number; maxMs: number };
 }
 
@@ -71,6 +79,10 @@ export function resolveCollectorOptions(
     batchSize: options.batchSize ?? COLLECTOR_DEFAULTS.batchSize,
     sessionTimeoutMs,
     heartbeatIntervalMs: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+    rebalanceTimeoutMs: COLLECTOR_DEFAULTS.rebalanceTimeoutMs,
+    // As long as a rebalance may take: a transaction waiting on a lock, or a receiver taking its
+    // time, keeps its member; a step hung for longer lets its partitions go.
+    stallMs: COLLECTOR_DEFAULTS.rebalanceTimeoutMs,
     backoff: options.backoff ?? COLLECTOR_DEFAULTS.backoff,
   };
 }

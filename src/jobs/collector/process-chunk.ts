@@ -7,6 +7,7 @@ import { unavailableService } from '../../lib/unavailable.js';
 import { isKafkaError } from '../../lib/kafka/errors.js';
 import type { LoggedEvent } from './sql.js';
 import type { DeadLetter } from './dead-letters.js';
+import { pausesPartition } from './partition-pauses.js';
 
 export interface ChunkOutcome {
   /** False when stopped (signal) before every message was processed or dead-lettered. */
@@ -40,8 +41,9 @@ export interface ChunkRunner {
  * One chunk of one partition: decode (invalid messages are dead letters at once, never retried), then
  * apply the events together, retried with backoff; if they keep failing, narrow down by applying
  * them one by one so only the events that fail on their own become dead letters.
- * An infrastructure error (database or Redis unreachable) is rethrown, never dead-lettered: it says
- * nothing about the event, and the consumer restarts from the last committed offset.
+ * An infrastructure error (database or Redis unreachable, a webhook receiver down for long) is
+ * rethrown, never dead-lettered: it says nothing about the event; the partition pauses (PartitionPauses)
+ * and its events are fetched again from the last resolved offset.
  */
 export async function processChunk(
   runner: ChunkRunner,
@@ -111,9 +113,9 @@ async function withRetries(runner: ChunkRunner, events: LoggedEvent[]): Promise<
     try {
       return (await runner.handle(events)) ?? [];
     } catch (err) {
-      // An outage is not the events' fault (the consumer pauses); nor is Kafka itself (a heartbeat during
-      // a long webhook retry hit a rebalance: the consumer handles it).
-      if (unavailableService(err) || isKafkaError(err)) throw err;
+      // An outage (or a receiver down for long) is not the events' fault (the partition pauses); nor is
+      // Kafka itself (a heartbeat during a long webhook retry hit a rebalance: the consumer handles it).
+      if (unavailableService(err) || isKafkaError(err) || pausesPartition(err)) throw err;
       if (runner.signal.aborted) return 'aborted'; // a stop interrupted the handlers: not the event's fault
       runner.onRetry?.(err, attempt, events.length);
       if (attempt >= runner.maxAttempts) return { error: errorMessage(err), attempts: attempt };

@@ -14,12 +14,18 @@ export interface WebhookOptions {
   concurrency: number;
   /** Exponential backoff with full jitter between attempts of one event. */
   backoff: { baseMs: number; maxMs: number };
+  /**
+   * An event failing for this long makes delivery give up for now (ReceiverDownError): the collector
+   * pauses the partition and tries again later. Unset: retry in place for as long as it takes.
+   */
+  pauseAfterMs?: number;
 }
 
 export const WEBHOOK_DEFAULTS = {
   timeoutMs: 5_000,
   concurrency: 8,
   backoff: { baseMs: 500, maxMs: 30_000 },
+  pauseAfterMs: 30_000,
 } as const;
 
 /**
@@ -51,6 +57,7 @@ export function parseWebhookOptions(
     timeoutMs,
     concurrency,
     backoff: { ...WEBHOOK_DEFAULTS.backoff },
+    pauseAfterMs: WEBHOOK_DEFAULTS.pauseAfterMs,
   };
 }
 

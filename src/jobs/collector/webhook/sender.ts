@@ -20,6 +20,17 @@ type Attempt =
   | { kind: 'rejected'; status: number; error: string }
   | { kind: 'retry'; reason: string; waitMs?: number };
 
+/**
+ * The receiver kept failing an event for longer than `pauseAfterMs`: delivery gives up for now (the
+ * collector pauses the partition and fetches the events again later); nothing was dropped.
+ */
+export class ReceiverDownError extends Error {
+  constructor(reason: string, failingMs: number) {
+    super(`webhook receiver failing for ${Math.round(failingMs / 1000)}s: ${reason}`);
+    this.name = 'ReceiverDownError';
+  }
+}
+
 /** onRetry is called at least this often while an event waits for its next attempt. */
 const RETRY_CALLBACK_EVERY_MS = 1_000;
 /** How much of a refusing response's body goes into the rejection's error. */
@@ -48,17 +59,19 @@ export class WebhookSender {
   /**
    * Delivers events in order per aggregate (aggregates in parallel, at most `concurrency` requests at
    * once). Retries 5xx/408/429/timeouts/connection errors with exponential backoff + jitter, for as long
-   * as it takes; calls onRetry (e.g. to heartbeat Kafka) while waiting between attempts, at least once a
-   * second. Resolves with one outcome per event id; rejects with the abort reason if `signal` aborts, or
-   * with onRetry's error if it throws (events not yet delivered then have no outcome).
+   * as it takes (or until an event has failed for `pauseAfterMs`: ReceiverDownError); calls onRetry (to
+   * keep the Kafka member alive) after each settled event and while waiting between attempts, at least
+   * once a second. Resolves with one outcome per event id (in `outcomes`, which also holds the events
+   * settled so far when it rejects); rejects with the abort reason if `signal` aborts, or with onRetry's
+   * error if it throws.
    */
   async deliver(
     events: DomainEvent[],
     signal: AbortSignal,
     onRetry?: () => Promise<void>,
+    outcomes = new Map<string, DeliveryOutcome>(),
   ): Promise<Map<string, DeliveryOutcome>> {
     signal.throwIfAborted();
-    const outcomes = new Map<string, DeliveryOutcome>();
     // A failing onRetry stops every aggregate of this call, as an abort of the caller does.
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
@@ -72,6 +85,7 @@ export class WebhookSender {
           try {
             for (const event of sequence) {
               outcomes.set(event.eventId, await this.deliverOne(event, stop.signal, retried));
+              await retried(); // progress: a chunk of slow deliveries keeps its member alive
             }
           } catch (error) {
             failure ??= { error };
@@ -94,6 +108,7 @@ export class WebhookSender {
     const { eventTypes, backoff } = this.options;
     if (eventTypes && !eventTypes.has(event.eventType)) return { kind: 'skipped' };
     const body = encodeEvent(event);
+    let failingSince: number | undefined;
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(event, body, signal);
       if (result.kind === 'delivered') {
@@ -117,6 +132,10 @@ export class WebhookSender {
         { eventId: event.eventId, aggregateId: event.aggregateId, attempt, reason: result.reason, delayMs },
         'webhook delivery failed; retrying',
       );
+      failingSince ??= Date.now();
+      const failingMs = Date.now() - failingSince + delayMs;
+      if (this.options.pauseAfterMs !== undefined && failingMs > this.options.pauseAfterMs)
+        throw new ReceiverDownError(result.reason, failingMs);
       await this.wait(delayMs, signal, onRetry);
     }
   }
