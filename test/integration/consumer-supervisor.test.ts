@@ -5,6 +5,7 @@ import { publish } from '../support/collector.js';
 import { eventually } from '../support/wait.js';
 import { createEvent } from '../../src/lib/events/index.js';
 import { createLogger } from '../../src/lib/log.js';
+import { withAdmin } from '../../src/lib/kafka/admin.js';
 import {
   ConsumerSupervisor,
   type MembershipChange,
@@ -71,6 +72,10 @@ describe('ConsumerSupervisor', () => {
     await eventually(() => offsets.size === 9, 30_000);
     expect(changes.filter((c) => !c.inGroup).length).toBeGreaterThan(0);
     expect(changes.at(-1)?.inGroup).toBe(true);
+    // stop(), called twice at once, resolves for both only once the consumer has left the group.
+    await Promise.all([supervisor.stop(), supervisor.stop()]);
+    const { groups } = await withAdmin(ctx.kafka, (admin) => admin.describeGroups([`${ctx.id}-crash`]));
+    expect(groups[0]!.members).toEqual([]);
   }, 60_000);
 
   it('replaces a consumer whose batch hangs (alive, consuming nothing), abandoning it', async () => {

@@ -7,6 +7,7 @@ import { committedOffsets, publish } from '../support/collector.js';
 import { insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { createEvent } from '../../src/lib/events/index.js';
 import { startCollector } from '../../src/jobs/collector/collector.js';
+import { withAdmin } from '../../src/lib/kafka/admin.js';
 import { startRelay } from '../../src/jobs/relay/relay.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 
@@ -51,6 +52,9 @@ describe('relay and collector lifecycle', () => {
 
     await collector.stop();
     expect(attempts).toBe(1);
+    // stop() resolves once the consumer has left its group, not before.
+    const { groups } = await withAdmin(ctx.kafka, (admin) => admin.describeGroups([collector.groupId]));
+    expect(groups[0]!.members).toEqual([]);
     expect(await state(registry, 'collector_state')).toBe('stopped');
     // Nothing was committed for the event that never went through: it is redelivered later.
     const committed = await committedOffsets(ctx, collector.groupId, ctx.config.kafka.topics.catalog);

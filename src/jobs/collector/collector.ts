@@ -140,7 +140,8 @@ export async function startCollector(
       await producer.disconnect();
       lifecycle.set('stopped', { ...stats });
     })());
-  signal.addEventListener('abort', () => void stop(), { once: true });
+  // The caller's signal (stop() aborts the lifecycle's own: listening there would re-enter stop()).
+  deps.signal?.addEventListener('abort', () => void stop(), { once: true });
   return {
     stats,
     groupId,

@@ -95,6 +95,7 @@ export class ConsumerSupervisor {
   private recreation?: Promise<void>;
   private watchdog?: NodeJS.Timeout;
   private stopped = false;
+  private stopping?: Promise<void>;
   /** Aborted by stop() or the owner's signal: ends a backoff at once. */
   private readonly halt: AbortController = new AbortController();
 
@@ -122,8 +123,12 @@ export class ConsumerSupervisor {
     await Promise.race([this.firstJoin, this.failed]);
   }
 
-  /** Leaves the group (waiting for the running batch) and replaces nothing any more. */
-  async stop(): Promise<void> {
+  /** Leaves the group (waiting for the running batch) and replaces nothing any more. Safe to call twice. */
+  stop(): Promise<void> {
+    return (this.stopping ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
     this.stopped = true;
     this.halt.abort();
     clearInterval(this.watchdog);
