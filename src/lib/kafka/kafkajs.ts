@@ -5,6 +5,7 @@ import kafkajs from 'kafkajs';
 export const {
   Kafka,
   logLevel,
+  Partitioners,
   CompressionTypes,
   KafkaJSError,
   KafkaJSConnectionError,
