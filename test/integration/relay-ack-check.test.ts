@@ -7,10 +7,10 @@ import { eventually } from '../support/wait.js';
 import { readTopic } from '../support/topic-reader.js';
 import { checkDelivery, countOutbox, insertEvents } from '../support/outbox-fixtures.js';
 import { leaderOf, startCluster, type KafkaCluster, type NodeId } from '../support/kafka-cluster.js';
+import { createAssignedTopic } from '../support/assigned-topic.js';
 import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
 import { createIdempotentProducer, createKafka } from '../../src/lib/kafka/client.js';
 import { pinningPartitioner, sendAcknowledged } from '../../src/lib/kafka/acknowledged-send.js';
-import { withAdmin } from '../../src/lib/kafka/admin.js';
 import { sendBudget } from '../../src/jobs/relay/send-budget.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 import { createLogger } from '../../src/lib/log.js';
@@ -41,21 +41,8 @@ describe('every partition a send writes is acknowledged (kafkajs #1303)', () => 
     await cluster?.stop();
   });
 
-  /** A 2-partition topic whose partition p has replicas `assignment[p]`, the first one leading. */
-  async function createTopic(topic: string, assignment: [NodeId[], NodeId[]]): Promise<void> {
-    await withAdmin(ctx.kafka, (admin) =>
-      admin.createTopics({
-        topics: [
-          { topic, replicaAssignment: assignment.map((replicas, partition) => ({ partition, replicas })) },
-        ],
-      }),
-    );
-    await eventually(async () => {
-      for (const [p, replicas] of assignment.entries())
-        if ((await leaderOf(ctx.kafka, topic, p)) !== replicas[0]) return false;
-      return true;
-    }, 30_000);
-  }
+  const createTopic = (topic: string, assignment: NodeId[][]) =>
+    createAssignedTopic(ctx.kafka, topic, assignment);
 
   /** Kills `node`, waits until `partition` of `topic` is led by `next`, starts `node` again as a follower. */
   async function moveLeader(topic: string, partition: number, node: NodeId, next: NodeId): Promise<void> {
