@@ -18,6 +18,8 @@ export interface AppConfig {
     topics: { catalog: string; order: string };
   };
   readonly logLevel: Env['LOG_LEVEL'];
+  /** SHUTDOWN_TIMEOUT: after the first SIGTERM/SIGINT a command exits by then, finished or not. */
+  readonly shutdownTimeoutMs: number;
   readonly api: {
     host: string;
     port: number;
@@ -56,6 +58,7 @@ export function toConfig(env: Env): AppConfig {
       topics: { catalog: `${prefix}${EVENT_TOPICS.catalog}`, order: `${prefix}${EVENT_TOPICS.order}` },
     },
     logLevel: env.LOG_LEVEL,
+    shutdownTimeoutMs: durationVar('SHUTDOWN_TIMEOUT', env.SHUTDOWN_TIMEOUT),
     api: {
       host: env.API_HOST,
       port: env.API_PORT,
