@@ -72,4 +72,20 @@ describe('relay run exits within SHUTDOWN_TIMEOUT whatever a broker does', () =>
     // Nothing was marked that Kafka did not take: the batch stays leased until its lease ends.
     expect(await countOutbox(ctx.pool, `status = 'PUBLISHED'`)).toBe(8);
   }, 120_000);
+
+  it('a relay whose producer never connected (its only broker frozen) exits 0 on SIGTERM, leaking nothing', async () => {
+    // Node 2 is still frozen: a TCP connection to it opens (the kernel accepts it) but no request is
+    // answered, so the producer's connect() fails on its request timeout holding that socket.
+    await insertEvents(ctx.pool, viewEvents(4, 1, 200), ctx.config.kafka.topics);
+    const relay = startCli(['relay', 'run', '--lease', '2s', '--poll-interval', '200ms'], {
+      ...ctx.env,
+      KAFKA_BROKERS: cluster.address(2),
+    });
+    children.push(relay);
+    let logs = '';
+    relay.stderr!.on('data', (d) => (logs += d));
+    await waitForOutput(relay, /Kafka unavailable: pausing/, 30_000);
+    expect(await stopCli(relay, 'SIGTERM', 15_000)).toBe(0);
+    expect(logs).not.toMatch(/keep the process alive|shutdown deadline passed/);
+  }, 60_000);
 });
