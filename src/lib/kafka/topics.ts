@@ -127,7 +127,8 @@ export async function ensureTopics(
         throw new InterruptedError(signal!, 'run it again: every step is idempotent', 'kafka topics');
     }
   } finally {
-    if (connected) await admin.disconnect().catch(() => undefined);
+    // Also after a failed connect: kafkajs may hold a seed broker's socket.
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
