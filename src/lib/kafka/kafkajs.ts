@@ -6,6 +6,8 @@ export const {
   Kafka,
   logLevel,
   CompressionTypes,
+  ConfigResourceTypes,
+  ConfigSource,
   KafkaJSError,
   KafkaJSConnectionError,
   KafkaJSNonRetriableError,
