@@ -14,7 +14,6 @@ import { readTopic } from '../support/topic-reader.js';
 import { checkDelivery } from '../support/outbox-fixtures.js';
 import { rows, sql } from '../../src/lib/db/query.js';
 import { withAdmin } from '../../src/lib/kafka/admin.js';
-import { ensureTopics, pipelineTopics } from '../../src/lib/kafka/topics.js';
 import { apiClient } from '../../src/jobs/demo/http.js';
 import { seedCatalog } from '../../src/jobs/demo/seed.js';
 import { runTraffic } from '../../src/jobs/demo/traffic.js';
@@ -56,21 +55,7 @@ describe('a 3-broker Kafka cluster: a broker and the controller killed, the grou
     cluster = await startCluster({ basePort: BASE_PORT });
     ctx = await createTestContext({
       env: { KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_REPLICATION_FACTOR: '3' },
-      topics: false,
     });
-    // TEMP until ensureTopics waits for the metadata to settle
-    await eventually(
-      async () => {
-        try {
-          await ensureTopics(ctx.kafka, pipelineTopics(ctx.config.kafka));
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      60_000,
-      1_000,
-    );
   }, 180_000);
 
   afterAll(async () => {
