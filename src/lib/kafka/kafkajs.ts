@@ -7,6 +7,8 @@ export const {
   logLevel,
   Partitioners,
   CompressionTypes,
+  ConfigResourceTypes,
+  ConfigSource,
   KafkaJSError,
   KafkaJSConnectionError,
   KafkaJSNonRetriableError,
