@@ -276,7 +276,7 @@ kafka_pid() { cat "$KAFKA_PIDFILE" 2>/dev/null || true; }
 # Our broker is alive: the pid in the pidfile is a java running *this* config (not a reused pid).
 kafka_alive() {
   local pid; pid=$(kafka_pid)
-  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $KAFKA_CONFIG"
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $KAFKA_CONFIG"
 }
 
 # Run a Kafka tool class on the broker's classpath; small heap and quick-start flags,
@@ -483,7 +483,7 @@ cl_config() { echo "$(cl_home "$1")/config/server.properties"; }
 cl_pid() { cat "$(cl_home "$1")/kafka.pid" 2>/dev/null || true; }
 cl_alive() {
   local pid; pid=$(cl_pid "$1")
-  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $(cl_config "$1")"
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $(cl_config "$1")"
 }
 cl_brokers() {
   local n list=""
