@@ -1,8 +1,15 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
 import { createLogger } from '../../src/lib/log.js';
 import { withAdmin } from '../../src/lib/kafka/admin.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
-import { startCollector } from '../../src/jobs/collector/collector.js';
+import { startCollector, type CollectorOptions } from '../../src/jobs/collector/collector.js';
+import { createWebhookStep } from '../../src/jobs/collector/webhook-handler.js';
+import { WebhookSender } from '../../src/jobs/collector/webhook/sender.js';
+import { WEBHOOK_DEFAULTS } from '../../src/jobs/collector/webhook/options.js';
+import { createWebhookMetrics } from '../../src/jobs/collector/webhook/metrics.js';
 import { createBenchContext, type BenchContext } from '../lib/context.js';
 import { eventMessage, viewEvents } from '../lib/events.js';
 import {
@@ -18,7 +25,8 @@ import {
 /**
  * Collector: Kafka -> committed effects (event_handled, event_log, product_metrics, daily metrics,
  * Redis) for N events, against a bare kafkajs consumer reading the same topic and committing per
- * batch; then the same N events again, all duplicates, replayed by the same consumer group.
+ * batch; then the same N events again, all duplicates, replayed by the same consumer group. Then the
+ * webhook handler against a local receiver answering 204 (webhookCase).
  */
 export async function collectorStage({ quick, log }: StageOptions): Promise<StageResult> {
   const n = quick ? 5_000 : 100_000;
@@ -47,8 +55,9 @@ export async function collectorStage({ quick, log }: StageOptions): Promise<Stag
       baseline,
     );
     const dupRate = figure('collector', `${n} duplicates`, perSecond(n, dupes.ms), 'events/s', baseline);
+    const webhook = await webhookCase(ctx, quick ? 5_000 : 20_000, log);
     return {
-      figures: [newRate, dupRate],
+      figures: [newRate, dupRate, webhook],
       targets: [
         target('collector', 'collector / bare consumer >= 0.25', newRate.ratio!, 'min', 0.25),
         target('collector', 'duplicates / new events >= 1', dupRate.value / newRate.value, 'min', 1),
@@ -79,7 +88,12 @@ async function produce(kafka: Kafka, topic: string, n: number) {
  * Runs the collector (its group, from the committed offsets) until it has handled n events, then stops
  * it. Timed from the moment it joined its group (as the baseline) to the last event handled.
  */
-async function collect(ctx: BenchContext, topic: string, n: number): Promise<{ ms: number }> {
+async function collect(
+  ctx: BenchContext,
+  topic: string,
+  n: number,
+  options: CollectorOptions = {},
+): Promise<{ ms: number }> {
   const collector = await startCollector(
     {
       config: ctx.config,
@@ -88,7 +102,7 @@ async function collect(ctx: BenchContext, topic: string, n: number): Promise<{ m
       kafka: ctx.kafka,
       logger: createLogger('error', { pretty: false }),
     },
-    { topics: [topic] },
+    { topics: [topic], ...options },
   );
   const s = collector.stats;
   const run = await timed(() =>
@@ -128,5 +142,45 @@ async function bareConsume(kafka: Kafka, topic: string, groupId: string, n: numb
     return { ms: Number(process.hrtime.bigint() - joinedAt) / 1e6 };
   } finally {
     await consumer.disconnect();
+  }
+}
+
+/**
+ * Webhook delivery with a healthy receiver (a local HTTP server answering 204, default concurrency):
+ * a group running `audit,webhook` on n new events, against the same group without the webhook handler
+ * on n other new events (each on a topic of its own, so both find every event new).
+ */
+async function webhookCase(ctx: BenchContext, n: number, log: (m: string) => void) {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const options = { ...WEBHOOK_DEFAULTS, url, secret: 'bench-webhook-secret-0123', eventTypes: null };
+    const logger = createLogger('error', { pretty: false });
+    const sender = new WebhookSender(options, logger, createWebhookMetrics(new Registry()));
+    const [plain, hooked] = [await ctx.createTopic('wh-plain'), await ctx.createTopic('wh-hooked')];
+    await produce(ctx.kafka, plain, n);
+    await produce(ctx.kafka, hooked, n);
+    log('collector: audit without the webhook handler');
+    const without = await collect(ctx, plain, n, { groupId: `${ctx.id}-plain`, handlers: ['audit'] });
+    log('collector: audit,webhook to a receiver answering 204');
+    const withHook = await collect(ctx, hooked, n, {
+      groupId: `${ctx.id}-hooked`,
+      handlers: ['audit', 'webhook'],
+      webhook: createWebhookStep(ctx.pool, sender, null),
+    });
+    return figure(
+      'collector',
+      `webhook (audit,webhook), ${n} events, receiver 204`,
+      perSecond(n, withHook.ms),
+      'events/s',
+      { name: 'same group without webhook', value: perSecond(n, without.ms) },
+    );
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
 }
