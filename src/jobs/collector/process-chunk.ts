@@ -7,6 +7,7 @@ import { unavailableService } from '../../lib/unavailable.js';
 import { isKafkaError } from '../../lib/kafka/errors.js';
 import type { LoggedEvent } from './sql.js';
 import type { DeadLetter } from './dead-letters.js';
+import { EarlierChunkUnfinished } from './ordered-steps.js';
 
 export interface ChunkOutcome {
   /** False when stopped (signal) before every message was processed or dead-lettered. */
@@ -115,6 +116,7 @@ async function withRetries(runner: ChunkRunner, events: LoggedEvent[]): Promise<
       // a long webhook retry hit a rebalance: the consumer handles it).
       if (unavailableService(err) || isKafkaError(err)) throw err;
       if (runner.signal.aborted) return 'aborted'; // a stop interrupted the handlers: not the event's fault
+      if (err instanceof EarlierChunkUnfinished) throw err; // nor the earlier chunk's failure
       runner.onRetry?.(err, attempt, events.length);
       if (attempt >= runner.maxAttempts) return { error: errorMessage(err), attempts: attempt };
       if (!(await sleep(backoffDelay(attempt, runner.backoff), runner.signal))) return 'aborted';
