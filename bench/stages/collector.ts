@@ -10,6 +10,7 @@ import { createWebhookStep } from '../../src/jobs/collector/webhook-handler.js';
 import { WebhookSender } from '../../src/jobs/collector/webhook/sender.js';
 import { WEBHOOK_DEFAULTS } from '../../src/jobs/collector/webhook/options.js';
 import { createWebhookMetrics } from '../../src/jobs/collector/webhook/metrics.js';
+import { encodeEvent } from '../../src/lib/events/index.js';
 import { createBenchContext, type BenchContext } from '../lib/context.js';
 import { eventMessage, viewEvents } from '../lib/events.js';
 import {
@@ -146,9 +147,9 @@ async function bareConsume(kafka: Kafka, topic: string, groupId: string, n: numb
 }
 
 /**
- * Webhook delivery with a healthy receiver (a local HTTP server answering 204, default concurrency):
- * a group running `audit,webhook` on n new events, against the same group without the webhook handler
- * on n other new events (each on a topic of its own, so both find every event new).
+ * Webhook delivery with a healthy receiver (a local HTTP server answering 204): a `webhook` group (as
+ * deployed: commerce-webhook, default concurrency) on n new events, against bare fetch POSTing the
+ * same number of envelopes to the same receiver, as many at a time as the sender's concurrency.
  */
 async function webhookCase(ctx: BenchContext, n: number, log: (m: string) => void) {
   const server = createServer((req, res) => {
@@ -158,29 +159,45 @@ async function webhookCase(ctx: BenchContext, n: number, log: (m: string) => voi
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const topic = await ctx.createTopic('webhook');
+    await produce(ctx.kafka, topic, n);
+    log('collector: bare fetch to a receiver answering 204');
+    const bare = await timed(() => barePosts(url, n, WEBHOOK_DEFAULTS.concurrency));
+    log('collector: a webhook group to the same receiver');
     const options = { ...WEBHOOK_DEFAULTS, url, secret: 'bench-webhook-secret-0123', eventTypes: null };
     const logger = createLogger('error', { pretty: false });
     const sender = new WebhookSender(options, logger, createWebhookMetrics(new Registry()));
-    const [plain, hooked] = [await ctx.createTopic('wh-plain'), await ctx.createTopic('wh-hooked')];
-    await produce(ctx.kafka, plain, n);
-    await produce(ctx.kafka, hooked, n);
-    log('collector: audit without the webhook handler');
-    const without = await collect(ctx, plain, n, { groupId: `${ctx.id}-plain`, handlers: ['audit'] });
-    log('collector: audit,webhook to a receiver answering 204');
-    const withHook = await collect(ctx, hooked, n, {
-      groupId: `${ctx.id}-hooked`,
-      handlers: ['audit', 'webhook'],
+    const group = await collect(ctx, topic, n, {
+      groupId: `${ctx.id}-webhook`,
+      handlers: ['webhook'],
       webhook: createWebhookStep(ctx.pool, sender, null),
     });
     return figure(
       'collector',
-      `webhook (audit,webhook), ${n} events, receiver 204`,
-      perSecond(n, withHook.ms),
+      `webhook group, ${n} events, receiver 204`,
+      perSecond(n, group.ms),
       'events/s',
-      { name: 'same group without webhook', value: perSecond(n, without.ms) },
+      { name: `bare fetch, ${WEBHOOK_DEFAULTS.concurrency} at a time`, value: perSecond(n, bare.ms) },
     );
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
+}
+
+/** n POSTs of event envelopes, `concurrency` at a time: what this receiver takes on this machine now. */
+async function barePosts(url: string, n: number, concurrency: number): Promise<void> {
+  const bodies = viewEvents(n).map((e) => encodeEvent(e));
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      const res = await fetch(url, {
+        method: 'POST',
+        body: bodies[i],
+        headers: { 'content-type': 'application/json' },
+      });
+      await res.body?.cancel();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
