@@ -11,6 +11,12 @@
 #   scripts/services.sh kafka-run CLASS [ARGS...]   run a Kafka tool on the broker's classpath,
 #       e.g. kafka-run org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list
 #
+#   scripts/services.sh cluster-up  a private 3-broker KRaft cluster (tests of leader changes, frozen
+#                                   brokers, moved group coordinators); prints `export KAFKA_BROKERS=...`
+#   scripts/services.sh cluster-down          stop it (only the nodes in $SERVICES_DIR/cluster, by PID)
+#   scripts/services.sh cluster-node-up N     start node N of it again (after a SIGKILL), wait until it serves
+#   scripts/services.sh cluster-status        one line per node; exit 1 if any is down
+#
 #   scripts/services.sh pg-up       a private PostgreSQL cluster (needs PG_PORT, not 5432); prints
 #                                   `export DATABASE_URL=...` (database $PG_DATABASE, user postgres, trust)
 #   scripts/services.sh pg-down     stop that private cluster (only the one in $SERVICES_DIR/postgres)
@@ -33,6 +39,14 @@
 #   A second, private broker (e.g. for a test):
 #     SERVICES_DIR=/tmp/x KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 scripts/services.sh kafka-up
 #     SERVICES_DIR=/tmp/x KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 scripts/services.sh kafka-down
+#   The private 3-broker cluster: every node is broker and controller (a 3-voter quorum), RF 3,
+#   min.insync.replicas=2, unclean leader election off, broker.session.timeout.ms
+#   KAFKA_CLUSTER_BROKER_SESSION_MS (6000). Node N (1..3) listens on KAFKA_CLUSTER_PORT + 2(N-1) for
+#   clients and the next port for the controller; its config, data, log and pid (kafka.pid: SIGKILL or
+#   SIGSTOP it) are in $SERVICES_DIR/cluster/nodeN. C1-only JVMs with the serial GC and a small heap
+#   (KAFKA_CLUSTER_HEAP_OPTS) so three fit on two cores.
+#     SERVICES_DIR=/tmp/x KAFKA_CLUSTER_PORT=29092 scripts/services.sh cluster-up
+#     SERVICES_DIR=/tmp/x KAFKA_CLUSTER_PORT=29092 scripts/services.sh cluster-down
 #   A private PostgreSQL (e.g. for a fault test that terminates backends or restarts the server; the
 #   machine's cluster on 5432 is never stopped or reconfigured): initdb + pg_ctl of the installed
 #   PostgreSQL (pg_config --bindir), run as the `postgres` OS user when we are root, data, socket and
@@ -243,7 +257,7 @@ redis_status() {
 # check the reply carries our correlation id and at least one broker. A broker only answers
 # this once it serves clients, so it is "a client can list topics", in ~10 ms.
 kafka_answers() {
-  local port=$1 out
+  local port=$1 min_brokers=${2:-1} out
   # shellcheck disable=SC2016 # $0/$1 are the inner shell's arguments
   out=$(timeout 3 bash -c '
       exec 3<>"/dev/tcp/$0/$1"
@@ -254,7 +268,7 @@ kafka_answers() {
   # reply: size(4) correlation_id(4) throttle_time_ms(4) broker_count(4)
   # shellcheck disable=SC2086 # split the hex bytes into $1..$16
   set -- $out
-  [ $# -eq 16 ] && [ "$5$6$7$8" = 00000001 ] && [ $((16#${13}${14}${15}${16})) -ge 1 ]
+  [ $# -eq 16 ] && [ "$5$6$7$8" = 00000001 ] && [ $((16#${13}${14}${15}${16})) -ge "$min_brokers" ]
 }
 
 kafka_pid() { cat "$KAFKA_PIDFILE" 2>/dev/null || true; }
@@ -262,7 +276,7 @@ kafka_pid() { cat "$KAFKA_PIDFILE" 2>/dev/null || true; }
 # Our broker is alive: the pid in the pidfile is a java running *this* config (not a reused pid).
 kafka_alive() {
   local pid; pid=$(kafka_pid)
-  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $KAFKA_CONFIG"
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $KAFKA_CONFIG"
 }
 
 # Run a Kafka tool class on the broker's classpath; small heap and quick-start flags,
@@ -455,6 +469,148 @@ kafka_status() {
   fi
 }
 
+# ------------------------------------------------------ private 3-broker cluster
+KAFKA_CLUSTER_PORT=${KAFKA_CLUSTER_PORT:-29092}
+KAFKA_CLUSTER_BROKER_SESSION_MS=${KAFKA_CLUSTER_BROKER_SESSION_MS:-6000}
+KAFKA_CLUSTER_HEAP_OPTS=${KAFKA_CLUSTER_HEAP_OPTS:--Xms128m -Xmx384m}
+CLUSTER_HOME=$SERVICES_DIR/cluster
+CLUSTER_NODES="1 2 3"
+
+cl_port() { echo $((KAFKA_CLUSTER_PORT + 2 * ($1 - 1))); }
+cl_controller_port() { echo $((KAFKA_CLUSTER_PORT + 2 * ($1 - 1) + 1)); }
+cl_home() { echo "$CLUSTER_HOME/node$1"; }
+cl_config() { echo "$(cl_home "$1")/config/server.properties"; }
+cl_pid() { cat "$(cl_home "$1")/kafka.pid" 2>/dev/null || true; }
+cl_alive() {
+  local pid; pid=$(cl_pid "$1")
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $(cl_config "$1")"
+}
+cl_brokers() {
+  local n list=""
+  for n in $CLUSTER_NODES; do list="$list${list:+,}$HOST:$(cl_port "$n")"; done
+  echo "$list"
+}
+
+cl_configure() {
+  local n=$1 home voters="" m
+  home=$(cl_home "$n")
+  for m in $CLUSTER_NODES; do voters="$voters${voters:+,}$m@$HOST:$(cl_controller_port "$m")"; done
+  mkdir -p "$home/config" "$home/data" "$home/logs"
+  write_if_changed "$(cl_config "$n")" "# Generated by scripts/services.sh (cluster node $n); edits are overwritten.
+process.roles=broker,controller
+node.id=$n
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://$HOST:$(cl_port "$n"),CONTROLLER://$HOST:$(cl_controller_port "$n")
+advertised.listeners=PLAINTEXT://$HOST:$(cl_port "$n")
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$home/data
+# A real cluster's durability settings: three copies, two must have every acknowledged record.
+default.replication.factor=3
+min.insync.replicas=2
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+num.partitions=3
+auto.create.topics.enable=false
+delete.topic.enable=true
+group.initial.rebalance.delay.ms=0
+# A frozen or killed broker is fenced by the controller after this long (tests wait for it).
+broker.session.timeout.ms=$KAFKA_CLUSTER_BROKER_SESSION_MS
+broker.heartbeat.interval.ms=$((KAFKA_CLUSTER_BROKER_SESSION_MS / 6))
+replica.lag.time.max.ms=$((KAFKA_CLUSTER_BROKER_SESSION_MS * 2))"
+  write_if_changed "$home/config/log4j.properties" "log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$home/logs/server.log
+log4j.appender.file.MaxFileSize=20MB
+log4j.appender.file.MaxBackupIndex=1
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN"
+  if [ ! -f "$home/data/meta.properties" ]; then
+    kafka_tool kafka.tools.StorageTool format -g -t "$(cat "$CLUSTER_HOME/cluster-id")" -c "$(cl_config "$n")" >/dev/null
+  fi
+}
+
+# Start one node in the background (it cannot serve clients before a quorum of controllers is up).
+cl_launch() {
+  local n=$1 home p; home=$(cl_home "$n")
+  for p in "$(cl_port "$n")" "$(cl_controller_port "$n")"; do
+    port_open "$p" && die "port $p is taken by another process; set KAFKA_CLUSTER_PORT"
+  done
+  # shellcheck disable=SC2086 # KAFKA_CLUSTER_HEAP_OPTS is a list of flags
+  nohup setsid "$JAVA" $KAFKA_CLUSTER_HEAP_OPTS -server -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true -Dkafka.logs.dir="$home/logs" \
+    -Dlog4j.configuration="file:$home/config/log4j.properties" \
+    -cp "$KAFKA_LIB_DIR/*" kafka.Kafka "$(cl_config "$n")" \
+    </dev/null >>"$home/logs/stdout.log" 2>&1 8>&- 9>&- &
+  echo $! >"$home/kafka.pid"
+}
+
+# Ready: the node answers Metadata listing all three brokers.
+cl_wait() {
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) n
+  for n in "$@"; do
+    until kafka_answers "$(cl_port "$n")" 3; do
+      cl_alive "$n" || { tail -n 30 "$(cl_home "$n")/logs/server.log" >&2 2>/dev/null || true; die "cluster node $n exited during startup (logs in $(cl_home "$n")/logs)"; }
+      [ $SECONDS -lt $deadline ] || die "cluster node $n not ready after ${KAFKA_START_TIMEOUT}s (logs in $(cl_home "$n")/logs)"
+      sleep 0.3
+    done
+  done
+}
+
+cluster_up() {
+  mkdir -p "$CLUSTER_HOME"
+  [ -f "$SERVICES_DIR/.gitignore" ] || echo '*' >"$SERVICES_DIR/.gitignore"
+  exec 9>"$CLUSTER_HOME/.lock"; flock -w 300 9 || die "timed out waiting for $CLUSTER_HOME/.lock"
+  kafka_resolve; kafka_tools_configure
+  [ -s "$CLUSTER_HOME/cluster-id" ] || kafka_tool kafka.tools.StorageTool random-uuid >"$CLUSTER_HOME/cluster-id"
+  local n started=""
+  for n in $CLUSTER_NODES; do
+    cl_alive "$n" && continue
+    cl_configure "$n"; cl_launch "$n"; started="$started $n"
+  done
+  [ -z "$started" ] || log "starting Kafka cluster nodes$started on $(cl_brokers) (dir $CLUSTER_HOME)"
+  # shellcheck disable=SC2086 # the node numbers
+  cl_wait $CLUSTER_NODES
+  exec 9>&-
+  echo "export KAFKA_BROKERS=$(cl_brokers)"
+}
+
+cluster_node_up() {
+  local n=${1:-}; case $n in 1|2|3) ;; *) die "cluster-node-up takes a node number (1, 2 or 3)" ;; esac
+  if ! cl_alive "$n"; then
+    log "starting cluster node $n on $HOST:$(cl_port "$n")"
+    cl_configure "$n"; cl_launch "$n"
+  fi
+  cl_wait "$n"
+}
+
+cluster_down() {
+  [ -d "$CLUSTER_HOME" ] || { log "no cluster in $CLUSTER_HOME"; return 0; }
+  log "stopping Kafka cluster ($CLUSTER_HOME)"
+  # Test clusters hold nothing worth a controlled shutdown; a stopped quorum would stall one anyway.
+  local n; for n in $CLUSTER_NODES; do
+    local pid; pid=$(cl_pid "$n")
+    if cl_alive "$n"; then kill -KILL "$pid"; fi
+    rm -f "$(cl_home "$n")/kafka.pid"
+  done
+}
+
+cluster_status() {
+  local n rc=0
+  for n in $CLUSTER_NODES; do
+    if cl_alive "$n" && kafka_answers "$(cl_port "$n")"; then echo "kafka-$n   up    $HOST:$(cl_port "$n") (pid $(cl_pid "$n"))"
+    elif cl_alive "$n"; then echo "kafka-$n   unresponsive  $HOST:$(cl_port "$n") (pid $(cl_pid "$n"))"; rc=1
+    else echo "kafka-$n   down  $HOST:$(cl_port "$n")"; rc=1; fi
+  done
+  return $rc
+}
+
 # ---------------------------------------------------------------- Prometheus
 # The Debian package's postinst would start a system prometheus on :9090. A policy-rc.d that denies
 # service starts (the Debian way for containers) keeps it from starting during the install; one it
@@ -498,6 +654,10 @@ case "${1:-}" in
     kafka_up
     echo "export KAFKA_BROKERS=$HOST:$KAFKA_PORT" ;;
   kafka-down) kafka_down ;;
+  cluster-up) cluster_up ;;
+  cluster-down) cluster_down ;;
+  cluster-node-up) cluster_node_up "${2:-}" ;;
+  cluster-status) cluster_status ;;
   pg-up) pgp_up ;;
   pg-down) pgp_down ;;
   pg-status) pgp_status ;;

@@ -84,7 +84,7 @@ export async function createBenchContext(extraEnv: Record<string, string> = {}):
     kafka,
     async createTopic(name, partitions = config.kafka.partitions) {
       const topic = `${env.KAFKA_TOPIC_PREFIX}${name}`;
-      await ensureTopics(kafka, [{ name: topic, partitions, replicationFactor: 1, role: 'events' }]);
+      await ensureTopics(kafka, [{ ...pipelineTopics(config.kafka)[0]!, name: topic, partitions }]);
       extraTopics.push(topic);
       return topic;
     },

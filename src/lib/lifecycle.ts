@@ -15,6 +15,13 @@ export function newInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Loops of this process not yet stopped: what a shutdown that overruns its deadline waits for. */
+const live = new Set<Lifecycle>();
+
+export function liveLoops(): Array<{ component: string; instance: string; state: LoopState }> {
+  return [...live].map((l) => ({ component: l.component, instance: l.instance, state: l.state }));
+}
+
 /**
  * One loop's lifecycle, the same for the relay and the collector:
  * - its own AbortController, aborted by the caller's signal or by abort() (stop()): sleeps, retry
@@ -30,7 +37,7 @@ export class Lifecycle {
   private current: LoopState = 'starting';
 
   constructor(
-    private readonly component: string,
+    readonly component: string,
     readonly instance: string,
     parent: { logger: Logger; signal?: AbortSignal; gauge: Gauge<'state'> },
   ) {
@@ -39,6 +46,7 @@ export class Lifecycle {
     if (parent.signal?.aborted) this.abort();
     parent.signal?.addEventListener('abort', () => this.abort(), { once: true });
     this.setGauge();
+    live.add(this);
   }
 
   get signal(): AbortSignal {
@@ -58,6 +66,7 @@ export class Lifecycle {
     if (next === from || from === 'stopped' || (from === 'stopping' && next !== 'stopped')) return;
     this.current = next;
     this.setGauge();
+    if (next === 'stopped') live.delete(this);
     const line = { ...fields, state: next, from };
     if (next === 'paused') this.logger.warn(line, `${this.component} ${next}`);
     else this.logger.info(line, `${this.component} ${next}`);

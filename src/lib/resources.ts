@@ -6,6 +6,8 @@ import type { Logger } from './log.js';
  */
 export class ResourceStack {
   private readonly stack: Array<{ name: string; release: () => Promise<void> | void }> = [];
+  /** The resource being released right now, if any (what a stuck shutdown waits for). */
+  releasing?: string;
 
   defer(name: string, release: () => Promise<void> | void): void {
     this.stack.push({ name, release });
@@ -25,6 +27,7 @@ export class ResourceStack {
   async releaseAll(logger?: Logger): Promise<void> {
     while (this.stack.length > 0) {
       const { name, release } = this.stack.pop()!;
+      this.releasing = name;
       try {
         await release();
         logger?.debug({ resource: name }, 'released');
@@ -32,5 +35,6 @@ export class ResourceStack {
         logger?.warn({ resource: name, err }, 'release failed');
       }
     }
+    this.releasing = undefined;
   }
 }

@@ -148,6 +148,12 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     const lagLine = `commerce_consumer_lag_messages{group="${ctx.config.kafka.groupId}",topic="${ctx.config.kafka.topics.order}"`;
     expect(sample(exporterText, lagLine)).toBeDefined();
     await eventually(async () => sample(await scrape(`${exporterUrl}/metrics`), lagLine) === 0, 30_000, 250);
+    // ...and its committed offsets: the order's events (at least the order's own) are among them.
+    const committedLine = lagLine.replace(
+      'commerce_consumer_lag_messages',
+      'commerce_consumer_committed_offsets',
+    );
+    expect(sample(await scrape(`${exporterUrl}/metrics`), committedLine)).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   it('the exporter counts dead letters from the dead-letter topics, and reports a source it cannot read', async () => {
@@ -191,15 +197,20 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     }
   }, 120_000);
 
-  it('Prometheus scrapes every series, and CommerceRelayLagging fires once the relay stops and rows pile up', async () => {
+  it('Prometheus scrapes every series; CommerceRelayLagging fires once the relay stops and rows pile up, CommerceConsumerGroupStalled once events wait for a group that commits nothing', async () => {
     const port = await freePort();
     const prom = `http://127.0.0.1:${port}`;
-    // A copy of the real rules with waits cut to seconds; the relay-lag threshold (5 min) to 3 s.
+    // A copy of the real rules with waits cut to seconds; the relay-lag threshold (5 min) to 3 s, the
+    // stalled group's window (5 min without a commit) to 6 s (three scrapes).
     const rules = alertRules().map((r) => {
       const rule = { ...r, for: r.for === undefined ? undefined : '2s' };
       if (r.alert === 'CommerceRelayLagging') {
         expect(r.expr).toContain('> 300');
         rule.expr = r.expr.replace('> 300', '> 3');
+      }
+      if (r.alert === 'CommerceConsumerGroupStalled') {
+        expect(r.expr).toContain('[5m]');
+        rule.expr = r.expr.replace('[5m]', '[6s]');
       }
       return rule;
     });
@@ -261,6 +272,8 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     // The exporter's job series: cleanup never ran, so its alert fires (for: cut to 2 s).
     await eventually(async () => (await firing()).includes('CommerceOutboxCleanupNotRun'), 30_000, 500);
     expect(await firing()).not.toContain('CommerceRelayLagging');
+    // The collector's group is idle with nothing to consume: not stalled.
+    expect(await firing()).not.toContain('CommerceConsumerGroupStalled');
 
     // Stop the pipeline (the relay with it); an API alone keeps writing events to the outbox.
     expect(await stopCli(dev!, 'SIGTERM', 45_000)).toBe(0);
@@ -279,6 +292,25 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     expect(
       Number((await query('max(commerce_outbox_oldest_pending_age_seconds)'))[0]!.value[1]),
     ).toBeGreaterThan(3);
+    expect(await firing()).not.toContain('CommerceConsumerGroupStalled'); // nothing reached Kafka
+
+    // An event reaches the topic while no member of the collector's group consumes: lag 1, committed
+    // offsets still, and the stalled-group alert fires.
+    const producer = ctx.kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: ctx.config.kafka.topics.catalog,
+        messages: [{ key: '1', value: 'waiting' }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    await eventually(async () => (await firing()).includes('CommerceConsumerGroupStalled'), 60_000, 500);
+    const stalled = await query('max by (group, topic) (commerce_consumer_lag_messages) > 0');
+    expect(stalled.map((r) => r.metric)).toEqual([
+      { group: ctx.config.kafka.groupId, topic: ctx.config.kafka.topics.catalog },
+    ]);
 
     expect(await stopCli(prometheus, 'SIGTERM', 30_000)).toBe(0);
     prometheus = undefined;

@@ -89,7 +89,10 @@ describe('deploy/k8s manifests', () => {
       'GATEWAY_SECRET',
       'WEBHOOK_SECRET',
     ]);
-    expect(ofKind('Job').map((j) => podSpec(j).containers[0].args)).toEqual([['db', 'migrate']]);
+    expect(ofKind('Job').map((j) => podSpec(j).containers[0].args)).toEqual([
+      ['db', 'migrate'],
+      ['kafka', 'topics', '--timeout', '2m'],
+    ]);
   });
 
   it('deployments have probes on their health endpoints, a drain grace period and resources', () => {

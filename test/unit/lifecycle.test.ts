@@ -1,20 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Gauge, Registry } from 'prom-client';
-import { Lifecycle } from '../../src/lib/lifecycle.js';
+import { Lifecycle, liveLoops } from '../../src/lib/lifecycle.js';
 
-function setup(signal?: AbortSignal) {
+function setup(signal?: AbortSignal, instance = 'host-1-abc') {
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const registry = new Registry();
   const gauge = new Gauge({ name: 'loop_state', help: 'h', labelNames: ['state'], registers: [registry] });
-  const lifecycle = new Lifecycle('loop', 'host-1-abc', { logger, signal, gauge });
+  const lifecycle = new Lifecycle('loop', instance, { logger, signal, gauge });
   const current = async () =>
     (await gauge.get()).values.filter((v) => v.value === 1).map((v) => v.labels.state);
   return { lifecycle, lines, current };
 }
 
 describe('Lifecycle', () => {
+  it('is listed among the live loops (what a stuck shutdown waits for) until it is stopped', () => {
+    const { lifecycle } = setup(undefined, 'host-1-live');
+    lifecycle.set('running');
+    const mine = () => liveLoops().filter((l) => l.instance === 'host-1-live');
+    expect(mine()).toEqual([{ component: 'loop', instance: 'host-1-live', state: 'running' }]);
+    lifecycle.set('stopping');
+    lifecycle.set('stopped');
+    expect(mine()).toEqual([]);
+  });
+
   it('changes state in one place: gauge, one log line per change, child logger fields', async () => {
     const { lifecycle, lines, current } = setup();
     expect(await current()).toEqual(['starting']);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { createIdempotentProducer, SEND_ACKS_ALL } from '../../lib/kafka/client.js';
+import { createIdempotentProducer } from '../../lib/kafka/client.js';
+import { sendAcknowledged } from '../../lib/kafka/acknowledged-send.js';
 import { readRange } from '../../lib/kafka/read-range.js';
 import { deleteGroupQuietly, withAdmin } from '../../lib/kafka/admin.js';
 import { replayMessage, viewDeadLetter, type DeadLetterView } from '../../lib/kafka/dead-letter-view.js';
@@ -75,11 +76,9 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
           });
           result.skipped++;
         } else if (producer) {
-          await producer.send({
-            topic: letter.originalTopic,
-            ...SEND_ACKS_ALL,
-            messages: [replayMessage(message, letter.replayCount)],
-          });
+          await sendAcknowledged(producer, [
+            { topic: letter.originalTopic, messages: [replayMessage(message, letter.replayCount)] },
+          ]);
           result.letters.push({ ...letter, action: 'replayed' });
           result.replayed++;
         } else {

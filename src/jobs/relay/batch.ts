@@ -22,12 +22,15 @@ export function toMessage(event: ClaimedEvent): Message {
  * choosing the partition, this order is the order on each partition, so an aggregate's events land
  * in the order they were committed.
  */
-export function topicMessages(events: ClaimedEvent[]): Array<{ topic: string; messages: Message[] }> {
+export function topicMessages(
+  events: ClaimedEvent[],
+  message: (event: ClaimedEvent) => Message = toMessage,
+): Array<{ topic: string; messages: Message[] }> {
   const byTopic = new Map<string, Message[]>();
   for (const event of [...events].sort((a, b) => a.id - b.id)) {
     let list = byTopic.get(event.topic);
     if (!list) byTopic.set(event.topic, (list = []));
-    list.push(toMessage(event));
+    list.push(message(event));
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -1,17 +1,11 @@
 import type { Kafka, Producer, RetryOptions } from 'kafkajs';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
-import { createIdempotentProducer, SEND_ACKS_ALL } from '../../lib/kafka/client.js';
+import { createIdempotentProducer } from '../../lib/kafka/client.js';
 import type { Logger } from '../../lib/log.js';
-import {
-  LeaseRenewalError,
-  sendOneByOne,
-  toMessage,
-  topicMessages,
-  type BatchOutcome,
-  type RenewLease,
-} from './batch.js';
+import { LeaseRenewalError, sendOneByOne, type BatchOutcome, type RenewLease } from './batch.js';
 import type { BatchPublisher } from './cycle.js';
 import { classifySendError, describeSendError } from './send-errors.js';
+import { sendRows } from './send-rows.js';
 
 /**
  * Publishes claimed rows with the idempotent producer (acks=all, one request in flight).
@@ -21,6 +15,10 @@ import { classifySendError, describeSendError } from './send-errors.js';
  * Lease: the producer connects first, then the rows' lease is renewed, then they are sent. With
  * `retry` (and the client's timeouts) bounding a send to three quarters of the lease (send-budget.ts), a send can
  * never outlive the lease it was started under; rows whose lease was taken over are never sent.
+ *
+ * A row is published only once its partition acknowledged it (sendRows -> sendAcknowledged, which
+ * re-sends what kafkajs left unacknowledged, kafkajs #1303); rows still unacknowledged go back
+ * without using an attempt, like an outage.
  */
 export class Publisher implements BatchPublisher {
   private producer?: Producer;
@@ -44,9 +42,16 @@ export class Publisher implements BatchPublisher {
     });
     if (send.length === 0) return { published: [], rejected: [], held };
     try {
-      await producer.sendBatch({ topicMessages: topicMessages(send), ...SEND_ACKS_ALL });
-      return { published: ids(send), rejected: [], held };
+      const sent = await sendRows(producer, send, renew, this.logger);
+      if (sent.unavailable) await this.reset();
+      return {
+        published: ids(sent.acked),
+        rejected: [],
+        held: [...held, ...sent.held, ...ids(sent.unacked)],
+        ...(sent.unavailable ? { unavailable: sent.unavailable } : {}),
+      };
     } catch (err) {
+      if (err instanceof LeaseRenewalError) throw err.cause;
       await this.reset();
       if (classifySendError(err) === 'unavailable')
         return { published: [], rejected: [], held: [...held, ...ids(send)], unavailable: err };
@@ -68,9 +73,11 @@ export class Publisher implements BatchPublisher {
   private async sendOne(event: ClaimedEvent, renew: RenewLease): Promise<'sent' | 'lost'> {
     try {
       const producer = await this.connected();
-      if ((await renew([event])).send.length === 0) return 'lost';
-      await producer.send({ topic: event.topic, messages: [toMessage(event)], ...SEND_ACKS_ALL });
-      return 'sent';
+      const { send } = await renew([event]);
+      if (send.length === 0) return 'lost';
+      const sent = await sendRows(producer, send, renew, this.logger);
+      if (sent.unavailable) throw sent.unavailable;
+      return sent.acked.length > 0 ? 'sent' : 'lost';
     } catch (err) {
       if (!(err instanceof LeaseRenewalError)) await this.reset();
       throw err;
@@ -80,7 +87,11 @@ export class Publisher implements BatchPublisher {
   private async connected(): Promise<Producer> {
     if (!this.producer) {
       const producer = createIdempotentProducer(this.kafka, this.retry);
-      await producer.connect();
+      // A failed connect may still hold broker connections (and keep the process alive): close them.
+      await producer.connect().catch(async (err: unknown) => {
+        await producer.disconnect().catch(() => undefined);
+        throw err;
+      });
       this.producer = producer;
     }
     return this.producer;

@@ -12,6 +12,7 @@ import { Clients } from './clients.js';
 import { classify } from './exit-codes.js';
 import { renderTable, type Column } from './table.js';
 import { createProgress, type Progress } from './progress.js';
+import { armShutdownDeadline, exitIfLeaked } from './shutdown.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -20,8 +21,9 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 /**
  * Every command extends this. It owns: configuration (environment, overridden by flags), the logger,
- * `--json`, SIGINT/SIGTERM (turned into an AbortSignal the jobs watch), the lazily opened clients
- * (clients.ts), their release in reverse order, and printing errors with their exit code (exit-codes.ts).
+ * `--json`, SIGINT/SIGTERM (turned into an AbortSignal the jobs watch, with a deadline: shutdown.ts),
+ * the lazily opened clients (clients.ts), their release in reverse order, and printing errors with
+ * their exit code (exit-codes.ts).
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
@@ -87,7 +89,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         this.logger.warn({ signal }, 'second signal: exiting now');
         process.exit(130);
       }
-      this.logger.info({ signal }, 'shutting down: finishing the current batch');
+      this.logger.info(
+        { signal, deadlineMs: this.appConfig.shutdownTimeoutMs },
+        'shutting down: finishing the current batch',
+      );
+      armShutdownDeadline(this.appConfig.shutdownTimeoutMs, this.logger, () => ({
+        command: this.id,
+        waitingFor: this.resources.releasing
+          ? `release of ${this.resources.releasing}`
+          : 'the command to return',
+      }));
       this.abort.abort(signal);
     };
     // `on`, not `once`: a second signal must reach onSignal (exit 130), not Node's default handler.
@@ -159,5 +170,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async finally(err: Error | undefined): Promise<void> {
     await this.resources.releaseAll(this.logger);
     await super.finally(err);
+    exitIfLeaked(this.logger);
   }
 }

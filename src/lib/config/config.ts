@@ -13,11 +13,18 @@ export interface AppConfig {
     groupId: string;
     partitions: number;
     replicationFactor: number;
+    /**
+     * KAFKA_MIN_INSYNC_REPLICAS: min.insync.replicas of the topics `kafka topics` creates, the replicas
+     * that must have an acks=all write before it is acknowledged.
+     */
+    minInsyncReplicas: number;
     /** KAFKA_TOPIC_PREFIX: part of every topic name this deployment uses, flags' names included. */
     topicPrefix: string;
     topics: { catalog: string; order: string };
   };
   readonly logLevel: Env['LOG_LEVEL'];
+  /** SHUTDOWN_TIMEOUT: after the first SIGTERM/SIGINT a command exits by then, finished or not. */
+  readonly shutdownTimeoutMs: number;
   readonly api: {
     host: string;
     port: number;
@@ -52,10 +59,12 @@ export function toConfig(env: Env): AppConfig {
       groupId: env.KAFKA_GROUP_ID,
       partitions: env.KAFKA_PARTITIONS,
       replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: minInsyncReplicas(env),
       topicPrefix: prefix,
       topics: { catalog: `${prefix}${EVENT_TOPICS.catalog}`, order: `${prefix}${EVENT_TOPICS.order}` },
     },
     logLevel: env.LOG_LEVEL,
+    shutdownTimeoutMs: durationVar('SHUTDOWN_TIMEOUT', env.SHUTDOWN_TIMEOUT),
     api: {
       host: env.API_HOST,
       port: env.API_PORT,
@@ -79,6 +88,25 @@ export function toConfig(env: Env): AppConfig {
       callbackUrl: env.PAYMENT_CALLBACK_URL,
     },
   };
+}
+
+/**
+ * Replication factor minus one (at least 1): an acknowledged write survives the loss of any one replica
+ * and a topic still takes writes with one replica down. More than the replication factor and no
+ * acks=all write could ever succeed.
+ */
+export function defaultMinInsyncReplicas(replicationFactor: number): number {
+  return Math.max(1, replicationFactor - 1);
+}
+
+function minInsyncReplicas(env: Env): number {
+  const value = env.KAFKA_MIN_INSYNC_REPLICAS;
+  if (value === undefined) return defaultMinInsyncReplicas(env.KAFKA_REPLICATION_FACTOR);
+  if (value > env.KAFKA_REPLICATION_FACTOR)
+    throw new ConfigError(
+      `invalid KAFKA_MIN_INSYNC_REPLICAS=${value}: expected at most KAFKA_REPLICATION_FACTOR (${env.KAFKA_REPLICATION_FACTOR})`,
+    );
+  return value;
 }
 
 function durationVar(name: string, value: string): number {

@@ -30,7 +30,11 @@ export const envSchema = z.object({
     .default(''),
   KAFKA_PARTITIONS: positiveInt.max(1000).default(3),
   KAFKA_REPLICATION_FACTOR: positiveInt.max(10).default(1),
+  // Unset: the replication factor minus one, at least 1 (toConfig); at most the replication factor.
+  KAFKA_MIN_INSYNC_REPLICAS: positiveInt.max(10).optional(),
   KAFKA_GROUP_ID: z.string().min(1).default('commerce-collector'),
+  // How long SIGTERM/SIGINT may take before the process exits anyway (below Kubernetes' 30 s grace).
+  SHUTDOWN_TIMEOUT: z.string().default('25s'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),

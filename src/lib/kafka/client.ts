@@ -8,6 +8,7 @@ import type {
   RetryOptions,
 } from 'kafkajs';
 import { Kafka, logLevel as KafkaLogLevel } from './kafkajs.js';
+import { pinningPartitioner, sendAcknowledged } from './acknowledged-send.js';
 import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 
@@ -48,13 +49,16 @@ export function createKafka(
  * can reorder or drop messages when an idempotent producer has several concurrent requests.
  * `retry` bounds its sends (kafkajs otherwise retries an idempotent send forever); a caller that
  * passes it must replace the producer after a failed send, as the relay does, so that giving up
- * can never leave a producer out of sequence.
+ * can never leave a producer out of sequence. Its partitioner pins each message's partition, so
+ * sendAcknowledged (acknowledged-send.ts) can check that every partition written was acknowledged:
+ * send through it, never through producer.send/sendBatch directly.
  */
 export function createIdempotentProducer(kafka: KafkaClient, retry?: RetryOptions): Producer {
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    createPartitioner: pinningPartitioner,
     ...(retry ? { retry } : {}),
   });
 }
@@ -65,12 +69,13 @@ export const SEND_ACKS_ALL = { acks: -1 } as const;
 /**
  * One send at a time through a producer shared by concurrent callers (partitions or chunks processed
  * in parallel): kafkajs can reorder or lose messages when an idempotent producer sends concurrently.
+ * Each send is checked (sendAcknowledged): it resolves only once every partition it wrote acknowledged.
  */
-export function serialSender(producer: Pick<Producer, 'send'>): Pick<Producer, 'send'> {
+export function serialSender(producer: Pick<Producer, 'sendBatch'>): Pick<Producer, 'send'> {
   let tail: Promise<unknown> = Promise.resolve();
   return {
-    send(record: ProducerRecord): Promise<RecordMetadata[]> {
-      const next = tail.then(() => producer.send(record));
+    send({ topic, messages }: ProducerRecord): Promise<RecordMetadata[]> {
+      const next = tail.then(() => sendAcknowledged(producer, [{ topic, messages }]));
       tail = next.catch(() => undefined);
       return next;
     },

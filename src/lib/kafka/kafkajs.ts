@@ -5,7 +5,10 @@ import kafkajs from 'kafkajs';
 export const {
   Kafka,
   logLevel,
+  Partitioners,
   CompressionTypes,
+  ConfigResourceTypes,
+  ConfigSource,
   KafkaJSError,
   KafkaJSConnectionError,
   KafkaJSNonRetriableError,
