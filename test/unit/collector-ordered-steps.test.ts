@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
 import { createEvent, encodeEvent } from '../../src/lib/events/index.js';
-import { processChunk, type ChunkRunner } from '../../src/jobs/collector/process-chunk.js';
-import { ChunkTurns, EarlierChunkUnfinished, type Turn } from '../../src/jobs/collector/ordered-steps.js';
+import {
+  EarlierChunkUnfinished,
+  processChunk,
+  type ChunkRunner,
+} from '../../src/jobs/collector/process-chunk.js';
+import { ChunkTurns, type Turn } from '../../src/jobs/collector/ordered-steps.js';
 import type { HandlerName } from '../../src/jobs/collector/handlers.js';
 import type { LoggedEvent } from '../../src/jobs/collector/sql.js';
 

@@ -1,18 +1,5 @@
 import { COMMUTES, type HandlerName, type HandlerSet } from './handlers.js';
-
-/**
- * Thrown into a chunk's order-sensitive step when an earlier chunk of the same partition did not
- * finish (it failed, or the consumer stopped): the step must not run, or it could deliver a later
- * version of an aggregate before an earlier one that is still to be delivered. Not the events' fault:
- * processChunk never retries nor dead-letters it; the partition is consumed again from its last
- * committed offset, the earlier chunk first.
- */
-export class EarlierChunkUnfinished extends Error {
-  constructor(cause?: unknown) {
-    super('an earlier chunk of this partition did not finish', { cause });
-    this.name = 'EarlierChunkUnfinished';
-  }
-}
+import { EarlierChunkUnfinished } from './process-chunk.js';
 
 /**
  * Awaited before a step of a chunk's work serving `handlers`: resolves at once if they all commute,

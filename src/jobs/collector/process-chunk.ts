@@ -7,12 +7,25 @@ import { unavailableService } from '../../lib/unavailable.js';
 import { isKafkaError } from '../../lib/kafka/errors.js';
 import type { LoggedEvent } from './sql.js';
 import type { DeadLetter } from './dead-letters.js';
-import { EarlierChunkUnfinished } from './ordered-steps.js';
 
 export interface ChunkOutcome {
   /** False when stopped (signal) before every message was processed or dead-lettered. */
   complete: boolean;
   letters: DeadLetter[];
+}
+
+/**
+ * Thrown into a chunk's order-sensitive step when an earlier chunk of the same partition did not
+ * finish (it failed, or the consumer stopped; see ChunkTurns in ordered-steps.ts): the step must not
+ * run, or it could deliver a later version of an aggregate before an earlier one still to be delivered.
+ * Not the events' fault: never retried nor dead-lettered; the partition is consumed again from its
+ * last committed offset, the earlier chunk first.
+ */
+export class EarlierChunkUnfinished extends Error {
+  constructor(cause?: unknown) {
+    super('an earlier chunk of this partition did not finish', { cause });
+    this.name = 'EarlierChunkUnfinished';
+  }
 }
 
 /** An event a handler refused for good, e.g. a webhook receiver answering 400. */
