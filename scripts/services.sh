@@ -389,7 +389,8 @@ kafka_start() {
   # Wait until it answers Metadata, then confirm once with the real admin client.
   local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
   until kafka_answers "$KAFKA_PORT"; do
-    if ! kafka_alive; then
+    # The process, not its command line: right after the launch it may still be nohup or setsid.
+    if ! kill -0 "$(kafka_pid)" 2>/dev/null; then
       tail -n 30 "$KAFKA_LOGS/server.log" "$KAFKA_LOGS/stdout.log" >&2 2>/dev/null || true
       rm -f "$KAFKA_PIDFILE"; die "Kafka exited during startup (logs in $KAFKA_LOGS)"
     fi
@@ -556,7 +557,8 @@ cl_wait() {
   local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) n
   for n in "$@"; do
     until kafka_answers "$(cl_port "$n")" 3; do
-      cl_alive "$n" || { tail -n 30 "$(cl_home "$n")/logs/server.log" >&2 2>/dev/null || true; die "cluster node $n exited during startup (logs in $(cl_home "$n")/logs)"; }
+      # The process, not its command line: right after the launch it may still be nohup or setsid.
+      kill -0 "$(cl_pid "$n")" 2>/dev/null || { tail -n 30 "$(cl_home "$n")/logs/server.log" >&2 2>/dev/null || true; die "cluster node $n exited during startup (logs in $(cl_home "$n")/logs)"; }
       [ $SECONDS -lt $deadline ] || die "cluster node $n not ready after ${KAFKA_START_TIMEOUT}s (logs in $(cl_home "$n")/logs)"
       sleep 0.3
     done

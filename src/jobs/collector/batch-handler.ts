@@ -4,6 +4,7 @@ import { applyEvents } from './apply.js';
 import { applyRedisEffects } from './redis-effects.js';
 import { processChunk } from './process-chunk.js';
 import { sendDeadLetters } from './dead-letters.js';
+import { ChunkTurns, type Turn } from './ordered-steps.js';
 import { BatchGuard } from './batch-guard.js';
 import type { CollectorMetrics, CollectorStats } from './metrics.js';
 import type { CollectorTestHooks } from './hooks.js';
@@ -31,16 +32,18 @@ export interface BatchContext extends CollectorDeps {
  * then webhook), then dead letters, then the offset commit (last offset + 1). A handler that fails
  * holds back the whole partition for this group (never skipping an event for any of its handlers);
  * the other handlers' effects are repeated harmlessly on the retry, being idempotent. Two chunks are
- * in flight at a time (see CHUNKS_IN_FLIGHT). It stops between chunks when the consumer stops or the
- * batch went stale (rebalance). A BatchGuard heartbeats while it works and ends it when the member lost
- * its group (that error is rethrown for kafkajs to rejoin).
+ * in flight at a time (see CHUNKS_IN_FLIGHT), order-sensitive steps in turn. It stops between chunks
+ * when the consumer stops or the batch went stale (rebalance). A BatchGuard heartbeats while it works
+ * and ends it when the member lost its group (that error is rethrown for kafkajs to rejoin).
  */
 export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayload) => Promise<void> {
   const { pool, redis, config, logger, options, hooks, metrics, stats, signal, producer } = ctx;
   const { groupId, handlers, batchSize } = options;
   const usesRedis = handlers.has('ranking') || handlers.has('cache');
 
-  const handle = async (events: LoggedEvent[], guard: BatchGuard) => {
+  // Before each step, its chunk's turn for the handlers it serves (ordered-steps.ts).
+  const handle = async (events: LoggedEvent[], guard: BatchGuard, turn: Turn) => {
+    await turn(['audit', 'metrics', 'ranking']);
     const result = await applyEvents(
       pool,
       { group: groupId, handlers, timeZone: config.timezone, faultInjector: hooks.faultInjector },
@@ -51,12 +54,14 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
       const ranking = handlers.has('ranking')
         ? { weights: config.ranking, timeZone: config.timezone, rankable: result.rankable }
         : undefined;
+      await turn(['ranking', 'cache']);
       await applyRedisEffects(
         redis,
         events.map((e) => e.event),
         { ranking, cache: handlers.has('cache') },
       );
     }
+    await turn(['webhook']);
     const rejected = ctx.webhook ? await ctx.webhook(events, guard.heartbeat, guard.signal) : [];
     const topic = events[0]!.topic;
     stats.consumed += result.applied;
@@ -71,6 +76,8 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
     const guard = new BatchGuard(payload, guarded);
     try {
       await handlePartition(payload, guard);
+    } catch (err) {
+      throw guard.lost ?? err; // a lost membership first: a later chunk's EarlierChunkUnfinished follows from it
     } finally {
       guard.close();
     }
@@ -85,7 +92,6 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
       backoff: options.backoff,
       signal: guard.signal,
       heartbeat: guard.heartbeat,
-      handle: (events: LoggedEvent[]) => handle(events, guard).finally(guard.progress),
       onRetry: (err: unknown, attempt: number, size: number) =>
         logger.warn({ ...at, attempt, size, err: errorMessage(err) }, 'batch failed'),
     };
@@ -96,7 +102,16 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
       const chunks: KafkaMessage[][] = [];
       for (let j = i; j < Math.min(i + step, batch.messages.length); j += batchSize)
         chunks.push(batch.messages.slice(j, j + batchSize));
-      const outcomes = await settleAll(chunks.map((chunk) => processChunk(runner, at, chunk)));
+      const turns = new ChunkTurns(handlers);
+      const run = (chunk: KafkaMessage[]) =>
+        turns.next((turn) =>
+          processChunk(
+            { ...runner, handle: (e) => handle(e, guard, turn).finally(guard.progress) },
+            at,
+            chunk,
+          ),
+        );
+      const outcomes = await settleAll(chunks.map(run));
       // Offsets move in order: past a chunk only when it and every chunk before it are done.
       for (const [k, outcome] of outcomes.entries()) {
         if (!outcome.complete) return;
@@ -120,10 +135,12 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
 }
 
 /**
- * Chunks of one partition applied concurrently, each in its own transaction. Safe because every
- * effect is order-independent (claims dedupe, counters add, versioned state keeps the highest
- * version, rows are locked in product order), and overlapping two transactions hides a round trip's
- * wait on PostgreSQL and Redis. Offsets are still committed chunk by chunk, in order.
+ * Chunks of one partition applied concurrently, each in its own transaction, for the effects that
+ * commute (handlers.ts, COMMUTES: claims dedupe, counters add, versioned state keeps the highest
+ * version, rows are locked in product order); overlapping two transactions hides a round trip's wait
+ * on PostgreSQL and Redis. A step of a handler that does not commute (webhook) runs for a chunk only
+ * once the earlier chunks are done (ChunkTurns): order per aggregate whatever the backlog. Offsets are
+ * committed chunk by chunk, in order.
  */
 const CHUNKS_IN_FLIGHT = 2;
 

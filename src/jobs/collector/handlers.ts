@@ -18,6 +18,25 @@ import type { LoggedEvent } from './sql.js';
 export const HANDLERS = ['audit', 'metrics', 'ranking', 'cache', 'webhook'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
+/**
+ * Whether a handler's effect commutes: applying two chunks of one partition side by side, or in either
+ * order, leaves the same result. The batch handler overlaps chunks of a partition only for the steps of
+ * handlers that commute; the others run chunk after chunk, in offset order (ordered-steps.ts).
+ * - audit:   one row per event, whatever the order.
+ * - metrics: counters add up; versioned state (likes, stock) keeps the highest version.
+ * - ranking: increments add up.
+ * - cache:   an eviction is the same whenever it happens.
+ * - webhook: no. A receiver sees each request as it comes: the README promises order per aggregate.
+ * A new handler must say here whether it commutes (the type requires every handler).
+ */
+export const COMMUTES: Readonly<Record<HandlerName, boolean>> = {
+  audit: true,
+  metrics: true,
+  ranking: true,
+  cache: true,
+  webhook: false,
+};
+
 /** `webhook` needs a receiver (WEBHOOK_URL), so it only runs when asked for. */
 export const DEFAULT_HANDLERS: readonly HandlerName[] = ['audit', 'metrics', 'ranking', 'cache'];
 

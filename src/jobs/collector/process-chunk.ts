@@ -15,6 +15,20 @@ export interface ChunkOutcome {
   letters: DeadLetter[];
 }
 
+/**
+ * Thrown into a chunk's order-sensitive step when an earlier chunk of the same partition did not
+ * finish (it failed, or the consumer stopped; see ChunkTurns in ordered-steps.ts): the step must not
+ * run, or it could deliver a later version of an aggregate before an earlier one still to be delivered.
+ * Not the events' fault: never retried nor dead-lettered; the partition is consumed again from its
+ * last committed offset, the earlier chunk first.
+ */
+export class EarlierChunkUnfinished extends Error {
+  constructor(cause?: unknown) {
+    super('an earlier chunk of this partition did not finish', { cause });
+    this.name = 'EarlierChunkUnfinished';
+  }
+}
+
 /** An event a handler refused for good, e.g. a webhook receiver answering 400. */
 export interface Rejection {
   logged: LoggedEvent;
@@ -117,6 +131,7 @@ async function withRetries(runner: ChunkRunner, events: LoggedEvent[]): Promise<
       // Kafka itself (a heartbeat during a long webhook retry hit a rebalance: the consumer handles it).
       if (unavailableService(err) || isKafkaError(err) || pausesPartition(err)) throw err;
       if (runner.signal.aborted) return 'aborted'; // a stop interrupted the handlers: not the event's fault
+      if (err instanceof EarlierChunkUnfinished) throw err; // nor the earlier chunk's failure
       runner.onRetry?.(err, attempt, events.length);
       if (attempt >= runner.maxAttempts) return { error: errorMessage(err), attempts: attempt };
       if (!(await sleep(backoffDelay(attempt, runner.backoff), runner.signal))) return 'aborted';
