@@ -109,6 +109,16 @@ export function createExporterMetrics(
     collect,
   });
 
+  // Moves whenever the group commits, however far behind it is: standing still while lag is above 0
+  // is a group that consumes nothing (alert CommerceConsumerGroupStalled).
+  const committedGauge = new Gauge({
+    name: 'commerce_consumer_committed_offsets',
+    help: "Sum of the collector's group (KAFKA_GROUP_ID) committed offsets per topic (0 for a partition it never committed on).",
+    labelNames: ['group', 'topic'],
+    registers,
+    collect,
+  });
+
   const readPostgres = async () => {
     const jobs = await rows<JobOutcome>(deps.pool, selectJobOutcomes());
     const backlog = await one<{ pending: number; failed: number; oldest_pending_age: number }>(
@@ -178,11 +188,17 @@ export function createExporterMetrics(
       deadLettersRetained.set({ topic: o.topic }, o.retained);
     }
     consumerLagGauge.reset();
+    committedGauge.reset();
     for (const topic of new Set(offsets.lag?.partitions.map((p) => p.topic))) {
-      const messages = offsets
-        .lag!.partitions.filter((p) => p.topic === topic)
-        .reduce((sum, p) => sum + p.lag, 0);
-      consumerLagGauge.set({ group: groupId, topic }, messages);
+      const partitions = offsets.lag!.partitions.filter((p) => p.topic === topic);
+      consumerLagGauge.set(
+        { group: groupId, topic },
+        partitions.reduce((sum, p) => sum + p.lag, 0),
+      );
+      committedGauge.set(
+        { group: groupId, topic },
+        partitions.reduce((sum, p) => sum + (p.committed === null ? 0 : Number(p.committed)), 0),
+      );
     }
   };
   // A source that does not answer in time is down for this scrape: the other source's values must
@@ -220,7 +236,12 @@ export function createExporterMetrics(
   function refresh(): Promise<void> {
     return (inFlight ??= Promise.all([
       guarded('postgres', readPostgres, [lastSuccess, lastDuration, lastStatus, outboxRows, oldestPending]),
-      guarded('kafka', readKafka, [deadLetters, deadLettersRetained, consumerLagGauge], dropAdmin),
+      guarded(
+        'kafka',
+        readKafka,
+        [deadLetters, deadLettersRetained, consumerLagGauge, committedGauge],
+        dropAdmin,
+      ),
     ])
       .then(() => undefined)
       .finally(() => {
