@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../support/ports.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { groupMembers } from '../support/collector.js';
 import { startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { caughtUp } from '../support/handlers.js';
@@ -16,17 +17,6 @@ const views = (n: number): DomainEvent[] =>
     createEvent('ProductViewed', i + 1, n, { productId: i + 1, count: 1 }),
   );
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Issue 21 (d): a member fenced on purpose. Collector A is frozen (SIGSTOP) under traffic for longer
  * than its session, B takes all its partitions, then A is thawed: its next commit or heartbeat is
@@ -37,16 +27,7 @@ describe('collector: a member fenced out of its group', () => {
   let ctx: TestContext;
   const children: ChildProcess[] = [];
 
-  const members = async (group: string) => {
-    const admin = ctx.kafka.admin();
-    await admin.connect();
-    try {
-      const { groups } = await admin.describeGroups([group]);
-      return groups[0]!.members.map((m) => m.clientHost + m.memberId);
-    } finally {
-      await admin.disconnect();
-    }
-  };
+  const members = (group: string) => groupMembers(ctx, group);
   const collector = async (group: string, port: number) => {
     const child = startCli(
       [

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { groupMembers } from '../support/collector.js';
 import { startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { caughtUp } from '../support/handlers.js';
@@ -35,16 +36,7 @@ describe('collector: a slow webhook receiver', () => {
   let receiver: WebhookReceiver;
   let child: ChildProcess | undefined;
 
-  const members = async (group: string) => {
-    const admin = ctx.kafka.admin();
-    await admin.connect();
-    try {
-      const { groups } = await admin.describeGroups([group]);
-      return groups[0]!.members.map((m) => m.memberId);
-    } finally {
-      await admin.disconnect();
-    }
-  };
+  const members = (group: string) => groupMembers(ctx, group);
 
   beforeAll(async () => {
     ctx = await createTestContext();

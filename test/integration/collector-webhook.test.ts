@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
-import { publish } from '../support/collector.js';
+import { groupMembers, publish } from '../support/collector.js';
 import { caughtUp, groupLag } from '../support/handlers.js';
 import { readTopic } from '../support/topic-reader.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -74,16 +74,7 @@ describe('collector: the webhook handler', () => {
       ).rows.map((r) => r.event_id as string),
     );
 
-  const members = async (group: string) => {
-    const admin = ctx.kafka.admin();
-    await admin.connect();
-    try {
-      const { groups } = await admin.describeGroups([group]);
-      return groups[0]!.members.map((m) => m.memberId);
-    } finally {
-      await admin.disconnect();
-    }
-  };
+  const members = (group: string) => groupMembers(ctx, group);
 
   beforeAll(async () => {
     ctx = await createTestContext();

@@ -1,7 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { startKept, stopCli, type KeptProcess } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import {
   coordinatorOf,
@@ -26,30 +25,10 @@ const BASE_PORT = 29400;
 const ADMIN_TOKEN = 'kafka-failover-admin-token';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  pid: number;
-  output: string[];
-}
-
-async function start(name: string, args: string[], env: Record<string, string>, ready: RegExp) {
-  const child = startCli(args, env);
-  const output: string[] = [];
-  const keep = (d: Buffer) => {
-    output.push(d.toString());
-    if (output.length > 400) output.splice(0, 100);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const line = await waitForOutput(child, ready, 60_000);
-  return { proc: { name, child, pid: child.pid!, output } satisfies Proc, line };
-}
-
 describe('a 3-broker Kafka cluster: a broker and the controller killed, the group coordinator frozen', () => {
   let cluster: KafkaCluster;
   let ctx: TestContext;
-  const procs: Proc[] = [];
+  const procs: KeptProcess[] = [];
 
   beforeAll(async () => {
     cluster = await startCluster({ basePort: BASE_PORT });
@@ -68,28 +47,31 @@ describe('a 3-broker Kafka cluster: a broker and the controller killed, the grou
   it('every PUBLISHED row is on Kafka, collectors keep their group, every event applied once', async () => {
     const env = { ...ctx.env, ADMIN_TOKEN, LOG_LEVEL: 'info' };
     const group = ctx.env.KAFKA_GROUP_ID!;
-    const api = await start(
+    const api = await startKept(
       'api',
       ['api', 'serve', '--port', '0'],
       env,
       /listening on http:\/\/127\.0\.0\.1:\d+/,
+      60_000,
     );
     procs.push(api.proc);
     for (const n of [1, 2]) {
-      const relay = await start(
+      const relay = await startKept(
         `relay ${n}`,
         ['relay', 'run', '--lease', '10s', '--batch-size', '50'],
         env,
         /relay running/,
+        60_000,
       );
       procs.push(relay.proc);
     }
     for (const n of [1, 2]) {
-      const collector = await start(
+      const collector = await startKept(
         `collector ${n}`,
         ['collector', 'run', '--session-timeout', '10s', '--batch-size', '50'],
         env,
         /collector running/,
+        60_000,
       );
       procs.push(collector.proc);
     }

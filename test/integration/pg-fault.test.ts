@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -7,7 +6,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { startKept, stopCli, type KeptProcess } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { migrate } from '../../src/lib/db/migrations.js';
 import { rows, sql } from '../../src/lib/db/query.js';
@@ -29,27 +28,6 @@ const cluster = async (command: 'pg-up' | 'pg-down') =>
   (await promisify(execFile)('bash', [SERVICES, command], { env: PG_ENV, timeout: 120_000 })).stdout;
 const ADMIN_TOKEN = 'pg-fault-admin-token';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  pid: number;
-  output: string[];
-}
-
-async function start(name: string, args: string[], env: Record<string, string>, ready: RegExp) {
-  const child = startCli(args, env);
-  const output: string[] = [];
-  // Keep reading (a full pipe would block the child's logging) and keep the tail for a failure message.
-  const keep = (d: Buffer) => {
-    output.push(d.toString());
-    if (output.length > 400) output.splice(0, 100);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const line = await waitForOutput(child, ready, 45_000);
-  return { proc: { name, child, pid: child.pid!, output } satisfies Proc, line };
-}
 
 /** What the cluster does to every session on a failover or a pooler's reset. */
 async function terminateBackends(url: string): Promise<number> {
@@ -90,7 +68,7 @@ function tallying(client: ApiClient, perSecond: number) {
 
 describe('PostgreSQL connections terminated and the server restarted under traffic', () => {
   let ctx: TestContext;
-  const procs: Proc[] = [];
+  const procs: KeptProcess[] = [];
 
   beforeAll(async () => {
     const url = /DATABASE_URL=(\S+)/.exec(await cluster('pg-up'))![1]!;
@@ -109,7 +87,7 @@ describe('PostgreSQL connections terminated and the server restarted under traff
 
   it('no process exits, every event is published and applied once, metrics match the answered requests', async () => {
     const env = { ...ctx.env, ADMIN_TOKEN, LOG_LEVEL: 'info' };
-    const api = await start(
+    const api = await startKept(
       'api',
       ['api', 'serve', '--port', '0'],
       env,
@@ -117,7 +95,7 @@ describe('PostgreSQL connections terminated and the server restarted under traff
     );
     procs.push(api.proc);
     for (const n of [1, 2]) {
-      const relay = await start(
+      const relay = await startKept(
         `relay ${n}`,
         ['relay', 'run', '--lease', '3s', '--batch-size', '20'],
         env,
@@ -125,7 +103,7 @@ describe('PostgreSQL connections terminated and the server restarted under traff
       );
       procs.push(relay.proc);
     }
-    const collector = await start(
+    const collector = await startKept(
       'collector',
       ['collector', 'run', '--session-timeout', '6s', '--batch-size', '10'],
       env,
@@ -208,7 +186,7 @@ describe('PostgreSQL connections terminated and the server restarted under traff
 
   it('api serve counts views while PostgreSQL is down and, on SIGTERM, flushes them once it is back', async () => {
     const env = { ...ctx.env, ADMIN_TOKEN, LOG_LEVEL: 'info' };
-    const api = await start(
+    const api = await startKept(
       'api (shutdown)',
       ['api', 'serve', '--port', '0'],
       env,

@@ -85,3 +85,33 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 
     child.stderr!.on('data', onData);
   });
 }
+
+/** A long-running command a test keeps, with the tail of its output for a failure message. */
+export interface KeptProcess {
+  name: string;
+  child: ChildProcess;
+  /** Its PID at start: a restarted process would have another. */
+  pid: number;
+  output: string[];
+}
+
+/** Starts a long-running command and waits for its ready line; keeps reading its output. */
+export async function startKept(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs = 45_000,
+): Promise<{ proc: KeptProcess; line: string }> {
+  const child = startCli(args, env);
+  const output: string[] = [];
+  // Keep reading (a full pipe would block the child's logging) and keep the tail for a failure message.
+  const keep = (d: Buffer) => {
+    output.push(d.toString());
+    if (output.length > 400) output.splice(0, 100);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const line = await waitForOutput(child, ready, timeoutMs);
+  return { proc: { name, child, pid: child.pid!, output }, line };
+}

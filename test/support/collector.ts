@@ -80,3 +80,15 @@ export async function metricsRow(ctx: TestContext, productId: number) {
   );
   return rows[0];
 }
+
+/** The ids of a consumer group's current members (what the coordinator says now). */
+export async function groupMembers(ctx: TestContext, groupId: string): Promise<string[]> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    return groups[0]!.members.map((m) => m.memberId);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -127,8 +127,3 @@ export async function coordinatorOf(kafka: Kafka, groupId: string): Promise<numb
     return partitions.find((p) => p.partitionId === partition)!.leader;
   });
 }
-
-/** The node that the cluster reports as controller (in KRaft use KafkaCluster.controller()). */
-export async function controllerOf(cluster: KafkaCluster): Promise<NodeId> {
-  return cluster.controller();
-}
