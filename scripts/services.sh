@@ -326,6 +326,20 @@ log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
 log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n"
 }
 
+# A broker's log4j config (file, log dir): INFO to a rolling server.log, chatty loggers at WARN.
+write_broker_log4j() {
+  write_if_changed "$1" "# Broker log: $2/server.log
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$2/server.log
+log4j.appender.file.MaxFileSize=50MB
+log4j.appender.file.MaxBackupIndex=2
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN"
+}
+
 kafka_configure() {
   mkdir -p "$KAFKA_DATA" "$KAFKA_LOGS"
   kafka_tools_configure
@@ -352,16 +366,7 @@ auto.create.topics.enable=false
 delete.topic.enable=true
 # Consumer groups start at once instead of waiting 3 s for more members (fast tests).
 group.initial.rebalance.delay.ms=0"
-  write_if_changed "$KAFKA_LOG4J" "# Broker log: $KAFKA_LOGS/server.log
-log4j.rootLogger=INFO, file
-log4j.appender.file=org.apache.log4j.RollingFileAppender
-log4j.appender.file.File=$KAFKA_LOGS/server.log
-log4j.appender.file.MaxFileSize=50MB
-log4j.appender.file.MaxBackupIndex=2
-log4j.appender.file.layout=org.apache.log4j.PatternLayout
-log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.org.apache.kafka.clients=WARN"
+  write_broker_log4j "$KAFKA_LOG4J" "$KAFKA_LOGS"
   # Format the storage once; the cluster id is made once and kept next to it.
   if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
     [ -s "$KAFKA_CLUSTER_ID_FILE" ] || kafka_tool kafka.tools.StorageTool random-uuid >"$KAFKA_CLUSTER_ID_FILE"
@@ -523,15 +528,7 @@ group.initial.rebalance.delay.ms=0
 broker.session.timeout.ms=$KAFKA_CLUSTER_BROKER_SESSION_MS
 broker.heartbeat.interval.ms=$((KAFKA_CLUSTER_BROKER_SESSION_MS / 6))
 replica.lag.time.max.ms=$((KAFKA_CLUSTER_BROKER_SESSION_MS * 2))"
-  write_if_changed "$home/config/log4j.properties" "log4j.rootLogger=INFO, file
-log4j.appender.file=org.apache.log4j.RollingFileAppender
-log4j.appender.file.File=$home/logs/server.log
-log4j.appender.file.MaxFileSize=20MB
-log4j.appender.file.MaxBackupIndex=1
-log4j.appender.file.layout=org.apache.log4j.PatternLayout
-log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.org.apache.kafka.clients=WARN"
+  write_broker_log4j "$home/config/log4j.properties" "$home/logs"
   if [ ! -f "$home/data/meta.properties" ]; then
     kafka_tool kafka.tools.StorageTool format -g -t "$(cat "$CLUSTER_HOME/cluster-id")" -c "$(cl_config "$n")" >/dev/null
   fi
