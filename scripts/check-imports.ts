@@ -2,8 +2,11 @@
  * The import rules of src/, checked with the TypeScript compiler's own import scanner (what
  * `npx madge --circular --extensions ts src` reports, without the dependency):
  * - no import cycle (type-only imports count: a cycle of types is still a knot in the design);
- * - src/lib is shared code: it never imports src/jobs, src/api, src/gateway or src/commands.
- * Run by `npm run lint`; test/unit/import-graph.test.ts asserts the second rule as well.
+ * - layers: src/lib imports only src/lib; src/domain imports src/domain and src/lib; a job imports
+ *   its own folder, src/domain and src/lib (demo and dev, which compose the pipeline, also other jobs,
+ *   src/api and src/gateway); src/api (the HTTP application) imports src/domain and src/lib; a command imports
+ *   jobs, src/domain and src/lib, and only `api serve` / `gateway serve` their application.
+ * Run by `npm run lint`; test/unit/import-graph.test.ts asserts the rules as well.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -75,15 +78,63 @@ export function findCycles(graph: ImportGraph): string[][] {
   return [...cycles.values()];
 }
 
-const LAYERS_ABOVE_LIB = ['src/jobs/', 'src/api/', 'src/commands/', 'src/gateway/'];
+/** The part of src a file belongs to, as the rules below name it. */
+type Part = 'lib' | 'domain' | 'job' | 'api' | 'command' | 'gateway' | 'other';
 
-/** Imports from src/lib into the parts built on it, as "importer -> imported". */
-export function libBoundaryViolations(graph: ImportGraph): string[] {
+function partOf(file: string): Part {
+  if (file.startsWith('src/lib/')) return 'lib';
+  if (file.startsWith('src/domain/')) return 'domain';
+  if (file.startsWith('src/jobs/')) return 'job';
+  if (file.startsWith('src/api/')) return 'api';
+  if (file.startsWith('src/commands/')) return 'command';
+  if (file.startsWith('src/gateway/')) return 'gateway';
+  return 'other';
+}
+
+/** src/jobs/<name>/... -> <name>. */
+const jobOf = (file: string) => file.split('/')[2];
+
+/** The jobs that start the whole pipeline in one process, and so may use the others and the API. */
+export const COMPOSING_JOBS = ['demo', 'dev'];
+/** The only command that may import the HTTP application (and the simulator's command, its own). */
+export const COMMANDS_WITH_APPLICATION: Record<string, Part> = {
+  'src/commands/api/serve.ts': 'api',
+  'src/commands/gateway/serve.ts': 'gateway',
+};
+
+/** What each part may import besides itself (a job: its own folder only). */
+const ALLOWED: Record<Part, Part[]> = {
+  lib: ['lib'],
+  domain: ['domain', 'lib'],
+  job: ['domain', 'lib'],
+  api: ['api', 'domain', 'lib'],
+  gateway: ['gateway', 'lib'],
+  command: ['job', 'domain', 'lib'],
+  other: ['lib', 'domain', 'job', 'api', 'command', 'gateway', 'other'],
+};
+
+/** Why importing `target` from `file` breaks the layering, or undefined when it may. */
+function violation(file: string, target: string): string | undefined {
+  const from = partOf(file);
+  const to = partOf(target);
+  if (from === 'job' && to === 'job') {
+    if (jobOf(file) === jobOf(target) || COMPOSING_JOBS.includes(jobOf(file)!)) return undefined;
+    return 'a job imports another job';
+  }
+  if (from === 'job' && (to === 'api' || to === 'gateway') && COMPOSING_JOBS.includes(jobOf(file)!))
+    return undefined;
+  if (from === 'command' && COMMANDS_WITH_APPLICATION[file] === to) return undefined;
+  if (ALLOWED[from].includes(to)) return undefined;
+  return `src/${from === 'job' ? 'jobs' : from === 'command' ? 'commands' : from} imports src/${to === 'job' ? 'jobs' : to === 'command' ? 'commands' : to}`;
+}
+
+/** Imports that break the layering, as "importer -> imported (rule)". */
+export function layerViolations(graph: ImportGraph): string[] {
   const violations: string[] = [];
   for (const [file, targets] of graph) {
-    if (!file.startsWith('src/lib/')) continue;
     for (const target of targets) {
-      if (LAYERS_ABOVE_LIB.some((layer) => target.startsWith(layer))) violations.push(`${file} -> ${target}`);
+      const why = violation(file, target);
+      if (why) violations.push(`${file} -> ${target} (${why})`);
     }
   }
   return violations.sort();
@@ -92,9 +143,9 @@ export function libBoundaryViolations(graph: ImportGraph): string[] {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const graph = importGraph();
   const cycles = findCycles(graph);
-  const violations = libBoundaryViolations(graph);
+  const violations = layerViolations(graph);
   for (const cycle of cycles) console.error(`import cycle: ${[...cycle, cycle[0]].join(' -> ')}`);
-  for (const v of violations) console.error(`src/lib imports a part built on it: ${v}`);
+  for (const v of violations) console.error(`layering: ${v}`);
   if (cycles.length > 0 || violations.length > 0) process.exit(1);
-  console.log(`imports: ${graph.size} files under src, no cycle, src/lib imports only src/lib`);
+  console.log(`imports: ${graph.size} files under src, no cycle, every import within its layer's rules`);
 }

@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/lib/config/load.js';
 import { createPool } from '../../src/lib/db/pool.js';
 import { createRedis } from '../../src/lib/redis/client.js';
 import { createLogger } from '../../src/lib/log.js';
-import { buildApp, listen } from '../../src/api/http/app.js';
+import { buildApp, listen } from '../../src/api/app.js';
 import type { GatewayClient } from '../../src/lib/payments/gateway-client.js';
 import { GatewaySimulator } from '../../src/gateway/server.js';
 

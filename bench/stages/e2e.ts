@@ -1,5 +1,5 @@
 import { createLogger } from '../../src/lib/log.js';
-import { buildApp, listen } from '../../src/api/http/app.js';
+import { buildApp, listen } from '../../src/api/app.js';
 import { startRelay } from '../../src/jobs/relay/relay.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 import { startCollector } from '../../src/jobs/collector/collector.js';

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { lastOutboxId, outboxRows, seedProduct, useTestApi } from '../support/api.js';
-import { toErrorReply } from '../../src/api/http/errors.js';
+import { toErrorReply } from '../../src/api/errors.js';
 
 // Strict input: text PostgreSQL cannot store, loosely written ids and padded user ids are refused with
 // a 4xx naming the field, and nothing is written; a value the database refuses is never a 500.

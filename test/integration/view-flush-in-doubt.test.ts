@@ -2,7 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestApi, seedProduct } from '../support/api.js';
-import { ViewBuffer } from '../../src/api/domain/views/view-buffer.js';
+import { ViewBuffer } from '../../src/domain/views/view-buffer.js';
 import { createPool } from '../../src/lib/db/pool.js';
 import { createLogger } from '../../src/lib/log.js';
 

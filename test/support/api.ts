@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../src/lib/config/config.js';
-import { buildApp, listen, type ApiApp } from '../../src/api/http/app.js';
+import { buildApp, listen, type ApiApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/lib/log.js';
 import { request } from '../../src/jobs/demo/http.js';
 import { afterAll, beforeAll } from 'vitest';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { id, idText, paging, text } from '../../src/api/http/schemas.js';
+import { id, idText, paging, text } from '../../src/api/schemas.js';
 import { parseTopicNames } from '../../src/lib/cli/flags.js';
 import { loadConfig } from '../../src/lib/config/load.js';
 import { prefixedTopic } from '../../src/lib/config/config.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { LocalCache } from '../../src/api/domain/catalog/local-cache.js';
+import { LocalCache } from '../../src/domain/catalog/local-cache.js';
 
 describe('LocalCache (the API detail cache in front of Redis)', () => {
   it('returns an entry until its TTL, then forgets it', () => {

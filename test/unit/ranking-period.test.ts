@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { periodOf } from '../../src/api/domain/rankings/period.js';
+import { periodOf } from '../../src/domain/rankings/period.js';
 
 describe('ranking periods', () => {
   it('an ISO week runs Monday to Sunday, across month and year ends', () => {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { buildApp, listen } from '../../api/http/app.js';
+import { buildApp, listen } from '../../api/app.js';
 
 export default class ApiServe extends BaseCommand<typeof ApiServe> {
   static override summary = 'Serve the commerce HTTP API (writes commit with their outbox events).';

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { formatDuration } from '../../lib/duration.js';
-import { paymentsStatus, type PaymentsStatus } from '../../api/domain/payments/status.js';
+import { paymentsStatus, type PaymentsStatus } from '../../domain/payments/status.js';
 
 export default class PaymentsStatusCommand extends BaseCommand<typeof PaymentsStatusCommand> {
   static override summary = 'Payments by status and the oldest payment not settled yet.';

@@ -1,4 +1,4 @@
-import { buildApp, listen, type ApiApp } from '../../api/http/app.js';
+import { buildApp, listen, type ApiApp } from '../../api/app.js';
 import { createRegistry } from '../../lib/metrics/registry.js';
 import { startRelay, type Relay, type RelaySummary } from '../relay/relay.js';
 import { parseRelayOptions } from '../relay/options.js';

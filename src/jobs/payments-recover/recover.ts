@@ -3,9 +3,9 @@ import { runExclusiveJob } from '../../lib/db/job-runs.js';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { GatewayClientOptions, GatewayTransaction } from '../../lib/payments/gateway-client.js';
 import { gatewayClientOptions } from '../../lib/payments/options.js';
-import { sendPayment, sendRefund, type PaymentDeps } from '../../api/domain/payments/gateway.js';
-import { applyGatewayState } from '../../api/domain/payments/settle.js';
-import { selectStale, type PaymentRow, type PaymentStatus } from '../../api/domain/payments/sql.js';
+import { sendPayment, sendRefund, type PaymentDeps } from '../../domain/payments/gateway.js';
+import { applyGatewayState } from '../../domain/payments/settle.js';
+import { selectStale, type PaymentRow, type PaymentStatus } from '../../domain/payments/sql.js';
 
 export const RECOVER_JOB = 'payments-recover';
 
