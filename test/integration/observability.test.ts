@@ -134,7 +134,7 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     expect(
       sample(exporterText, 'commerce_job_last_success_timestamp_seconds{job_name="payments-recover"'),
     ).toBe(0);
-    const unsettledAge = sample(exporterText, 'commerce_payments_oldest_unsettled_age_seconds ');
+    const unsettledAge = sample(exporterText, 'commerce_payments_oldest_unsettled_age_seconds');
     expect(unsettledAge).toBeGreaterThanOrEqual(1200);
     expect(unsettledAge).toBeLessThan(1320);
     const weeklyAt = sample(
