@@ -104,6 +104,15 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
       const text = await scrape(`${devUrl}/metrics`);
       return exposedNames(text).has('collector_lag_messages') ? text : '';
     }, 45_000);
+    // A payment the gateway never settled, 20 minutes old: the exporter's oldest-unsettled gauge.
+    const unpaid = await ctx.pool.query<{ id: number }>(
+      `INSERT INTO orders (user_id, total_amount, version) VALUES ('obs-unpaid', 100, 1) RETURNING id`,
+    );
+    await ctx.pool.query(
+      `INSERT INTO payments (order_id, amount, status, created_at)
+       VALUES ($1, 100, 'REQUESTED', now() - interval '20 minutes')`,
+      [unpaid.rows[0]!.id],
+    );
     const exporterText = await scrape(`${exporterUrl}/metrics`);
     const exported = new Set([...exposedNames(devText), ...exposedNames(exporterText)]);
 
@@ -121,6 +130,13 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     expect(
       sample(exporterText, 'commerce_job_last_success_timestamp_seconds{job_name="outbox-cleanup"'),
     ).toBe(0);
+    // Every job of the registry has its series before its first run: a recovery that never ran alerts.
+    expect(
+      sample(exporterText, 'commerce_job_last_success_timestamp_seconds{job_name="payments-recover"'),
+    ).toBe(0);
+    const unsettledAge = sample(exporterText, 'commerce_payments_oldest_unsettled_age_seconds');
+    expect(unsettledAge).toBeGreaterThanOrEqual(1200);
+    expect(unsettledAge).toBeLessThan(1320);
     const weeklyAt = sample(
       exporterText,
       'commerce_job_last_success_timestamp_seconds{job_name="aggregate-weekly"',
@@ -257,8 +273,20 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
       30_000,
       500,
     );
-    // The exporter's job series: cleanup never ran, so its alert fires (for: cut to 2 s).
-    await eventually(async () => (await firing()).includes('CommerceOutboxCleanupNotRun'), 30_000, 500);
+    // The exporter's job series: cleanup and payments recovery never ran, so their alerts fire (for: cut
+    // to 2 s), and so does the one of the payment left REQUESTED for 20 minutes.
+    await eventually(
+      async () => {
+        const alerts = await firing();
+        return [
+          'CommerceOutboxCleanupNotRun',
+          'CommercePaymentsRecoverNotRun',
+          'CommercePaymentUnsettled',
+        ].every((a) => alerts.includes(a));
+      },
+      30_000,
+      500,
+    );
     expect(await firing()).not.toContain('CommerceRelayLagging');
     // The collector's group is idle with nothing to consume: not stalled.
     expect(await firing()).not.toContain('CommerceConsumerGroupStalled');

@@ -79,7 +79,7 @@ describe('a pooled client whose backend is terminated while checked out', () => 
 
   it('a batch job whose lock session dies mid-run ends FAILED (exit 4), not SUCCEEDED, and frees the lock', async () => {
     const job = 'pg-loss-job';
-    const run = runExclusiveJob(ctx.pool, job, {}, async () => {
+    const run = runExclusiveJob(ctx.pool, { name: job, lockKey: job }, {}, async () => {
       // The session holding this job's advisory lock, as an operator or a failover would end it.
       await ctx.pool.query(
         `SELECT pg_terminate_backend(pid) FROM pg_locks
@@ -99,6 +99,8 @@ describe('a pooled client whose backend is terminated while checked out', () => 
       { status: 'FAILED', error: expect.stringMatching(/lock's session was lost/) },
     ]);
     // The lock went with the session: the next run takes it.
-    expect((await runExclusiveJob(ctx.pool, job, {}, async () => 'ok')).run.status).toBe('SUCCEEDED');
+    expect(
+      (await runExclusiveJob(ctx.pool, { name: job, lockKey: job }, {}, async () => 'ok')).run.status,
+    ).toBe('SUCCEEDED');
   });
 });

@@ -4,7 +4,7 @@ import { runExclusiveJob } from '../../lib/db/job-runs.js';
 import { InterruptedError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { PeriodKind } from '../../lib/time/periods.js';
-import type { AggregateJob } from './history.js';
+import { AGGREGATE_JOB, type AggregateJob } from './history.js';
 import { isComplete, resolvePeriod } from './period.js';
 import { withRanks, type RankedProduct } from './rank.js';
 import { RANKING_UNCHANGED, readTopProducts } from './read.js';
@@ -59,7 +59,8 @@ export interface AggregateSummary {
 
 /**
  * Computes one period's ranking from product_metrics_daily and replaces it atomically, as the
- * exclusive job aggregate-<period> (a concurrent run of the same period kind gets LockedError).
+ * exclusive job of its period kind (registry: aggregate-weekly, aggregate-monthly; a concurrent run
+ * of the same period kind gets LockedError).
  */
 export async function runAggregate(options: AggregateOptions): Promise<AggregateSummary> {
   const { pool, config, logger, signal } = options;
@@ -68,11 +69,12 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
   const top = options.top ?? AGGREGATE_LIMITS.top.default;
   const chunkSize = options.chunkSize ?? AGGREGATE_LIMITS.chunkSize.default;
   const complete = isComplete(period, now, config.timezone);
-  const job: AggregateJob = `aggregate-${options.period}`;
+  const spec = AGGREGATE_JOB[options.period];
+  const job: AggregateJob = spec.name;
   const params = { ...period, date: options.date ?? null, top, chunkSize, timezone: config.timezone };
   const weights = config.ranking;
 
-  const { result, run } = await runExclusiveJob(pool, job, { ...params, weights }, async (ctx) => {
+  const { result, run } = await runExclusiveJob(pool, spec, { ...params, weights }, async (ctx) => {
     logger.info(
       { job, ...params, runId: ctx.run.id },
       `aggregating ${period.label} (${period.start}..${period.end})`,

@@ -6,13 +6,14 @@ import { one, rows } from '../../lib/db/query.js';
 import { dlqTopic } from '../../lib/kafka/topics.js';
 import { consumerLagWith } from '../../lib/kafka/consumer-lag.js';
 import type { Logger } from '../../lib/log.js';
-import { CLEANUP_JOB } from '../outbox-cleanup/outbox-cleanup.js';
-import { selectJobOutcomes, selectOutboxBacklog } from './sql.js';
+import { RECORDED_JOBS } from '../../lib/jobs/registry.js';
+import { selectJobOutcomes, selectOldestUnsettledPayment, selectOutboxBacklog } from './sql.js';
 
 /**
  * The label is job_name, not job: Prometheus sets `job` itself (the scrape job) and would rename ours.
- * Jobs exported even before their first run, so "never succeeded" alerts have a series (value 0). */
-export const KNOWN_JOBS = ['aggregate-weekly', 'aggregate-monthly', CLEANUP_JOB] as const;
+ * Jobs exported even before their first run, so "never succeeded" alerts have a series (value 0):
+ * every job of the registry that records its runs. */
+export const KNOWN_JOBS = RECORDED_JOBS;
 /** How long one scrape waits for a source (PostgreSQL, Kafka). */
 export const SOURCE_TIMEOUT_MS = 5_000;
 export const JOB_STATUSES = ['SUCCEEDED', 'FAILED', 'RUNNING'] as const;
@@ -33,8 +34,8 @@ interface JobOutcome {
 
 /**
  * What a CronJob or a stopped worker cannot report itself, read at scrape time: batch job outcomes from
- * job_run, the outbox backlog from PostgreSQL, dead-letter counts and the collector group's lag from
- * Kafka's offsets (known even when no collector runs). One refresh
+ * job_run, the outbox backlog and the oldest unsettled payment from PostgreSQL, dead-letter counts and
+ * the collector group's lag from Kafka's offsets (known even when no collector runs). One refresh
  * serves every gauge of a scrape; a source that fails drops its series (stale values would mislead)
  * and sets commerce_exporter_source_up{source} to 0.
  */
@@ -86,6 +87,14 @@ export function createExporterMetrics(
     registers,
     collect,
   });
+  // Payments are settled by the gateway's callback or by `payments recover` (every 5 minutes): one
+  // left unsettled far longer means neither works (alert CommercePaymentUnsettled).
+  const oldestUnsettledPayment = new Gauge({
+    name: 'commerce_payments_oldest_unsettled_age_seconds',
+    help: 'Age of the oldest payment still REQUESTED or PENDING at the gateway (0 when none).',
+    registers,
+    collect,
+  });
   const deadLetters = new Gauge({
     name: 'commerce_dead_letters',
     help: 'Dead letters ever written for this topic (end offsets of its dead-letter topic).',
@@ -125,6 +134,7 @@ export function createExporterMetrics(
       deps.pool,
       selectOutboxBacklog(),
     );
+    const payments = await one<{ oldest_age: number }>(deps.pool, selectOldestUnsettledPayment());
     lastSuccess.reset();
     lastDuration.reset();
     lastStatus.reset();
@@ -138,6 +148,7 @@ export function createExporterMetrics(
     outboxRows.set({ status: 'PENDING' }, backlog?.pending ?? 0);
     outboxRows.set({ status: 'FAILED' }, backlog?.failed ?? 0);
     oldestPending.set(backlog?.oldest_pending_age ?? 0);
+    oldestUnsettledPayment.set(payments?.oldest_age ?? 0);
   };
   // One admin connection kept between scrapes (connecting costs more than the reads); dropped on an
   // error so the next scrape connects afresh.
@@ -235,7 +246,14 @@ export function createExporterMetrics(
   let inFlight: Promise<void> | undefined;
   function refresh(): Promise<void> {
     return (inFlight ??= Promise.all([
-      guarded('postgres', readPostgres, [lastSuccess, lastDuration, lastStatus, outboxRows, oldestPending]),
+      guarded('postgres', readPostgres, [
+        lastSuccess,
+        lastDuration,
+        lastStatus,
+        outboxRows,
+        oldestPending,
+        oldestUnsettledPayment,
+      ]),
       guarded(
         'kafka',
         readKafka,

@@ -30,3 +30,17 @@ export function selectOutboxBacklog() {
        FROM outbox_event WHERE status <> 'PUBLISHED'`,
   );
 }
+
+/**
+ * Age of the oldest payment not settled by the gateway yet (REQUESTED or PENDING), from its creation:
+ * how long its customer has waited, which a resend by `payments recover` does not reset. Refunds
+ * (REFUND_REQUESTED) are left out: their payment's creation says nothing about the refund's wait.
+ * Its predicate implies that of payments_unsettled_idx: PostgreSQL may read only the unsettled rows.
+ */
+export function selectOldestUnsettledPayment() {
+  return sql(
+    'metrics-exporter.select-oldest-unsettled-payment',
+    `SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_age
+       FROM payments WHERE status IN ('REQUESTED', 'PENDING')`,
+  );
+}

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { exec, one, type Sql } from '../../lib/db/query.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
+import { batchJob } from '../../lib/jobs/registry.js';
 import { countHandled, countPublished, deleteHandled, deletePublished } from '../../lib/outbox/sql.js';
 
 export interface CleanupOptions {
@@ -29,7 +30,7 @@ export interface CleanupResult {
   jobRunId: number | null;
 }
 
-export const CLEANUP_JOB = 'outbox-cleanup';
+export const CLEANUP_JOB = batchJob('outbox-cleanup');
 
 /**
  * Deletes old PUBLISHED outbox rows, then old idempotency marks, batch by batch until a batch comes

@@ -1,5 +1,6 @@
 import { rows } from '../../lib/db/query.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
+import { batchJob } from '../../lib/jobs/registry.js';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { GatewayClientOptions, GatewayTransaction } from '../../lib/payments/gateway-client.js';
 import { gatewayClientOptions } from '../../lib/payments/options.js';
@@ -7,7 +8,7 @@ import { sendPayment, sendRefund, type PaymentDeps } from '../../domain/payments
 import { applyGatewayState } from '../../domain/payments/settle.js';
 import { selectStale, type PaymentRow, type PaymentStatus } from '../../domain/payments/sql.js';
 
-export const RECOVER_JOB = 'payments-recover';
+export const RECOVER_JOB = batchJob('payments-recover');
 
 /**
  * The recovery job's gateway settings. It is a batch with no caller waiting, so it may try harder

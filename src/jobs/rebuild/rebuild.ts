@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../lib/config/config.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
+import { batchJob } from '../../lib/jobs/registry.js';
 import { withTransaction } from '../../lib/db/transaction.js';
 import { dateInZone } from '../../lib/time/dates.js';
 import { rankingDay } from '../verify/ranking.js';
@@ -12,7 +13,7 @@ export const REBUILD_TARGETS = ['metrics', 'daily', 'ranking'] as const;
 export type RebuildTarget = (typeof REBUILD_TARGETS)[number];
 
 /** One lock for every target: two rebuilds at once would wait on each other's table locks anyway. */
-export const REBUILD_JOB = 'rebuild';
+export const REBUILD_JOB = batchJob('rebuild');
 
 export interface RebuildOptions {
   pool: pg.Pool;

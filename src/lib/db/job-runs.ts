@@ -46,21 +46,28 @@ export interface JobRunContext {
   rowsWritten: number;
 }
 
+/** A job as runExclusiveJob needs it: its name in job_run and its lock's key (lib/jobs/registry.ts). */
+export interface ExclusiveJob {
+  name: string;
+  lockKey: string;
+}
+
 /**
- * Runs `fn` as job `jobName` while holding its lock, recording the run (RUNNING, then SUCCEEDED or
+ * Runs `fn` as `job` while holding its lock, recording the run (RUNNING, then SUCCEEDED or
  * FAILED with the error). A second run while one holds the lock throws LockedError and records nothing.
  * A run whose process was killed (kill -9, OOM) left its row RUNNING; the next run closes it as FAILED.
  * A run whose lock session died (a terminated backend, a restart) ends FAILED with UnavailableError.
  */
 export async function runExclusiveJob<T>(
   pool: pg.Pool,
-  jobName: string,
+  job: ExclusiveJob,
   params: Record<string, unknown>,
   fn: (ctx: JobRunContext) => Promise<T>,
 ): Promise<{ result: T; run: JobRunRow }> {
+  const { name: jobName, lockKey } = job;
   const { client: lockClient, lost, release } = await connectHeld(pool);
   try {
-    const lock = await one<{ locked: boolean }>(lockClient, tryLockJob(jobName));
+    const lock = await one<{ locked: boolean }>(lockClient, tryLockJob(lockKey));
     if (!lock?.locked) throw new LockedError(`another ${jobName} run holds the lock; try again later`);
     try {
       await pool.query(abandonJobRuns(jobName));
@@ -92,7 +99,7 @@ export async function runExclusiveJob<T>(
       }
     } finally {
       // Must not hide the job's own error; a lost connection released the lock anyway.
-      await lockClient.query(unlockJob(jobName)).catch(() => undefined);
+      await lockClient.query(unlockJob(lockKey)).catch(() => undefined);
     }
   } finally {
     release();
