@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { rows } from '../../src/lib/db/query.js';
-import { claimEvents, renewLease } from '../../src/lib/outbox/sql.js';
+import { renewLease } from '../../src/lib/outbox/sql/claim-lease.js';
+import { claimEvents } from '../support/outbox-reference.js';
 import { leaseKeptMs } from '../../src/jobs/relay/pipeline.js';
 
 /**
