@@ -56,7 +56,12 @@ export async function runOutboxCleanup(pool: pg.Pool, options: CleanupOptions): 
   if (options.dryRun) {
     const tables: TableCleanup[] = [];
     for (const step of steps)
-      tables.push({ table: step.table, cutoff: step.cutoff, deleted: await step.count(pool, step.cutoff), batches: 0 });
+      tables.push({
+        table: step.table,
+        cutoff: step.cutoff,
+        deleted: await step.count(pool, step.cutoff),
+        batches: 0,
+      });
     return { dryRun: true, interrupted: false, jobRunId: null, tables };
   }
   const params = {

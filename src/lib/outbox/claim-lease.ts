@@ -1,7 +1,13 @@
 import type pg from 'pg';
 import { exec, rows, type Queryable } from '../db/query.js';
 import { withTransaction } from '../db/transaction.js';
-import { applyClaimSettings, takeClaimTurn, walkWindow, type ClaimedEvent, type ClaimResult } from './claim.js';
+import {
+  applyClaimSettings,
+  takeClaimTurn,
+  walkWindow,
+  type ClaimedEvent,
+  type ClaimResult,
+} from './claim.js';
 import { markLeased, releaseEvents, releaseLeases, renewLease } from './sql/claim-lease.js';
 
 /**

@@ -1,7 +1,13 @@
 import type pg from 'pg';
 import { rows } from '../db/query.js';
 import { keptInOrder } from './chain.js';
-import { applyClaimSettings, takeClaimTurn, walkWindow, type ClaimedEvent, type ClaimResult } from './claim.js';
+import {
+  applyClaimSettings,
+  takeClaimTurn,
+  walkWindow,
+  type ClaimedEvent,
+  type ClaimResult,
+} from './claim.js';
 import { lockPicked, selectAlive, tryClaimTurnSession, unlockClaimTurn } from './sql/claim-lock.js';
 
 /**

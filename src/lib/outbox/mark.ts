@@ -3,6 +3,7 @@ import { markAttemptFailed, markPublished, type RetryPolicy } from './sql/mark.j
 import type { OutboxStatus } from './sql/states.js';
 
 export type { RetryPolicy } from './sql/mark.js';
+export { OutboxStatus } from './sql/states.js';
 
 /**
  * What became of claimed rows, one statement per batch. `owner` is the lease's holder (lease mode),

@@ -1,6 +1,12 @@
 import { exec, one, type Queryable } from '../db/query.js';
 import { releaseStaleBlocks } from './sql/claim.js';
-import { countPending, selectAnyWaiting, selectClaimOutlook, selectOldestPendingAge, type ClaimOutlook } from './sql/status.js';
+import {
+  countPending,
+  selectAnyWaiting,
+  selectClaimOutlook,
+  selectOldestPendingAge,
+  type ClaimOutlook,
+} from './sql/status.js';
 
 export type { ClaimOutlook } from './sql/status.js';
 

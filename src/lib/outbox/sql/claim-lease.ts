@@ -67,5 +67,7 @@ export function releaseEvents(relayId: string, ids: number[]) {
  * no index on locked_by): O(backlog), once per forced stop.
  */
 export function releaseLeases(relayId: string) {
-  return sql('outbox.release-leases', `UPDATE outbox_event SET ${UNLEASE} WHERE ${leasedTo('$1')}`, [relayId]);
+  return sql('outbox.release-leases', `UPDATE outbox_event SET ${UNLEASE} WHERE ${leasedTo('$1')}`, [
+    relayId,
+  ]);
 }

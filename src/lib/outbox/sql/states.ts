@@ -42,7 +42,8 @@ export const backingOff = (a = '') => `${col(a, 'next_attempt_at')} > now()`;
 export const leased = (a = '') => `${col(a, 'locked_until')} >= now()`;
 
 /** No live lease: never leased, given back, or the lease ended (anyone may take it over). */
-export const unleased = (a = '') => `(${col(a, 'locked_until')} IS NULL OR ${col(a, 'locked_until')} < now())`;
+export const unleased = (a = '') =>
+  `(${col(a, 'locked_until')} IS NULL OR ${col(a, 'locked_until')} < now())`;
 
 /** now() plus `ms` (a parameter, milliseconds): where a lease set now ends. */
 export const msFromNow = (ms: string) => `now() + make_interval(secs => ${ms}::double precision / 1000)`;
@@ -73,4 +74,3 @@ export const stuck = (a = '') => `${failed(a)} OR ${blocked(a)} OR ${backingOff(
 
 /** The SET that ends a lease (lease mode's give-back, marks, retry). */
 export const UNLEASE = 'locked_by = NULL, locked_until = NULL';
-
