@@ -23,7 +23,7 @@ export interface Batch {
 }
 
 /**
- * Lease below which a batch's lease is re-written before its send (renewLease). The send budget
+ * Lease below which a batch's lease is re-written before its send (renewLeases). The send budget
  * is 3/4 of the lease (send-budget.ts); a batch with 7/8 left keeps the same margin a fresh renewal
  * gives, so only batches that waited (e.g. behind a slow send) are written again.
  */

@@ -4,6 +4,7 @@ import type { OutboxStatus } from './sql/states.js';
 
 export type { RetryPolicy } from './sql/mark.js';
 export { OutboxStatus } from './sql/states.js';
+export { OUTBOX_CHANNEL } from './sql/mark.js';
 
 /**
  * What became of claimed rows, one statement per batch. `owner` is the lease's holder (lease mode),

@@ -1,6 +1,9 @@
 import { sql } from '../../db/query.js';
 import { blocked, ownedBy, pending, UNLEASE } from './states.js';
 
+/** The channel relays LISTEN on: the insert trigger (migration 003) and markPublished NOTIFY it. */
+export const OUTBOX_CHANNEL = 'outbox_event';
+
 /**
  * Finishing claimed rows, one statement per batch, fenced on `locked_by` (ownedBy): a relay whose
  * lease was taken over by another relay touches nothing (the new owner decides).
@@ -24,7 +27,7 @@ export function markPublished(relayId: string | null, ids: number[]) {
          FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM done) d
         WHERE o.aggregate_type = d.aggregate_type AND o.aggregate_id = d.aggregate_id AND ${blocked('o')}
      )
-     SELECT 1 FROM done CROSS JOIN (SELECT pg_notify('outbox_event', '')) wake`,
+     SELECT 1 FROM done CROSS JOIN (SELECT pg_notify('${OUTBOX_CHANNEL}', '')) wake`,
     [relayId, ids],
   );
 }
