@@ -2,7 +2,7 @@ import type { Message } from 'kafkajs';
 import type { Queryable } from '../../src/lib/db/query.js';
 import type { AppConfig } from '../../src/lib/config/config.js';
 import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
-import { insertEvents } from '../../src/lib/outbox/sql.js';
+import { insertEvents } from '../../src/lib/outbox/sql/insert.js';
 import { eventHeaders } from '../../src/lib/kafka/event-headers.js';
 import { encodeEvent } from '../../src/lib/events/index.js';
 

@@ -5,7 +5,7 @@ import { Relay } from '../../src/jobs/relay/relay.js';
 import { parseRelayOptions, RELAY_DEFAULTS } from '../../src/jobs/relay/options.js';
 import { toMessage } from '../../src/jobs/relay/batch.js';
 import type { ClaimedEvent } from '../../src/lib/outbox/claim.js';
-import { claimEvents } from '../../src/lib/outbox/sql.js';
+import { claimEvents } from '../../test/support/outbox-reference.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
 import { createBenchContext } from '../lib/context.js';

@@ -4,7 +4,8 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { rows } from '../../src/lib/db/query.js';
 import { decideClaim, type WindowRow } from '../../src/lib/outbox/chain.js';
-import { claimEvents, selectClaimWindow } from '../../src/lib/outbox/sql.js';
+import { selectClaimWindow } from '../../src/lib/outbox/sql/claim.js';
+import { claimEvents } from '../support/outbox-reference.js';
 
 /** A small deterministic generator, so a failing shape can be replayed from its seed. */
 function random(seed: number) {

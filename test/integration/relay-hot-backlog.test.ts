@@ -6,7 +6,7 @@ import { eventually } from '../support/wait.js';
 import { readTopic } from '../support/topic-reader.js';
 import { checkDelivery, insertEvents, viewEvents, countOutbox } from '../support/outbox-fixtures.js';
 import { rows } from '../../src/lib/db/query.js';
-import { claimEvents } from '../../src/lib/outbox/sql.js';
+import { claimEvents } from '../support/outbox-reference.js';
 import { outboxStatus } from '../../src/lib/outbox/status.js';
 
 // Freezes only its own relay processes, on its own database and topics: safe next to other files.

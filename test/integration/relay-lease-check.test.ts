@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { rows } from '../../src/lib/db/query.js';
-import { claimEvents, renewLease } from '../../src/lib/outbox/sql.js';
+import { renewLease } from '../../src/lib/outbox/sql/claim-lease.js';
+import { claimEvents } from '../support/outbox-reference.js';
 import { leaseKeptMs } from '../../src/jobs/relay/pipeline.js';
+import { releaseAllLeases } from '../../src/lib/outbox/claim-lease.js';
 
 /**
  * The renewal before a send writes only rows whose lease is no longer almost whole (issue 15): a batch
@@ -60,5 +62,26 @@ describe('relay lease check before a send', () => {
       [[low1, low2]],
     );
     for (const row of after.rows) expect(Number(row.left)).toBeGreaterThan(25);
+  });
+
+  it('releaseAllLeases gives back every row one relay holds, and only those, due at once', async () => {
+    await ctx.pool.query('DELETE FROM outbox_event');
+    await insertEvents(
+      ctx.pool,
+      [...viewEvents(4, 1, 100), ...viewEvents(3, 1, 200)],
+      ctx.config.kafka.topics,
+    );
+    const mine = await rows<{ id: number }>(ctx.pool, claimEvents('relay-stopping', 4, LEASE_MS));
+    const theirs = await rows<{ id: number }>(ctx.pool, claimEvents('relay-other', 100, LEASE_MS));
+    expect(mine).toHaveLength(4);
+    expect(theirs).toHaveLength(3);
+    expect(await releaseAllLeases(ctx.pool, 'relay-stopping')).toBe(4);
+    // Another relay claims them at once, not after the 30s lease; relay-other keeps its rows.
+    const next = await rows<{ id: number }>(ctx.pool, claimEvents('relay-next', 100, LEASE_MS));
+    expect(next.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual(mine.map((r) => Number(r.id)));
+    const kept = await ctx.pool.query(
+      `SELECT count(*)::int AS n FROM outbox_event WHERE locked_by = 'relay-other'`,
+    );
+    expect(kept.rows[0].n).toBe(3);
   });
 });

@@ -9,7 +9,8 @@ import { checkDelivery, countOutbox, insertEvents, viewEvents } from '../support
 import { createLogger } from '../../src/lib/log.js';
 import { createKafka } from '../../src/lib/kafka/client.js';
 import { EVENT_HEADERS } from '../../src/lib/kafka/event-headers.js';
-import { claimLockedBatch, type ClaimedEvent } from '../../src/lib/outbox/claim.js';
+import type { ClaimedEvent } from '../../src/lib/outbox/claim.js';
+import { claimLockedBatch } from '../../src/lib/outbox/claim-lock.js';
 import { RelayPipeline } from '../../src/jobs/relay/pipeline.js';
 import { Publisher } from '../../src/jobs/relay/publisher.js';
 import { emptyStats, type BatchPublisher } from '../../src/jobs/relay/cycle.js';
@@ -114,8 +115,7 @@ describe('relay in lock mode', () => {
         // Free at once, far inside the 60s a lease would have kept them: another claim takes them all.
         const other = await claimLockedBatch(ctx.pool, 100, 60_000);
         freed = other.events;
-        await other.client?.query('ROLLBACK');
-        other.client?.release();
+        await other.held?.end('ROLLBACK');
         return real.publish(batch, renew);
       },
     };
@@ -174,8 +174,7 @@ describe('relay in lock mode', () => {
     expect(pending).toBeGreaterThan(0);
     const claim = await claimLockedBatch(ctx.pool, 10, 3_000);
     expect(claim.events.length).toBeGreaterThan(0);
-    await claim.client?.query('ROLLBACK');
-    claim.client?.release();
+    await claim.held?.end('ROLLBACK');
 
     // Frozen: caught holding rows and left frozen. Its transaction sits idle past the idle timeout
     // (the 3s lease), the server ends it, and a second relay drains everything, those rows included.

@@ -7,7 +7,8 @@ import { checkDelivery, insertEvents, viewEvents } from '../support/outbox-fixtu
 import { createLogger } from '../../src/lib/log.js';
 import { rows, exec } from '../../src/lib/db/query.js';
 import type { ClaimedEvent } from '../../src/lib/outbox/claim.js';
-import { claimEvents, markPublished } from '../../src/lib/outbox/sql.js';
+import { markPublished } from '../../src/lib/outbox/sql/mark.js';
+import { claimEvents } from '../support/outbox-reference.js';
 import { Relay, startRelay } from '../../src/jobs/relay/relay.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 import { createEvent } from '../../src/lib/events/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideClaim, type WindowRow } from '../../src/lib/outbox/chain.js';
-import { keptInOrder, type ClaimedEvent } from '../../src/lib/outbox/claim.js';
+import { decideClaim, keptInOrder, type WindowRow } from '../../src/lib/outbox/chain.js';
+import type { ClaimedEvent } from '../../src/lib/outbox/claim.js';
 
 const row = (id: number, aggregateId: string, predecessor: number | null, stuck = false): WindowRow => ({
   id,

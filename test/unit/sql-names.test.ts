@@ -6,10 +6,13 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The SQL convention, checked on the source of every statement (each `sql(...)` call under src):
- * - it lives in a file named sql.ts, in a module-level function (`function f` or `const f = () =>`);
- * - its name is `<owner>.<verb-noun>`: owner = the folder holding that sql.ts, verb-noun = the
- *   function's name in kebab-case, which starts with a verb from VERBS; a name that varies (one
- *   statement per table) is that name plus `-${key}` at the end;
+ * - it lives in a file named sql.ts, or, for an owner whose SQL is split by operation (graphile-worker's
+ *   habit: src/lib/outbox), in a file of a folder named sql/ (sql/claim-lease.ts, sql/mark.ts...), in a
+ *   module-level function (`function f` or `const f = () =>`);
+ * - its name is `<owner>.<verb-noun>`: owner = the folder holding that sql.ts or that sql/ folder
+ *   (the split files share their owner's names: outbox.mark-published is in outbox/sql/mark.ts),
+ *   verb-noun = the function's name in kebab-case, which starts with a verb from VERBS; a name that
+ *   varies (one statement per table) is that name plus `-${key}` at the end;
  * - no two statements share a name (node-postgres refuses one name prepared with two texts).
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -88,10 +91,12 @@ describe('SQL statements follow one convention', () => {
   });
 
   it.each(all.map((s) => [`${s.file} ${s.name}`, s] as const))('%s', (_, s) => {
-    expect(basename(s.file), 'statements live in sql.ts').toBe('sql.ts');
+    const split = basename(dirname(s.file)) === 'sql';
+    if (!split) expect(basename(s.file), 'statements live in sql.ts or sql/<operation>.ts').toBe('sql.ts');
     expect(s.fn, 'statements are built by module-level functions').toBeDefined();
     expect(VERBS.has(kebab(s.fn!).split('-')[0]!), `${s.fn} starts with a verb`).toBe(true);
-    const expected = `${basename(dirname(s.file))}.${kebab(s.fn!)}`;
+    const owner = basename(split ? dirname(dirname(s.file)) : dirname(s.file));
+    const expected = `${owner}.${kebab(s.fn!)}`;
     expect(s.name).toBe(s.dynamic ? `${expected}-\${}` : expected);
   });
 

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { retryAllFailed, retryFailedByIds, type RetriedRow } from '../../lib/outbox/retry.js';
+import { retryFailed, type RetriedRow } from '../../lib/outbox/retry.js';
 
 export default class OutboxRetry extends BaseCommand<typeof OutboxRetry> {
   static override summary = 'Put FAILED outbox rows back to PENDING so the relay publishes them again.';
@@ -22,8 +22,7 @@ export default class OutboxRetry extends BaseCommand<typeof OutboxRetry> {
   };
 
   public async run(): Promise<{ retried: RetriedRow[] }> {
-    const ids = this.flags.id;
-    const retried = await (ids ? retryFailedByIds(this.db(), [...new Set(ids)]) : retryAllFailed(this.db()));
+    const retried = await retryFailed(this.db(), this.flags.id ?? null);
     this.log(`${retried.length} row(s) put back to PENDING.`);
     this.table(retried, [
       { header: 'Id', get: (r) => r.id, align: 'right' },

@@ -5,7 +5,8 @@ import { foldDaily, foldProducts } from './fold.js';
 import type { CollectorTestHooks } from './hooks.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import type { HandlerSet } from './handlers.js';
-import { claimEvents, selectRecentlyHandled, upsertMetrics, type LoggedEvent } from './sql.js';
+import { selectRecentlyHandled } from '../../lib/handled/sql.js';
+import { claimEvents, upsertMetrics, type LoggedEvent } from './sql.js';
 
 export interface ApplyResult {
   /** Events new to at least one of the group's database handlers (audit, metrics, ranking). */

@@ -4,49 +4,10 @@ import type { DomainEvent } from '../../lib/events/index.js';
 import type { DailyDelta, ProductDelta } from './fold.js';
 
 /**
- * The collector's statements, next to the code that owns event_handled (the handlers' marks),
- * event_log, product_metrics and product_metrics_daily. Every statement takes arrays (unnest): a chunk's
+ * The collector's statements, next to the code that owns event_log, product_metrics and
+ * product_metrics_daily (the handlers' marks in event_handled: src/lib/handled/sql.ts). Every statement takes arrays (unnest): a chunk's
  * transaction is two round trips (marks and audit rows, then the metrics fold) besides BEGIN/COMMIT.
  */
-
-/**
- * Marks events handled by each of `handlers`, returning the (event, handler) pairs that were not
- * marked before: the effects still to apply. One statement for every handler of the batch.
- */
-export function claimHandledEvents(handlers: string[], eventIds: string[]): Sql {
-  return sql(
-    'collector.claim-handled-events',
-    `INSERT INTO event_handled (event_id, handler)
-     SELECT e.id, h.name FROM unnest($1::uuid[]) AS e(id) CROSS JOIN unnest($2::text[]) AS h(name)
-     ON CONFLICT (event_id, handler) DO NOTHING
-     RETURNING event_id::text, handler`,
-    [eventIds, handlers],
-  );
-}
-
-/** Of these events, those `handler` has already handled (its effect happened). */
-export function selectHandledBy(handler: string, eventIds: string[]): Sql {
-  return sql(
-    'collector.select-handled-by',
-    `SELECT event_id::text FROM event_handled WHERE handler = $1 AND event_id = ANY($2::uuid[])`,
-    [handler, eventIds],
-  );
-}
-
-/**
- * Of events already handled by `handler`, those first handled within the last `seconds`: a
- * redelivery of these may follow a crash between the commit and Redis, and their ranking marks still
- * exist to guard it.
- */
-export function selectRecentlyHandled(handler: string, eventIds: string[], seconds: number): Sql {
-  return sql(
-    'collector.select-recently-handled',
-    `SELECT event_id::text FROM event_handled
-      WHERE handler = $1 AND event_id = ANY($2::uuid[])
-        AND handled_at > now() - make_interval(secs => $3::double precision)`,
-    [handler, eventIds, seconds],
-  );
-}
 
 export interface LoggedEvent {
   event: DomainEvent;

@@ -3,7 +3,7 @@ import { exec, rows } from '../../lib/db/query.js';
 import type { WebhookStep } from './handlers.js';
 import type { Rejection } from './process-chunk.js';
 import { dedupe } from './apply.js';
-import { claimHandledEvents, selectHandledBy } from './sql.js';
+import { claimHandledEvents, selectHandledBy } from '../../lib/handled/sql.js';
 import type { DeliveryOutcome, WebhookSender } from './webhook/sender.js';
 
 /**

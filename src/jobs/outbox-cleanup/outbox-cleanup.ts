@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { exec, one, type Sql } from '../../lib/db/query.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
 import { batchJob } from '../../lib/jobs/registry.js';
-import { countHandled, countPublished, deleteHandled, deletePublished } from '../../lib/outbox/sql.js';
+import { countHandledBefore, deleteHandledBatch } from '../../lib/handled/retention.js';
+import { countPublishedBefore, deletePublishedBatch } from '../../lib/outbox/cleanup.js';
 
 export interface CleanupOptions {
   /** PUBLISHED outbox rows published longer ago than this are deleted. */
@@ -39,29 +39,31 @@ export const CLEANUP_JOB = batchJob('outbox-cleanup');
  */
 export async function runOutboxCleanup(pool: pg.Pool, options: CleanupOptions): Promise<CleanupResult> {
   const now = Date.now();
-  const outboxCutoff = new Date(now - options.olderThanMs);
-  const handledCutoff = new Date(now - options.handledOlderThanMs);
+  // PUBLISHED outbox rows (the outbox module), then the collector's idempotency marks (lib/handled).
+  const steps = [
+    {
+      table: 'outbox_event' as const,
+      cutoff: new Date(now - options.olderThanMs),
+      count: countPublishedBefore,
+      deleteBatch: deletePublishedBatch,
+    },
+    {
+      table: 'event_handled' as const,
+      cutoff: new Date(now - options.handledOlderThanMs),
+      count: countHandledBefore,
+      deleteBatch: deleteHandledBatch,
+    },
+  ];
   if (options.dryRun) {
-    const count = async (s: Sql) => (await one<{ n: number }>(pool, s))?.n ?? 0;
-    return {
-      dryRun: true,
-      interrupted: false,
-      jobRunId: null,
-      tables: [
-        {
-          table: 'outbox_event',
-          cutoff: outboxCutoff,
-          deleted: await count(countPublished(outboxCutoff)),
-          batches: 0,
-        },
-        {
-          table: 'event_handled',
-          cutoff: handledCutoff,
-          deleted: await count(countHandled(handledCutoff)),
-          batches: 0,
-        },
-      ],
-    };
+    const tables: TableCleanup[] = [];
+    for (const step of steps)
+      tables.push({
+        table: step.table,
+        cutoff: step.cutoff,
+        deleted: await step.count(pool, step.cutoff),
+        batches: 0,
+      });
+    return { dryRun: true, interrupted: false, jobRunId: null, tables };
   }
   const params = {
     olderThanMs: options.olderThanMs,
@@ -70,24 +72,12 @@ export async function runOutboxCleanup(pool: pg.Pool, options: CleanupOptions): 
   };
   const { result, run } = await runExclusiveJob(pool, CLEANUP_JOB, params, async (ctx) => {
     const tables: TableCleanup[] = [];
-    const steps = [
-      {
-        table: 'outbox_event' as const,
-        cutoff: outboxCutoff,
-        batch: (n: number) => deletePublished(outboxCutoff, n),
-      },
-      {
-        table: 'event_handled' as const,
-        cutoff: handledCutoff,
-        batch: (n: number) => deleteHandled(handledCutoff, n),
-      },
-    ];
     for (const step of steps) {
       const done: TableCleanup = { table: step.table, cutoff: step.cutoff, deleted: 0, batches: 0 };
       tables.push(done);
       for (;;) {
         if (options.signal?.aborted) return { tables, interrupted: true };
-        const deleted = await exec(pool, step.batch(options.batchSize));
+        const deleted = await step.deleteBatch(pool, step.cutoff, options.batchSize);
         done.batches++;
         done.deleted += deleted;
         ctx.rowsWritten += deleted;

@@ -1,7 +1,6 @@
-import type pg from 'pg';
-import { exec, rows } from '../../lib/db/query.js';
-import { claimBatch, claimLockedBatch, type ClaimedEvent } from '../../lib/outbox/claim.js';
-import { releaseEvents, renewLease, selectAlive } from '../../lib/outbox/sql.js';
+import type { ClaimedEvent } from '../../lib/outbox/claim.js';
+import { claimBatch, releaseLeased, renewLeases } from '../../lib/outbox/claim-lease.js';
+import { claimLockedBatch } from '../../lib/outbox/claim-lock.js';
 import { keepRenewed, LeaseRenewalError, type BatchOutcome, type RenewLease } from './batch.js';
 import { recordOutcome, type CycleDeps } from './cycle.js';
 
@@ -24,7 +23,7 @@ export interface Batch {
 }
 
 /**
- * Lease below which a batch's lease is re-written before its send (renewLease). The send budget
+ * Lease below which a batch's lease is re-written before its send (renewLeases). The send budget
  * is 3/4 of the lease (send-budget.ts); a batch with 7/8 left keeps the same margin a fresh renewal
  * gives, so only batches that waited (e.g. behind a slow send) are written again.
  */
@@ -51,25 +50,23 @@ async function claimLeased(deps: CycleDeps): Promise<Batch> {
     blocked,
     renew: async (batch) => {
       const ids = batch.map((e) => e.id);
-      const renewed = await rows<{ id: number }>(
+      const renewed = await renewLeases(
         db,
-        renewLease(options.relayId, ids, options.leaseMs, leaseKeptMs(options.leaseMs)),
+        options.relayId,
+        ids,
+        options.leaseMs,
+        leaseKeptMs(options.leaseMs),
       ).catch((err: unknown) => {
         throw new LeaseRenewalError(err);
       });
-      return keepRenewed(
-        batch,
-        renewed.map((r) => r.id),
-      );
+      return keepRenewed(batch, renewed);
     },
     record: (outcome) => recordOutcome(deps, events, outcome, owner),
     giveBack: async () => {
-      const n = await exec(
+      const n = await releaseLeased(
         db,
-        releaseEvents(
-          options.relayId,
-          events.map((e) => e.id),
-        ),
+        options.relayId,
+        events.map((e) => e.id),
       );
       stats.released += n;
       return n;
@@ -80,43 +77,40 @@ async function claimLeased(deps: CycleDeps): Promise<Batch> {
 
 /**
  * Lock mode (issue 15): the rows stay locked by the claim's open transaction while they are sent, and
- * the mark is that transaction's one write per event. What the lease's renewal checked (the rows are
- * still ours) is the connection being alive: a killed or timed-out session has rolled back and freed
+ * the mark is that transaction's one write per event (claim-lock.ts). The lease's renewal becomes a
+ * check that the transaction still lives: a killed or timed-out session has rolled back and freed
  * its rows, so the batch must not be sent.
  */
 async function claimLocked(deps: CycleDeps): Promise<Batch> {
   const { db, options, stats } = deps;
-  const { events, blocked, client } = await claimLockedBatch(db, options.batchSize, options.leaseMs);
-  if (!client) return { ...EMPTY, blocked };
-  const end = endTransaction(client);
+  const { events, blocked, held } = await claimLockedBatch(db, options.batchSize, options.leaseMs);
+  if (!held) return { ...EMPTY, blocked };
   return {
     events,
     blocked,
     renew: async (batch) => {
-      await client.query(selectAliveStatement).catch((err: unknown) => {
+      await held.checkAlive().catch((err: unknown) => {
         throw new LeaseRenewalError(err);
       });
       return { send: [...batch].sort((a, b) => a.id - b.id), held: [] };
     },
     record: async (outcome) => {
       try {
-        await recordOutcome(deps, events, outcome, { db: client, owner: null });
+        await recordOutcome(deps, events, outcome, { db: held.db, owner: null });
       } catch (err) {
-        await end('ROLLBACK', err);
+        await held.end('ROLLBACK', err);
         throw err;
       }
-      await end('COMMIT');
+      await held.end('COMMIT');
     },
     giveBack: async () => {
-      await end('ROLLBACK');
+      await held.end('ROLLBACK');
       stats.released += events.length;
       return events.length;
     },
-    abandon: () => end('ROLLBACK'),
+    abandon: () => held.end('ROLLBACK'),
   };
 }
-
-const selectAliveStatement = selectAlive();
 
 const EMPTY: Batch = {
   events: [],
@@ -126,26 +120,3 @@ const EMPTY: Batch = {
   giveBack: async () => 0,
   abandon: async () => undefined,
 };
-
-/**
- * Ends a locked batch's transaction once and gives its connection back; a connection that failed
- * (or a COMMIT that did not answer) is destroyed, never reused with a transaction open.
- */
-function endTransaction(client: pg.PoolClient) {
-  let ended = false;
-  return async (command: 'COMMIT' | 'ROLLBACK', failure?: unknown): Promise<void> => {
-    if (ended) return;
-    ended = true;
-    if (failure !== undefined) {
-      client.release(failure instanceof Error ? failure : new Error(String(failure)));
-      return;
-    }
-    try {
-      await client.query(command);
-      client.release();
-    } catch (err) {
-      client.release(err instanceof Error ? err : new Error(String(err)));
-      if (command === 'COMMIT') throw err;
-    }
-  };
-}

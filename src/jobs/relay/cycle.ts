@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { exec, rows, type Queryable } from '../../lib/db/query.js';
+import type { Queryable } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
-import { markAttemptFailed, markPublished, OutboxStatus, releaseEvents } from '../../lib/outbox/sql.js';
+import { releaseLeased } from '../../lib/outbox/claim-lease.js';
+import { markAttemptsFailed, markRowsPublished, OutboxStatus } from '../../lib/outbox/mark.js';
 import type { BatchOutcome, RenewLease } from './batch.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
@@ -57,20 +58,17 @@ export async function recordOutcome(
   const { options, stats, metrics, logger } = deps;
   let marked = 0;
   if (outcome.published.length > 0) {
-    const n = await exec(db, markPublished(owner, outcome.published));
+    const n = await markRowsPublished(db, owner, outcome.published);
     stats.published += n;
     metrics.published.inc(n);
     marked += n;
   }
   if (outcome.rejected.length > 0) {
-    const updated = await rows<{ id: number; status: string; attemptCount: number }>(
-      db,
-      markAttemptFailed(owner, outcome.rejected, {
-        maxAttempts: options.maxAttempts,
-        baseBackoffMs: options.retryBackoffMs,
-        maxBackoffMs: Math.max(options.maxBackoffMs, options.retryBackoffMs),
-      }),
-    );
+    const updated = await markAttemptsFailed(db, owner, outcome.rejected, {
+      maxAttempts: options.maxAttempts,
+      baseBackoffMs: options.retryBackoffMs,
+      maxBackoffMs: Math.max(options.maxBackoffMs, options.retryBackoffMs),
+    });
     marked += updated.length;
     const byId = new Map(events.map((e) => [e.id, e]));
     const errors = new Map(outcome.rejected.map((r) => [r.id, r.error]));
@@ -98,7 +96,7 @@ export async function recordOutcome(
   }
   if (outcome.held.length > 0) {
     // Lock mode: rows not marked simply stay PENDING when the batch's transaction ends.
-    const n = owner === null ? outcome.held.length : await exec(db, releaseEvents(owner, outcome.held));
+    const n = owner === null ? outcome.held.length : await releaseLeased(db, owner, outcome.held);
     stats.released += n;
     marked += n;
   }

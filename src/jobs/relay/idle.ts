@@ -1,29 +1,23 @@
 import type pg from 'pg';
-import { exec, one } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
-import {
-  selectAnyWaiting,
-  selectClaimOutlook,
-  releaseStaleBlocks,
-  type ClaimOutlook,
-} from '../../lib/outbox/sql.js';
+import { anyWaiting, claimOutlook, healStaleBlocks, type ClaimOutlook } from '../../lib/outbox/outlook.js';
 
 /** How often a relay whose claims come back empty re-checks (and logs) why: O(pending) counts. */
 export const IDLE_CHECK_MS = 10_000;
 
 /**
- * What a relay does when its claim came back empty: heal stale `blocked` flags (releaseStaleBlocks) and
+ * What a relay does when its claim came back empty: heal stale `blocked` flags (healStaleBlocks) and
  * find out why nothing could be claimed, so a relay never goes silent while rows are due.
  */
 export async function checkIdle(db: pg.Pool): Promise<ClaimOutlook> {
-  await exec(db, releaseStaleBlocks());
-  return (await one<ClaimOutlook>(db, selectClaimOutlook()))!;
+  await healStaleBlocks(db);
+  return claimOutlook(db);
 }
 
 /** Heals stale blocks, then whether any due row is left that a claim could take now or later: cheap. */
 export async function anyDue(db: pg.Pool): Promise<boolean> {
-  await exec(db, releaseStaleBlocks());
-  return (await one<{ waiting: boolean }>(db, selectAnyWaiting()))?.waiting ?? false;
+  await healStaleBlocks(db);
+  return anyWaiting(db);
 }
 
 /** Logs why an empty claim left rows behind; nothing when nothing is due. */

@@ -1,8 +1,7 @@
 import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Queryable } from '../../lib/db/query.js';
-import { one } from '../../lib/db/query.js';
-import { selectOldestPendingAge } from '../../lib/outbox/sql.js';
+import { oldestPendingAgeSeconds } from '../../lib/outbox/outlook.js';
 import { STATE_GAUGE_HELP } from '../../lib/lifecycle.js';
 
 export interface RelayMetrics {
@@ -21,8 +20,8 @@ export function createRelayMetrics(registry: Registry, db: Queryable): RelayMetr
     help: 'Age of the oldest PENDING outbox row: how far behind the relay is.',
     registers,
     async collect() {
-      const row = await one<{ seconds: number }>(db, selectOldestPendingAge()).catch(() => undefined);
-      if (row) this.set(row.seconds);
+      const seconds = await oldestPendingAgeSeconds(db).catch(() => undefined);
+      if (seconds !== undefined) this.set(seconds);
     },
   });
   return {

@@ -2,11 +2,10 @@ import type pg from 'pg';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
-import { one } from '../../lib/db/query.js';
 import { CliError, ExitCode, UnavailableError, errorMessage } from '../../lib/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
-import { countPending, selectClaimOutlook, type ClaimOutlook } from '../../lib/outbox/sql.js';
+import { claimOutlook, pendingCount } from '../../lib/outbox/outlook.js';
 import { createKafka } from '../../lib/kafka/client.js';
 import { Lifecycle } from '../../lib/lifecycle.js';
 import { emptyStats, type RelayStats } from './cycle.js';
@@ -146,7 +145,7 @@ export class Relay {
           continue;
         }
         checkedAt = Date.now();
-        const outlook = (await one<ClaimOutlook>(pool, selectClaimOutlook()))!;
+        const outlook = await claimOutlook(pool);
         if (outlook.waiting === 0) continue;
         // Progress by anyone (our claims, or another relay draining) pushes the deadline back.
         if (outlook.waiting < lastWaiting) {
@@ -230,8 +229,7 @@ export class Relay {
   }
 
   private async summary(): Promise<RelaySummary> {
-    const row = await one<{ n: number }>(this.deps.pool, countPending());
-    return { relayId: this.id, ...this.stats, remaining: row?.n ?? 0 };
+    return { relayId: this.id, ...this.stats, remaining: await pendingCount(this.deps.pool) };
   }
 
   private async close(): Promise<void> {

@@ -2,8 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../../lib/log.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
-
-export const OUTBOX_CHANNEL = 'outbox_event';
+import { OUTBOX_CHANNEL } from '../../lib/outbox/mark.js';
 
 /**
  * Wakes the relay when new outbox rows commit (PostgreSQL NOTIFY from the outbox trigger), with the

@@ -1,8 +1,9 @@
 /**
- * The claim's chain rule (claimEvents in sql.ts documents it), decided in the relay instead of in SQL:
- * sorting and window functions over the window's rows cost PostgreSQL ~6 ms per claim of 500 on this
- * machine (the biggest share after the probes), a few hundred microseconds here. The SQL claim stays
- * the reference (test/integration/relay-chain.test.ts checks both agree on random backlogs).
+ * The claim's chain rule, decided in the relay instead of in SQL: sorting and window functions over
+ * the window's rows cost PostgreSQL ~6 ms per claim of 500 on this machine (the biggest share after
+ * the probes), a few hundred microseconds here. The same rule in one SQL statement is the reference
+ * (claimEvents in test/support/outbox-reference.ts, which documents it; relay-chain.test.ts checks
+ * both agree on random backlogs).
  */
 
 /** What identifies a row's aggregate: enough for the ordering rules below. */
@@ -85,4 +86,10 @@ export function decideClaim(window: WindowRow[], limit: number): ClaimDecision {
   }
   claimable.sort((a, b) => a.id - b.id);
   return { picked: claimable.slice(0, limit), block: block.sort((a, b) => a - b) };
+}
+
+/** The locked rows of a pick, in id order, each aggregate cut at its first picked row not locked (cutAtGaps). */
+export function keptInOrder<T extends { id: number }>(picked: AggregateRow[], locked: T[]): T[] {
+  const byId = new Map(locked.map((e) => [e.id, e]));
+  return cutAtGaps(picked, (row) => byId.has(row.id)).kept.map((row) => byId.get(row.id)!);
 }

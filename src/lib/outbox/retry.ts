@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { CliError } from '../errors.js';
 import { rows } from '../db/query.js';
 import { withTransaction } from '../db/transaction.js';
-import { lockEventsByIds, OutboxStatus, resetFailed } from './sql.js';
+import { lockEventsByIds, resetFailed } from './sql/retry.js';
+import { OutboxStatus } from './sql/states.js';
 
 /**
  * `outbox retry`: FAILED rows go back to PENDING as if new (attempts 0, due now, no lease). The error
@@ -14,6 +15,11 @@ export interface RetriedRow {
   eventType: string;
   attempts: number;
   lastError: string | null;
+}
+
+/** `outbox retry`: the given FAILED rows (duplicates ignored), or every FAILED row when `ids` is null. */
+export function retryFailed(pool: pg.Pool, ids: number[] | null): Promise<RetriedRow[]> {
+  return ids ? retryFailedByIds(pool, [...new Set(ids)]) : retryAllFailed(pool);
 }
 
 /** Resets the given FAILED rows in one transaction; any id that is missing or not FAILED changes nothing. */

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { rows, one } from '../db/query.js';
-import { countByStatus, selectPendingSummary, selectRecentFailed } from './sql.js';
+import { countByStatus, selectPendingSummary, selectRecentFailed } from './sql/status.js';
 
 /** What `outbox status` shows: the relay's backlog and the rows it gave up on. */
 export interface OutboxCounts {

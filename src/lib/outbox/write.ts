@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/config.js';
 import type { DomainEvent } from '../events/index.js';
 import type { Queryable } from '../db/query.js';
-import { insertEvents } from './sql.js';
+import { insertEvents } from './sql/insert.js';
 
 /**
  * Appends events to the outbox. Call it with the client of the transaction that made the change,
