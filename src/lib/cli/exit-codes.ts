@@ -1,6 +1,6 @@
 import { Errors } from '@oclif/core';
 import { CliError, ExitCode, UnavailableError, errorMessage } from '../errors.js';
-import { unavailableService } from '../unavailable.js';
+import { unavailableService } from '../error-kind.js';
 
 export interface Classified {
   code: string;
