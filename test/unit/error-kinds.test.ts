@@ -63,7 +63,9 @@ describe('classifyError', () => {
     expect(errorKind(protocol('OUT_OF_ORDER_SEQUENCE_NUMBER', false))).toBe('rejected');
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     // A socket error under kafkajs is the broker's, not PostgreSQL's.
-    const wrapped = new KafkaJSNonRetriableError(refused as never, { cause: refused } as never);
+    // What kafkajs' retrier throws (retry/index.js); its typings take one argument only.
+    const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, o: object) => Error;
+    const wrapped = new NonRetriable(refused, { cause: refused });
     expect(classifyError(wrapped)).toEqual({ kind: 'unavailable', service: 'Kafka' });
     const retried = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection timeout'), {
       retryCount: 0,
