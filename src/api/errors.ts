@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { inputSqlState, SqlState } from '../lib/db/errors.js';
-import { unavailableService } from '../lib/unavailable.js';
+import { sqlStateOf, SqlState } from '../lib/db/errors.js';
+import { classifyError } from '../lib/error-kind.js';
 import { DomainError, type DomainErrorKind } from '../domain/errors.js';
 import type { Logger } from '../lib/log.js';
 
@@ -55,12 +55,19 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
       body: { error: { code: known.code, message: known.message ?? fe.message ?? known.code } },
     };
   }
-  const state = inputSqlState(err);
-  if (state) return inputRefusedReply(state);
-  const service = unavailableService(err);
-  if (service) {
-    const message = service === 'PostgreSQL' ? 'the database is unavailable' : `${service} is unavailable`;
+  // The one vocabulary (lib/error-kind.ts): rejected input 4xx, outage 503, concurrent change 409.
+  const { kind, service } = classifyError(err);
+  if (kind === 'rejected' && service === 'PostgreSQL') return inputRefusedReply(sqlStateOf(err) ?? '');
+  if (kind === 'unavailable') {
+    const message =
+      service === 'PostgreSQL'
+        ? 'the database is unavailable'
+        : `${service ?? 'a dependency'} is unavailable`;
     return { status: 503, body: { error: { code: 'UNAVAILABLE', message } } };
+  }
+  if (kind === 'conflict') {
+    const message = 'a concurrent change got in the way; try again';
+    return { status: 409, body: { error: { code: 'CONFLICT', message } } };
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, body: { error: { code: 'BAD_REQUEST', message: fe.message ?? '' } } };
@@ -86,9 +93,9 @@ function inputRefusedReply(state: string): { status: number; body: ErrorBody } {
 export function installErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorReply(err);
+    const { kind, service } = classifyError(err);
     // An outage answers every request with 503: one short warning each, not an error with a stack.
-    const service = status === 503 ? unavailableService(err) : undefined;
-    if (service)
+    if (status === 503 && kind === 'unavailable')
       logger.warn(
         { err: (err as Error).message, method: request.method, url: request.url },
         `request failed: ${service} unavailable`,
@@ -96,7 +103,7 @@ export function installErrorHandlers(app: FastifyInstance, logger: Logger): void
     else if (status >= 500 && !(err instanceof HttpError))
       logger.error({ err, method: request.method, url: request.url }, 'request failed');
     // Validation should have refused it before the database did: worth a look, not a 500.
-    else if (inputSqlState(err))
+    else if (kind === 'rejected' && service === 'PostgreSQL')
       logger.warn({ err, method: request.method, url: request.url }, 'database refused request input');
     return reply.code(status).send(body);
   });

@@ -38,8 +38,62 @@ export class UsageError extends kind('USAGE', ExitCode.USAGE) {}
 
 export class ConfigError extends kind('CONFIG', ExitCode.CONFIG) {}
 
-/** The services a command or loop depends on; lib/unavailable.ts tells which one an error is about. */
-export type Service = 'PostgreSQL' | 'Redis' | 'Kafka';
+/**
+ * The one error vocabulary (README "Errors: four kinds"): what a failure means for whoever meets it.
+ * - `unavailable`: a dependency cannot be reached or is overloaded: retry later, pause; 503, exit 4.
+ * - `rejected`: the input or event is bad: never retried; a 4xx, a dead letter.
+ * - `conflict`: a concurrent change (serialization failure, deadlock, lock not available): retry at
+ *   once; 409 in the API.
+ * - `bug`: anything else: our fault; 500, exit 1, logged in full.
+ * Each adapter classifies its own library's errors from codes and flags (lib/db, lib/redis, lib/kafka,
+ * lib/fetch-errors.ts for the gateway and webhook receivers); lib/error-kind.ts is the one entry point.
+ */
+export type ErrorKind = 'unavailable' | 'rejected' | 'conflict' | 'bug';
+
+/** The services a command or loop depends on, named in a classification and in UnavailableError. */
+export type Service = 'PostgreSQL' | 'Redis' | 'Kafka' | 'gateway' | 'webhook receiver';
+
+export interface Classification {
+  kind: ErrorKind;
+  /** Which dependency the error concerns, when it came from one. */
+  service?: Service;
+}
+
+/** An error of our own adapters that carries its kind (a gateway attempt, a webhook receiver down). */
+export class KindError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly service: Service | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Node's socket error codes (`err.code`, from net/dns) that mean "cannot reach the server"; every
+ * adapter whose library hands them on (pg, kafkajs, fetch's `cause`) reads them from here.
+ */
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/** An error's `code` as a string (Node, pg and kafkajs all use that property), or undefined. */
+export function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  const code = (err as { code: unknown }).code;
+  return code === undefined || code === null ? undefined : String(code);
+}
 
 export class UnavailableError extends CliError {
   constructor(

@@ -6,7 +6,7 @@ import {
   unacknowledged,
   UnacknowledgedSendError,
 } from '../../src/lib/kafka/acknowledged-send.js';
-import { unavailableService } from '../../src/lib/unavailable.js';
+import { unavailableService } from '../../src/lib/error-kind.js';
 import { classifySendError } from '../../src/jobs/relay/send-errors.js';
 import { sendRows } from '../../src/jobs/relay/send-rows.js';
 import { keepRenewed } from '../../src/jobs/relay/batch.js';

@@ -9,7 +9,7 @@ import {
 import { lostMembership } from '../../src/lib/kafka/membership.js';
 import { BatchGuard } from '../../src/jobs/collector/batch-guard.js';
 import { PartitionPauses, pausesPartition } from '../../src/jobs/collector/partition-pauses.js';
-import { ReceiverDownError } from '../../src/jobs/collector/webhook/sender.js';
+import { ReceiverDownError } from '../../src/jobs/collector/webhook/classify.js';
 import { UnavailableError } from '../../src/lib/errors.js';
 
 const logger = pino({ level: 'silent' });

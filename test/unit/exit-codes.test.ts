@@ -13,7 +13,7 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
 } from '../../src/lib/kafka/kafkajs.js';
-import { unavailableService } from '../../src/lib/unavailable.js';
+import { unavailableService } from '../../src/lib/error-kind.js';
 
 describe('classify (error -> exit code)', () => {
   it.each([
@@ -80,10 +80,12 @@ describe('an unavailable service -> exit 4 naming it', () => {
     const retried = new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 1 });
     expect(unavailableService(retried)).toBe('Kafka');
     expect(unavailableService(new Error('could not start', { cause: retried }))).toBe('Kafka');
+    // As kafkajs builds them from its protocol error table (createErrorFromCode), flag included.
     const leader = new KafkaJSProtocolError({
       message: 'no leader',
       type: 'LEADER_NOT_AVAILABLE',
       code: 5,
+      retriable: true,
     } as never);
     expect(unavailableService(leader)).toBe('Kafka');
     expect(classify(retried, ['127.0.0.1:1', '127.0.0.1:2'])).toEqual({
@@ -101,6 +103,7 @@ describe('an unavailable service -> exit 4 naming it', () => {
       message: 'too large',
       type: 'MESSAGE_TOO_LARGE',
       code: 10,
+      retriable: false,
     } as never);
     expect(unavailableService(tooLarge)).toBeUndefined();
     const unique = Object.assign(new Error('duplicate key value'), { code: '23505' });

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyStatus,
-  retriableErrorReason,
-  retryAfterMs,
-} from '../../src/jobs/collector/webhook/classify.js';
+import { attemptKind, retryAfterMs, unreachableReason } from '../../src/jobs/collector/webhook/classify.js';
 import {
   parseEventTypes,
   parseWebhookOptions,
@@ -15,17 +11,17 @@ import { ConfigError, UsageError } from '../../src/lib/errors.js';
 const fetchFailed = (cause: unknown) => new TypeError('fetch failed', { cause });
 const withCode = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
 
-describe('classifyStatus', () => {
-  it.each([200, 201, 202, 204, 299])('%i is delivered', (s) => expect(classifyStatus(s)).toBe('delivered'));
-  it.each([408, 429, 500, 502, 503, 504, 599])('%i is retried', (s) =>
-    expect(classifyStatus(s)).toBe('retry'),
+describe('attemptKind', () => {
+  it.each([200, 201, 202, 204, 299])('%i is delivered', (s) => expect(attemptKind(s)).toBe('ok'));
+  it.each([408, 429, 500, 502, 503, 504, 599])('%i is retried (unavailable)', (s) =>
+    expect(attemptKind(s)).toBe('unavailable'),
   );
   it.each([400, 401, 403, 404, 405, 409, 410, 413, 422, 301, 302, 307, 100])('%i is rejected', (s) =>
-    expect(classifyStatus(s)).toBe('reject'),
+    expect(attemptKind(s)).toBe('rejected'),
   );
 });
 
-describe('retriableErrorReason', () => {
+describe('unreachableReason', () => {
   it.each([
     'ECONNREFUSED',
     'ECONNRESET',
@@ -34,23 +30,29 @@ describe('retriableErrorReason', () => {
     'UND_ERR_SOCKET',
     'UND_ERR_CONNECT_TIMEOUT',
   ])('a fetch failure caused by %s is retried, named by its code', (code) =>
-    expect(retriableErrorReason(fetchFailed(withCode(code)))).toBe(code),
+    expect(unreachableReason(fetchFailed(withCode(code)))).toBe(code),
   );
 
   it('a request timeout is retried', () => {
-    expect(retriableErrorReason(new DOMException('timed out', 'TimeoutError'))).toBe('timeout');
+    expect(unreachableReason(new DOMException('timed out', 'TimeoutError'))).toBe('timeout');
   });
 
   it('a failure on several addresses is named by the first', () => {
     const cause = new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], 'all failed');
-    expect(retriableErrorReason(fetchFailed(cause))).toBe('ECONNREFUSED');
+    expect(unreachableReason(fetchFailed(cause))).toBe('ECONNREFUSED');
   });
 
   it('anything that is not a network failure is not retried (a bug, rethrown)', () => {
-    expect(retriableErrorReason(new TypeError('Invalid header value'))).toBeUndefined();
-    expect(retriableErrorReason(new DOMException('aborted', 'AbortError'))).toBeUndefined();
-    expect(retriableErrorReason(new RangeError('x'))).toBeUndefined();
-    expect(retriableErrorReason('text')).toBeUndefined();
+    expect(unreachableReason(new TypeError('Invalid header value'))).toBeUndefined();
+    expect(unreachableReason(new DOMException('aborted', 'AbortError'))).toBeUndefined();
+    expect(unreachableReason(new RangeError('x'))).toBeUndefined();
+    expect(unreachableReason('text')).toBeUndefined();
+    // A usage error of ours under fetch's TypeError (a bad URL) is a bug, never retried forever.
+    const badUrl = Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL' });
+    expect(unreachableReason(new TypeError('Failed to parse URL', { cause: badUrl }))).toBeUndefined();
+    expect(unreachableReason(fetchFailed(withCode('ERR_TLS_CERT_ALTNAME_INVALID')))).toBe(
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+    );
   });
 });
 

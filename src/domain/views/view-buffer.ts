@@ -1,10 +1,9 @@
 import { createEvent } from '../../lib/events/index.js';
 import { writeOutbox } from '../../lib/outbox/write.js';
 import { one, rows } from '../../lib/db/query.js';
-import { withTransaction } from '../../lib/db/transaction.js';
-import { isDatabaseUnavailable, isRetryableSqlError } from '../../lib/db/errors.js';
-import { backoffDelay } from '../../lib/backoff.js';
-import { sleep } from '../../lib/sleep.js';
+import { CONFLICT_BACKOFF, withTransaction } from '../../lib/db/transaction.js';
+import { errorKind } from '../../lib/error-kind.js';
+import { retry } from '../../lib/retry.js';
 import type { ServiceDeps } from '../deps.js';
 import { selectFlushCommitted, bumpViewedVersions, lockViewedProducts } from './sql.js';
 
@@ -15,6 +14,8 @@ interface InDoubt {
 }
 
 const CONFLICT_ATTEMPTS = 5;
+/** Between flushes at shutdown while PostgreSQL does not answer. */
+const STOP_BACKOFF = { baseMs: 200, maxMs: 2_000 } as const;
 
 /**
  * Product views, counted in memory and flushed periodically as one ProductViewed event per product
@@ -68,21 +69,20 @@ export class ViewBuffer {
     clearInterval(this.timer);
     this.timer = undefined;
     const deadline = Date.now() + this.shutdownRetryMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.flush();
-        return;
-      } catch (err) {
-        const wait = Math.min(backoffDelay(attempt, { baseMs: 200, maxMs: 2_000 }), deadline - Date.now());
-        if (wait <= 0) {
-          this.deps.logger.error(
-            { err: (err as Error).message, views: this.unflushed },
-            'views not flushed at shutdown: PostgreSQL unreachable; they are lost',
-          );
-          throw err;
-        }
-        await sleep(wait);
-      }
+    const passes = (err: unknown) => ['unavailable', 'conflict'].includes(errorKind(err));
+    try {
+      await retry(() => this.flush(), {
+        attempts: Infinity,
+        deadline,
+        backoff: STOP_BACKOFF,
+        retryIf: passes,
+      });
+    } catch (err) {
+      this.deps.logger.error(
+        { err: (err as Error).message, views: this.unflushed },
+        'views not flushed at shutdown; they are lost',
+      );
+      throw err;
     }
   }
 
@@ -116,33 +116,31 @@ export class ViewBuffer {
     const batch = this.counts;
     this.counts = new Map();
     const ids = [...batch.keys()].sort((a, b) => a - b);
-    for (let attempt = 1; ; attempt++) {
-      let eventIds: string[] = [];
-      try {
-        await withTransaction(this.deps.pool, async (client) => {
-          await client.query(lockViewedProducts(ids));
-          const bumped = await rows<{ id: number; version: number }>(client, bumpViewedVersions(ids));
-          const events = bumped.map((p) =>
-            createEvent('ProductViewed', p.id, p.version, { productId: p.id, count: batch.get(p.id)! }),
-          );
-          eventIds = events.map((e) => e.eventId);
-          await writeOutbox(client, events, this.deps.config.kafka.topics);
-        });
-        return;
-      } catch (err) {
-        if (isDatabaseUnavailable(err) && eventIds.length > 0) {
-          // Not retried here: the next flush first finds out whether this one committed.
-          this.inDoubt = { counts: batch, eventIds };
-          throw err;
-        }
-        // A deadlock or serialization failure rolled back for sure: retry the same batch at once.
-        if (attempt < CONFLICT_ATTEMPTS && !isDatabaseUnavailable(err) && isRetryableSqlError(err)) {
-          await sleep(5 * attempt + Math.random() * 20);
-          continue;
-        }
-        this.putBack(batch);
+    let eventIds: string[] = [];
+    const attempt = () => {
+      eventIds = [];
+      return withTransaction(this.deps.pool, async (client) => {
+        await client.query(lockViewedProducts(ids));
+        const bumped = await rows<{ id: number; version: number }>(client, bumpViewedVersions(ids));
+        const events = bumped.map((p) =>
+          createEvent('ProductViewed', p.id, p.version, { productId: p.id, count: batch.get(p.id)! }),
+        );
+        eventIds = events.map((e) => e.eventId);
+        await writeOutbox(client, events, this.deps.config.kafka.topics);
+      });
+    };
+    try {
+      // A conflict (deadlock, serialization failure) rolled back for sure: retry the same batch at once.
+      const conflict = (err: unknown) => errorKind(err) === 'conflict';
+      await retry(attempt, { attempts: CONFLICT_ATTEMPTS, backoff: CONFLICT_BACKOFF, retryIf: conflict });
+    } catch (err) {
+      if (errorKind(err) === 'unavailable' && eventIds.length > 0) {
+        // Not retried here: the next flush first finds out whether this one committed.
+        this.inDoubt = { counts: batch, eventIds };
         throw err;
       }
+      this.putBack(batch);
+      throw err;
     }
   }
 

@@ -2,21 +2,19 @@ import type { EachBatchPayload } from 'kafkajs';
 import { backoffDelay } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { unavailableService } from '../../lib/unavailable.js';
-import { ReceiverDownError } from './webhook/sender.js';
+import { classifyError } from '../../lib/error-kind.js';
 
 /** How long a partition whose step cannot make progress waits before it is fetched again. */
 export const PAUSE_BACKOFF = { baseMs: 1_000, maxMs: 15_000, jitter: 0.5 } as const;
 
 /**
- * A step that cannot make progress, whatever the events: PostgreSQL or Redis unreachable, or the
- * webhook receiver down for longer than the sender waits. Kafka's own failures are not: kafkajs
- * handles them (and a lost membership must reach it to rejoin).
+ * A step that cannot make progress, whatever the events: a dependency `unavailable` (PostgreSQL,
+ * Redis, or the webhook receiver down for longer than the sender waits: ReceiverDownError). Kafka's
+ * own failures are not: kafkajs handles them (and a lost membership must reach it to rejoin).
  */
 export function pausesPartition(err: unknown): boolean {
-  if (err instanceof ReceiverDownError) return true;
-  const service = unavailableService(err);
-  return service === 'PostgreSQL' || service === 'Redis';
+  const { kind, service } = classifyError(err);
+  return kind === 'unavailable' && service !== 'Kafka';
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;

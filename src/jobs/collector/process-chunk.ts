@@ -3,11 +3,9 @@ import { decodeEvent, PoisonMessageError, type DomainEvent } from '../../lib/eve
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { errorMessage } from '../../lib/errors.js';
-import { unavailableService } from '../../lib/unavailable.js';
-import { isKafkaError } from '../../lib/kafka/errors.js';
+import { classifyError } from '../../lib/error-kind.js';
 import type { LoggedEvent } from './sql.js';
 import type { DeadLetter } from './dead-letters.js';
-import { pausesPartition } from './partition-pauses.js';
 
 export interface ChunkOutcome {
   /** False when stopped (signal) before every message was processed or dead-lettered. */
@@ -129,7 +127,8 @@ async function withRetries(runner: ChunkRunner, events: LoggedEvent[]): Promise<
     } catch (err) {
       // An outage (or a receiver down for long) is not the events' fault (the partition pauses); nor is
       // Kafka itself (a heartbeat during a long webhook retry hit a rebalance: the consumer handles it).
-      if (unavailableService(err) || isKafkaError(err) || pausesPartition(err)) throw err;
+      const { kind, service } = classifyError(err);
+      if (kind === 'unavailable' || service === 'Kafka') throw err;
       if (runner.signal.aborted) return 'aborted'; // a stop interrupted the handlers: not the event's fault
       if (err instanceof EarlierChunkUnfinished) throw err; // nor the earlier chunk's failure
       runner.onRetry?.(err, attempt, events.length);

@@ -1,4 +1,4 @@
-import { unavailableService } from '../../lib/unavailable.js';
+import { errorKind } from '../../lib/error-kind.js';
 
 /**
  * What a failed send means for the rows in it:
@@ -9,9 +9,9 @@ import { unavailableService } from '../../lib/unavailable.js';
  */
 export type SendFailure = 'unavailable' | 'rejected';
 
-/** One outage test for every part (lib/unavailable.ts): a broker that cannot take writes pauses the relay. */
+/** The one vocabulary (lib/error-kind.ts): an outage pauses the relay; anything else costs the row an attempt. */
 export function classifySendError(err: unknown): SendFailure {
-  return unavailableService(err) === undefined ? 'rejected' : 'unavailable';
+  return errorKind(err) === 'unavailable' ? 'unavailable' : 'rejected';
 }
 
 export function describeSendError(err: unknown): string {

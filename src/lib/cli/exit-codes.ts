@@ -1,6 +1,6 @@
 import { Errors } from '@oclif/core';
 import { CliError, ExitCode, UnavailableError, errorMessage } from '../errors.js';
-import { unavailableService } from '../unavailable.js';
+import { unavailableService } from '../error-kind.js';
 
 export interface Classified {
   code: string;
@@ -11,7 +11,7 @@ export interface Classified {
 /**
  * The error -> exit code mapping every command ends with: our CliErrors carry their own code, oclif's
  * parse errors are usage errors (2), an error that says a service is unavailable is exit 4 naming the
- * service (lib/unavailable.ts), anything else is an unexpected failure (1). Messages are one line.
+ * service (lib/error-kind.ts), anything else is an unexpected failure (1). Messages are one line.
  */
 export function classify(err: Error, kafkaBrokers?: string[]): Classified {
   if (err instanceof CliError)

@@ -1,25 +1,34 @@
+import { codeOf, NETWORK_CODES, type ErrorKind } from '../errors.js';
+
 /**
- * PostgreSQL errors by SQLSTATE, in one table: which ones a retry can fix, which mean "unreachable",
- * and which are the caller's fault (a constraint the input broke).
+ * PostgreSQL's errors in the one vocabulary (lib/errors.ts), by SQLSTATE in one table (graphile-worker's
+ * habit): a code first, then its class. A unique violation is `rejected` here: only the caller knows
+ * whether it was a race (the API answers it 409, the catalog names the taken value).
  */
-const RETRYABLE = new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '55P03', // lock_not_available
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-]);
-/** Socket error codes that mean "cannot reach the server" (lib/unavailable.ts reads them too). */
-export const NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EPIPE',
-]);
+const BY_CODE: Readonly<Record<string, ErrorKind>> = {
+  '40001': 'conflict', // serialization_failure
+  '40P01': 'conflict', // deadlock_detected
+  '55P03': 'conflict', // lock_not_available
+  '3D000': 'unavailable', // invalid_catalog_name: the database is not there (yet)
+  '28000': 'unavailable', // invalid_authorization_specification: cannot log in
+  '28P01': 'unavailable', // invalid_password
+};
+const BY_CLASS: Readonly<Record<string, ErrorKind>> = {
+  '08': 'unavailable', // connection exception
+  '53': 'unavailable', // insufficient resources: too many connections, out of memory or disk
+  '57': 'unavailable', // operator intervention: admin/crash shutdown, cannot connect now, canceled
+  '58': 'unavailable', // system error: I/O
+  '22': 'rejected', // data exception: bad encoding, out of range, too long, unparsable
+  '23': 'rejected', // integrity constraint violation
+};
+
+/**
+ * pg and pg-pool throw these as plain Errors without a code (pg 8: client.js 'Connection terminated
+ * [unexpectedly]', '... is not queryable'; pg-pool: 'timeout exceeded when trying to connect',
+ * 'Connection terminated due to connection timeout'), so their text is all there is to go by.
+ */
+const PG_WITHOUT_CODE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
 
 export const SqlState = {
   UNIQUE_VIOLATION: '23505',
@@ -35,55 +44,33 @@ export const SqlState = {
   INVALID_AUTHORIZATION: '28000',
 } as const;
 
-function codeOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err
-    ? String((err as { code: unknown }).code)
-    : undefined;
+/** Five characters of digits and capitals, at least one digit (Node's `EPIPE` has none). */
+function isSqlStateCode(code: string | undefined): code is string {
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && /[0-9]/.test(code);
 }
 
 export function isSqlState(err: unknown, state: string): boolean {
   return codeOf(err) === state;
 }
 
-/**
- * The statement was refused because of the data it was given, not because of the server: SQLSTATE
- * class 22 (data exception: bad encoding, out of range, too long, unparsable) or 23 (integrity
- * constraint). In an API these come from input validation missed, so they are the caller's 4xx,
- * never a 500. Looks through `cause` in case a layer wrapped the driver's error.
- */
-export function inputSqlState(err: unknown): string | undefined {
+/** The first SQLSTATE in the error or its causes (a layer may have wrapped the driver's error). */
+export function sqlStateOf(err: unknown): string | undefined {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = codeOf(e);
-    if (code && /^(22|23)[0-9A-Z]{3}$/.test(code)) return code;
+    if (isSqlStateCode(code)) return code;
   }
   return undefined;
 }
 
-export function isConnectionError(err: unknown): boolean {
-  const code = codeOf(err);
-  if (code && (NETWORK_CODES.has(code) || code.startsWith('08'))) return true;
-  if (code === SqlState.INVALID_CATALOG_NAME || code === SqlState.INVALID_PASSWORD) return true;
-  if (code === SqlState.INVALID_AUTHORIZATION) return true;
-  const message = err instanceof Error ? err.message : '';
-  // pg's own wording: a pool checkout timing out, a socket closing, a query on a client whose
-  // connection already died (is not queryable).
-  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|is not queryable/i.test(
-    message,
-  );
-}
-
 /**
- * PostgreSQL cannot serve right now (unreachable, starting up, shutting down, out of connections or
- * resources, I/O trouble): an outage to wait out, never a verdict on the data being written.
- * SQLSTATE classes 08 (connection), 53 (insufficient resources), 57 (operator intervention), 58 (system).
+ * node-postgres' error (one error, not its causes) in the vocabulary, or undefined when it is not one:
+ * a server error by its SQLSTATE (anything unlisted is a `bug`: bad SQL, a missing table), a socket
+ * error (node-postgres hands them on raw) by Node's code, pg's own code-less connection errors.
  */
-export function isDatabaseUnavailable(err: unknown): boolean {
+export function pgErrorKind(err: unknown): ErrorKind | undefined {
   const code = codeOf(err);
-  if (code && /^(53|57|58)/.test(code)) return true;
-  return isConnectionError(err);
-}
-
-export function isRetryableSqlError(err: unknown): boolean {
-  const code = codeOf(err);
-  return (code !== undefined && RETRYABLE.has(code)) || isConnectionError(err);
+  if (isSqlStateCode(code)) return BY_CODE[code] ?? BY_CLASS[code.slice(0, 2)] ?? 'bug';
+  if (code !== undefined) return NETWORK_CODES.has(code) ? 'unavailable' : undefined;
+  if (err instanceof Error && PG_WITHOUT_CODE.test(err.message)) return 'unavailable';
+  return undefined;
 }

@@ -1,5 +1,9 @@
 import type pg from 'pg';
-import { isRetryableSqlError } from './errors.js';
+import { classifyError } from '../error-kind.js';
+import { retry } from '../retry.js';
+
+/** Between attempts after a concurrent change: short, since the other transaction has finished. */
+export const CONFLICT_BACKOFF = { baseMs: 20, maxMs: 80, jitter: 0.5 } as const;
 
 /**
  * Runs `fn` in one transaction on one client; rolls back on any error. `begin` sets the transaction's
@@ -25,23 +29,22 @@ export async function withTransaction<T>(
 }
 
 /**
- * Like withTransaction, retrying serialization failures and deadlocks a few times, and lost
- * connections too: only for work that is idempotent (the collector's event_handled claims), since a
- * COMMIT whose connection died may have landed. The view buffer settles such a flush itself.
+ * Like withTransaction, retrying a `conflict` (serialization failure, deadlock, lock not available) a
+ * few times, and PostgreSQL `unavailable` too (a lost connection, a server restarting): only for work
+ * that is idempotent (the collector's event_handled claims), since a COMMIT whose connection died may
+ * have landed. The view buffer settles such a flush itself.
  */
-export async function withRetryingTransaction<T>(
+export function withRetryingTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
   attempts = 5,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await withTransaction(pool, fn);
-    } catch (err) {
-      if (attempt >= attempts || !isRetryableSqlError(err)) throw err;
-      await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
-    }
-  }
+  return retry(() => withTransaction(pool, fn), { attempts, backoff: CONFLICT_BACKOFF, retryIf: retriable });
+}
+
+function retriable(err: unknown): boolean {
+  const { kind, service } = classifyError(err);
+  return kind === 'conflict' || (kind === 'unavailable' && service === 'PostgreSQL');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { AssignerProtocol, type Admin, type Kafka } from 'kafkajs';
 import { withAdmin } from './admin.js';
-import { sleep } from '../sleep.js';
+import { retry } from '../retry.js';
 
 export interface PartitionLag {
   topic: string;
@@ -99,13 +99,8 @@ export async function consumerLagWith(admin: Admin, groupId: string, topics: str
  * kafkajs' admin fetchOffsets has no retrier of its own: a coordinator that moved or is still loading
  * the group (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS: `retriable` errors) failed the command.
  */
-async function fetchOffsetsRetrying<T>(fetch: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fetch();
-    } catch (err) {
-      if (attempt >= attempts || (err as { retriable?: boolean }).retriable !== true) throw err;
-      await sleep(200 * attempt);
-    }
-  }
+function fetchOffsetsRetrying<T>(fetch: () => Promise<T>, attempts = 5): Promise<T> {
+  // kafkajs' own flag: its retrier already spent its retries on an error it no longer marks retriable.
+  const retriable = (err: unknown) => (err as { retriable?: boolean }).retriable === true;
+  return retry(fetch, { attempts, backoff: { baseMs: 200, maxMs: 1_000, jitter: 0.5 }, retryIf: retriable });
 }

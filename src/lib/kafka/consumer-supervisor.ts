@@ -3,7 +3,7 @@ import { backoffDelay } from '../backoff.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { sleep } from '../sleep.js';
-import { unavailableService } from '../unavailable.js';
+import { unavailableService } from '../error-kind.js';
 import { lostMembership } from './membership.js';
 
 /** One consumer the supervisor made; `signal` aborts when it is replaced or the owner stops. */

@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { ConfigResourceTypes, ConfigSource } from './kafkajs.js';
-import { isKafkaOutage } from './errors.js';
+import { kafkaErrorKind } from './errors.js';
 import type { ObservedTopic, TopicSpec } from './topic-state.js';
 
 /**
@@ -94,7 +94,11 @@ export function isTransientTopicError(err: unknown): boolean {
       cause?: unknown;
       originalError?: unknown;
     };
-    if (k.retriable === true || isKafkaOutage(e) || (k.type !== undefined && SETTLING.has(k.type)))
+    if (
+      k.retriable === true ||
+      kafkaErrorKind(e) === 'unavailable' ||
+      (k.type !== undefined && SETTLING.has(k.type))
+    )
       return true;
     // createTopics' KafkaJSAggregateError: one error per topic.
     if (Array.isArray(k.errors) && k.errors.length > 0) return k.errors.every(isTransientTopicError);

@@ -1,10 +1,9 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { prefixedTopic, type AppConfig } from '../config/config.js';
-import { backoffDelay } from '../backoff.js';
 import { InterruptedError, UnavailableError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { sleep } from '../sleep.js';
-import { unavailableService } from '../unavailable.js';
+import { unavailableService } from '../error-kind.js';
+import { retry } from '../retry.js';
 import { alterTopicConfigs, createTopic, isTransientTopicError, observeTopics } from './topic-admin.js';
 import {
   MIN_INSYNC_REPLICAS,
@@ -100,37 +99,42 @@ export async function ensureTopics(
   const altered = new Map<string, string[]>();
   const admin = kafka.admin();
   let connected = false;
-  try {
-    for (let attempt = 1; ; attempt++) {
-      let reason: string;
-      try {
-        if (!connected) {
-          await admin.connect();
-          connected = true;
-        }
-        const result = await oneRound(admin, specs, { created, altered, alterConfigs });
-        if (typeof result !== 'string') return result;
-        reason = result;
-      } catch (err) {
-        if (!isTransientTopicError(err)) throw err;
-        if (Date.now() >= deadline) throw asUnavailable(err);
-        reason = errorMessage(err);
-      }
-      if (Date.now() >= deadline)
-        throw new UnavailableError('Kafka', `topics not settled after ${timeoutMs / 1000}s: ${reason}`);
-      logger?.debug({ attempt, reason }, 'kafka topics: waiting for the cluster to settle');
-      const delay = Math.min(
-        backoffDelay(attempt, { baseMs: 200, maxMs: 2_000, jitter: 0.5 }),
-        deadline - Date.now(),
-      );
-      if (!(await sleep(Math.max(0, delay), signal)))
-        throw new InterruptedError(signal!, 'run it again: every step is idempotent', 'kafka topics');
+  const round = async () => {
+    if (!connected) {
+      await admin.connect();
+      connected = true;
     }
+    const result = await oneRound(admin, specs, { created, altered, alterConfigs });
+    if (typeof result === 'string') throw new NotSettled(result);
+    return result;
+  };
+  try {
+    return await retry(round, {
+      attempts: Infinity,
+      deadline,
+      signal,
+      backoff: { baseMs: 200, maxMs: 2_000, jitter: 0.5 },
+      retryIf: (err) => err instanceof NotSettled || isTransientTopicError(err),
+      onRetry: (err, attempt) =>
+        logger?.debug(
+          { attempt, reason: errorMessage(err) },
+          'kafka topics: waiting for the cluster to settle',
+        ),
+    });
+  } catch (err) {
+    if (signal?.aborted)
+      throw new InterruptedError(signal, 'run it again: every step is idempotent', 'kafka topics');
+    if (err instanceof NotSettled)
+      throw new UnavailableError('Kafka', `topics not settled after ${timeoutMs / 1000}s: ${err.message}`);
+    throw isTransientTopicError(err) ? asUnavailable(err) : err;
   } finally {
     // Also after a failed connect: kafkajs may hold a seed broker's socket.
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/** A round that found the topics not settled yet (the reason): retried until the deadline. */
+class NotSettled extends Error {}
 
 /** An outage keeps its own error (exit 4 naming the brokers); a cluster that never settled is unavailable too. */
 function asUnavailable(err: unknown): unknown {

@@ -1,19 +1,20 @@
+import { errorMessage, KindError } from '../errors.js';
+import { fetchFailure } from '../fetch-errors.js';
 import type { GatewayFailureReason } from './types.js';
 
 /**
- * One failed attempt. `retriable` failures (timeout, refused/reset connection, 5xx) are retried and
- * count toward the breaker; a 4xx is the gateway's answer: never retried, never a breaker failure.
+ * One failed attempt, in the one vocabulary (lib/errors.ts): `unavailable` failures (timeout,
+ * refused/reset connection, 5xx, 408/429) are retried and count toward the breaker; `rejected` (any
+ * other 4xx) is the gateway's answer: never retried, never a breaker failure.
  */
-export class GatewayAttemptError extends Error {
+export class GatewayAttemptError extends KindError {
   constructor(
     readonly reason: Exclude<GatewayFailureReason, 'breaker-open'>,
     message: string,
-    readonly retriable: boolean,
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'GatewayAttemptError';
+    super(reason === 'rejected' ? 'rejected' : 'unavailable', 'gateway', message, options);
   }
 }
 
@@ -26,11 +27,10 @@ export class CallerAbortError extends Error {
 }
 
 export function isRetriable(err: unknown): boolean {
-  return err instanceof GatewayAttemptError && err.retriable;
+  return err instanceof GatewayAttemptError && err.kind === 'unavailable';
 }
 
-/** fetch's network failures carry the socket error as `cause` (ECONNREFUSED, ECONNRESET, ...). */
+/** fetch's transport failure by its code (ECONNREFUSED, UND_ERR_SOCKET...; lib/fetch-errors.ts). */
 export function networkErrorMessage(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message;
+  return fetchFailure(err)?.reason ?? errorMessage(err);
 }

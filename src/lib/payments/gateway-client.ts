@@ -22,6 +22,7 @@ import {
   type GatewayOperation,
   type GatewayOutcome,
 } from './metrics.js';
+import { statusKind } from '../fetch-errors.js';
 import { isTransaction } from './parse.js';
 import type {
   BreakerState,
@@ -176,12 +177,13 @@ export class GatewayClient {
       if (outer.aborted) throw new CallerAbortError();
       if (err instanceof GatewayAttemptError) throw err;
       if (err instanceof TaskCancelledError) {
-        throw new GatewayAttemptError('timeout', `no answer within ${this.options.timeoutMs}ms`, true);
+        throw new GatewayAttemptError('timeout', `no answer within ${this.options.timeoutMs}ms`);
       }
+      // A transport failure (lib/fetch-errors.ts), or a bug of ours before the request left (an
+      // invalid URL): either way the gateway did not answer, and the API never 5xxs for the gateway.
       throw new GatewayAttemptError(
         'unavailable',
         `gateway unreachable: ${networkErrorMessage(err)}`,
-        true,
         undefined,
         {
           cause: err,
@@ -203,18 +205,12 @@ export class GatewayClient {
     });
     const text = await response.text();
     const { status } = response;
-    if (status >= 500)
-      throw new GatewayAttemptError('unavailable', `gateway answered ${status}`, true, status);
-    if (status >= 400 && !request.accept?.includes(status)) {
-      throw new GatewayAttemptError(
-        'rejected',
-        `gateway answered ${status}: ${errorText(text)}`,
-        false,
-        status,
-      );
-    }
-    if (status >= 300 && !request.accept?.includes(status)) {
-      throw new GatewayAttemptError('rejected', `gateway answered ${status}`, false, status);
+    const kind = request.accept?.includes(status) ? 'ok' : statusKind(status);
+    if (kind === 'unavailable')
+      throw new GatewayAttemptError('unavailable', `gateway answered ${status}`, status);
+    if (kind === 'rejected') {
+      const detail = status >= 400 ? `: ${errorText(text)}` : '';
+      throw new GatewayAttemptError('rejected', `gateway answered ${status}${detail}`, status);
     }
     let json: unknown;
     try {
@@ -223,7 +219,6 @@ export class GatewayClient {
       throw new GatewayAttemptError(
         'unavailable',
         `gateway answered ${status} with a body that is not JSON`,
-        true,
         status,
       );
     }
@@ -266,12 +261,7 @@ const OUTCOME: Record<GatewayFailureReason, GatewayOutcome> = {
 
 function asTransaction(status: number, json: unknown): GatewayTransaction {
   if (!isTransaction(json)) {
-    throw new GatewayAttemptError(
-      'unavailable',
-      `gateway answered ${status} without a transaction`,
-      true,
-      status,
-    );
+    throw new GatewayAttemptError('unavailable', `gateway answered ${status} without a transaction`, status);
   }
   return json;
 }
@@ -282,7 +272,6 @@ function asItems(status: number, json: unknown): GatewayTransaction[] {
     throw new GatewayAttemptError(
       'unavailable',
       `gateway answered ${status} without a list of transactions`,
-      true,
       status,
     );
   }

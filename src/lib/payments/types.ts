@@ -27,8 +27,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /**
  * Why a call did not succeed: `breaker-open` (not sent: the breaker is open), `timeout` (no answer in
- * time, or the caller's signal aborted), `unavailable` (connection refused/reset, 5xx), `rejected` (4xx:
- * the gateway answered and said no; never retried).
+ * time, or the caller's signal aborted), `unavailable` (connection refused/reset, 5xx, 408, 429),
+ * `rejected` (any other 4xx: the gateway answered and said no; never retried).
  */
 export type GatewayFailureReason = 'breaker-open' | 'timeout' | 'unavailable' | 'rejected';
 

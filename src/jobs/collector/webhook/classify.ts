@@ -1,36 +1,36 @@
-/**
- * What one webhook attempt means for the event. Retried: 5xx, 408, 429, timeouts and connection
- * failures (the receiver may recover; giving up would drop the event). Rejected at once: any other
- * non-2xx status (the receiver refuses this event; retrying would stall every later event of its
- * aggregate), including 3xx, since redirects are not followed.
- */
-export type StatusClass = 'delivered' | 'retry' | 'reject';
+import { KindError } from '../../../lib/errors.js';
+import { fetchFailure, statusKind } from '../../../lib/fetch-errors.js';
 
-export function classifyStatus(status: number): StatusClass {
-  if (status >= 200 && status < 300) return 'delivered';
-  if (status === 408 || status === 429 || status >= 500) return 'retry';
-  return 'reject';
+/**
+ * The webhook receiver's answers in the one vocabulary (lib/errors.ts): what one attempt means for
+ * the event. `ok`: delivered. `unavailable` (5xx, 408, 429, timeouts, connection failures): retried,
+ * the receiver may recover and giving up would drop the event. `rejected` (any other status, 3xx
+ * included since redirects are not followed): the receiver refuses this event, a dead letter;
+ * retrying would stall every later event of its aggregate.
+ */
+export const attemptKind: (status: number) => 'ok' | 'unavailable' | 'rejected' = statusKind;
+
+/**
+ * Why a failed request may be retried (the transport code, or 'timeout'), or undefined when it is not
+ * a transport failure (a bug: rethrown). lib/fetch-errors.ts reads undici's codes.
+ */
+export function unreachableReason(err: unknown): string | undefined {
+  const failure = fetchFailure(err);
+  return failure?.kind === 'unavailable' ? failure.reason : undefined;
 }
 
 /**
- * Why a failed fetch may be retried (the error code), or undefined when the error is not a network
- * failure (a bug: rethrown). fetch reports every transport failure (refused, reset, DNS, TLS, socket
- * closed mid-response) as a TypeError whose cause carries the code; our own timeout is a TimeoutError.
+ * The receiver kept failing an event for longer than `pauseAfterMs`: delivery gives up for now (the
+ * collector pauses the partition and fetches the events again later); nothing was dropped.
  */
-export function retriableErrorReason(err: unknown): string | undefined {
-  if (!(err instanceof Error)) return undefined;
-  if (err.name === 'TimeoutError') return 'timeout';
-  if (err instanceof TypeError && err.cause !== undefined) return codeOf(err.cause) ?? err.message;
-  return undefined;
-}
-
-function codeOf(cause: unknown): string | undefined {
-  if (!(cause instanceof Error)) return undefined;
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
-  // Several addresses tried (happy eyeballs): the first one's code.
-  if (cause instanceof AggregateError) return codeOf(cause.errors[0]) ?? cause.message;
-  return cause.message || cause.name;
+export class ReceiverDownError extends KindError {
+  constructor(reason: string, failingMs: number) {
+    super(
+      'unavailable',
+      'webhook receiver',
+      `webhook receiver failing for ${Math.round(failingMs / 1000)}s: ${reason}`,
+    );
+  }
 }
 
 /** A Retry-After header (seconds or an HTTP date) in ms from `now`, or undefined. */

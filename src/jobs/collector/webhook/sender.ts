@@ -5,7 +5,7 @@ import { encodeEvent, type DomainEvent } from '../../../lib/events/index.js';
 import type { WebhookOptions } from './options.js';
 import type { WebhookMetrics } from './metrics.js';
 import { WEBHOOK_HEADERS, signWebhook } from './signature.js';
-import { classifyStatus, retriableErrorReason, retryAfterMs } from './classify.js';
+import { attemptKind, ReceiverDownError, retryAfterMs, unreachableReason } from './classify.js';
 import { Semaphore } from './semaphore.js';
 
 export type DeliveryOutcome =
@@ -19,17 +19,6 @@ type Attempt =
   | { kind: 'delivered'; status: number }
   | { kind: 'rejected'; status: number; error: string }
   | { kind: 'retry'; reason: string; waitMs?: number };
-
-/**
- * The receiver kept failing an event for longer than `pauseAfterMs`: delivery gives up for now (the
- * collector pauses the partition and fetches the events again later); nothing was dropped.
- */
-export class ReceiverDownError extends Error {
-  constructor(reason: string, failingMs: number) {
-    super(`webhook receiver failing for ${Math.round(failingMs / 1000)}s: ${reason}`);
-    this.name = 'ReceiverDownError';
-  }
-}
 
 /** onRetry is called at least this often while an event waits for its next attempt. */
 const RETRY_CALLBACK_EVERY_MS = 1_000;
@@ -170,13 +159,13 @@ export class WebhookSender {
         },
       });
       const status = response.status;
-      const verdict = classifyStatus(status);
-      if (verdict === 'delivered') {
+      const verdict = attemptKind(status);
+      if (verdict === 'ok') {
         await response.body?.cancel().catch(() => undefined);
         return { kind: 'delivered', status };
       }
       const text = await excerpt(response);
-      if (verdict === 'reject') return { kind: 'rejected', status, error: `HTTP ${status}${text}` };
+      if (verdict === 'rejected') return { kind: 'rejected', status, error: `HTTP ${status}${text}` };
       return {
         kind: 'retry',
         reason: `HTTP ${status}${text}`,
@@ -184,7 +173,7 @@ export class WebhookSender {
       };
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      const reason = retriableErrorReason(err);
+      const reason = unreachableReason(err);
       if (reason === undefined) throw err;
       return { kind: 'retry', reason };
     } finally {
