@@ -82,7 +82,7 @@ describe('relay and collector lifecycle', () => {
     await eventually(() => relay.stats.published === 4);
 
     caller.abort();
-    await relay.finished(); // the ten-minute poll wait ends with the signal
+    await relay.finished; // the ten-minute poll wait ends with the signal
     expect(await state(registry, 'relay_state')).toBe('stopping');
     expect((await relay.stop()).remaining).toBe(0);
     expect(await state(registry, 'relay_state')).toBe('stopped');

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
+import { ForcedStop } from '../../lib/loop.js';
 import { claimBatch, claimLockedBatch, type ClaimedEvent } from '../../lib/outbox/claim.js';
 import { releaseEvents, renewLease, selectAlive } from '../../lib/outbox/sql.js';
 import { keepRenewed, LeaseRenewalError, type BatchOutcome, type RenewLease } from './batch.js';
@@ -21,6 +22,12 @@ export interface Batch {
   giveBack(): Promise<number>;
   /** The send failed with an error before any mark: lease mode leaves the leases to expire, lock mode rolls back. */
   abandon(): Promise<void>;
+  /**
+   * Forced stop, whatever its send in flight does: lock mode closes the transaction's connection
+   * (PostgreSQL rolls back, the rows are free at once); lease mode does nothing here: the relay
+   * releases all its leases in one statement (releaseLeases).
+   */
+  drop(): Promise<void>;
 }
 
 /**
@@ -75,6 +82,7 @@ async function claimLeased(deps: CycleDeps): Promise<Batch> {
       return n;
     },
     abandon: async () => undefined,
+    drop: async () => undefined,
   };
 }
 
@@ -113,6 +121,8 @@ async function claimLocked(deps: CycleDeps): Promise<Batch> {
       return events.length;
     },
     abandon: () => end('ROLLBACK'),
+    // The connection may be busy (a mark in flight): destroyed, not rolled back through it.
+    drop: () => end('ROLLBACK', new ForcedStop()),
   };
 }
 
@@ -125,6 +135,7 @@ const EMPTY: Batch = {
   record: async () => undefined,
   giveBack: async () => 0,
   abandon: async () => undefined,
+  drop: async () => undefined,
 };
 
 /**

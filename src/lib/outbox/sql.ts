@@ -127,6 +127,19 @@ export function releaseEvents(relayId: string, ids: number[]) {
   );
 }
 
+/**
+ * A forced stop gives back every row this relay still leases, unsent, so another relay publishes them
+ * at once instead of after the lease. Fenced on `locked_by`: rows another relay took over are untouched.
+ */
+export function releaseLeases(relayId: string) {
+  return sql(
+    'outbox.release-leases',
+    `UPDATE outbox_event SET locked_by = NULL, locked_until = NULL
+      WHERE locked_by = $1 AND status = 'PENDING'`,
+    [relayId],
+  );
+}
+
 /** Seconds since the oldest PENDING row was written (0 when none): the relay's lag. */
 export function selectOldestPendingAge() {
   return sql(
