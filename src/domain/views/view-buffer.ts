@@ -5,6 +5,7 @@ import { withTransaction } from '../../lib/db/transaction.js';
 import { isDatabaseUnavailable, isRetryableSqlError } from '../../lib/db/errors.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
+import { StopDeadline, trackLoop, unlessForced, type Loop, type StopOptions } from '../../lib/loop.js';
 import type { ServiceDeps } from '../deps.js';
 import { selectFlushCommitted, bumpViewedVersions, lockViewedProducts } from './sql.js';
 
@@ -23,12 +24,21 @@ const CONFLICT_ATTEMPTS = 5;
  * Guarantees (README, HTTP API, "Views"): memory is one counter per viewed product, however long
  * PostgreSQL is away; a failed flush keeps its counts for the next tick; a flush whose connection died
  * around COMMIT is settled by looking its event ids up in the outbox before anything else is written,
- * so it is counted once, never twice or not at all. stop() keeps retrying for `shutdownRetryMs`.
- * A SIGKILL loses what is not committed yet: one interval of views, or everything counted since
- * PostgreSQL became unreachable.
+ * so it is counted once, never twice or not at all. stop() keeps retrying for `shutdownRetryMs`, or
+ * until its `timeoutMs` forces it (a Loop, lib/loop.ts): then it stops waiting and reports (logs, and
+ * rejects with) the views not known to be committed. A SIGKILL loses what is not committed yet: one
+ * interval of views, or everything counted since PostgreSQL became unreachable.
  */
-export class ViewBuffer {
+export class ViewBuffer implements Loop {
+  /** Resolves once stopped (flushed, or what was left reported). */
+  readonly finished: Promise<void>;
+  private ended!: () => void;
+  private readonly deadline = new StopDeadline();
+  private stopping?: Promise<void>;
+  private untrack = () => {};
   private counts = new Map<number, number>();
+  /** The counts of the flush in flight, if any. */
+  private writing: Map<number, number> | undefined;
   private inDoubt: InDoubt | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -38,22 +48,27 @@ export class ViewBuffer {
     private readonly deps: ServiceDeps,
     private readonly intervalMs = 1_000,
     private readonly shutdownRetryMs = 20_000, // under the pod's 30 s termination grace
-  ) {}
+  ) {
+    this.finished = new Promise((resolve) => (this.ended = resolve));
+  }
 
   record(productId: number): void {
     this.counts.set(productId, (this.counts.get(productId) ?? 0) + 1);
   }
 
-  /** Views counted but not known to be committed (buffered, or in a flush whose outcome is unknown). */
+  /** Views counted but not known to be committed (buffered, in a flush in flight, or in one whose outcome is unknown). */
   get unflushed(): number {
     let n = 0;
     for (const c of this.counts.values()) n += c;
+    for (const c of this.writing?.values() ?? []) n += c;
     for (const c of this.inDoubt?.counts.values() ?? []) n += c;
     return n;
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush().catch(() => undefined), this.intervalMs);
+    if (this.timer || this.stopping) return;
+    this.untrack = trackLoop(this);
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.intervalMs);
     this.timer.unref();
   }
 
@@ -63,27 +78,56 @@ export class ViewBuffer {
     return this.flushing;
   }
 
-  /** Flushes what is left, retrying while PostgreSQL is unreachable for at most `shutdownRetryMs`. */
-  async stop(): Promise<void> {
+  /**
+   * Flushes what is left, retrying while PostgreSQL is unreachable for at most `shutdownRetryMs`;
+   * past `timeoutMs` (forced) it stops waiting. Rejects when views are left unflushed (they are logged).
+   */
+  stop(options: StopOptions = {}): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    const deadline = Date.now() + this.shutdownRetryMs;
+    this.deadline.arm(options.timeoutMs);
+    return (this.stopping ??= this.drain().finally(() => {
+      this.deadline.clear();
+      this.untrack();
+      this.ended();
+    }));
+  }
+
+  private async drain(): Promise<void> {
+    const retryUntil = Date.now() + this.shutdownRetryMs;
     for (let attempt = 1; ; attempt++) {
-      try {
-        await this.flush();
-        return;
-      } catch (err) {
-        const wait = Math.min(backoffDelay(attempt, { baseMs: 200, maxMs: 2_000 }), deadline - Date.now());
-        if (wait <= 0) {
-          this.deps.logger.error(
-            { err: (err as Error).message, views: this.unflushed },
-            'views not flushed at shutdown: PostgreSQL unreachable; they are lost',
-          );
-          throw err;
-        }
-        await sleep(wait);
+      let failure: unknown;
+      const flushed = this.flush().then(
+        () => true,
+        (err: unknown) => {
+          failure = err;
+          return false;
+        },
+      );
+      const done = await unlessForced(flushed, this.deadline);
+      if (done) return;
+      if (done === undefined) return this.forced();
+      const wait = Math.min(backoffDelay(attempt, { baseMs: 200, maxMs: 2_000 }), retryUntil - Date.now());
+      if (wait <= 0) {
+        this.deps.logger.error(
+          { err: (failure as Error).message, views: this.unflushed },
+          'views not flushed at shutdown: PostgreSQL unreachable; they are lost',
+        );
+        throw failure;
       }
+      if (!(await sleep(wait, this.deadline.signal))) return this.forced();
     }
+  }
+
+  /** A forced stop: nothing more is tried; what is not known to be committed is reported. */
+  private forced(): void {
+    const views = this.unflushed;
+    if (views === 0) return;
+    this.deps.logger.error(
+      { views, flushInFlight: this.writing !== undefined },
+      'views not flushed at shutdown (forced stop): they are lost, unless the flush in flight commits',
+    );
+    throw new Error(`forced stop: ${views} views not flushed`);
   }
 
   private async flushOnce(): Promise<void> {
@@ -115,6 +159,15 @@ export class ViewBuffer {
   private async write(): Promise<void> {
     const batch = this.counts;
     this.counts = new Map();
+    this.writing = batch;
+    try {
+      await this.writeBatch(batch);
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async writeBatch(batch: Map<number, number>): Promise<void> {
     const ids = [...batch.keys()].sort((a, b) => a - b);
     for (let attempt = 1; ; attempt++) {
       let eventIds: string[] = [];
