@@ -80,7 +80,8 @@ export class ViewBuffer implements Loop {
 
   /**
    * Flushes what is left, retrying while PostgreSQL is unreachable for at most `shutdownRetryMs`;
-   * past `timeoutMs` (forced) it stops waiting. Rejects when views are left unflushed (they are logged).
+   * past `timeoutMs` (forced) it stops waiting (a stop forced from the start still makes one attempt).
+   * Rejects when views are left unflushed (they are logged).
    */
   stop(options: StopOptions = {}): Promise<void> {
     clearInterval(this.timer);
@@ -104,7 +105,10 @@ export class ViewBuffer implements Loop {
           return false;
         },
       );
-      const done = await unlessForced(flushed, this.deadline);
+      // Forced before anything was tried (the first stop is a forced one): still one flush, awaited
+      // (the caller bounds it: a shutdown waits 2 s); otherwise the deadline cuts it short.
+      const done =
+        attempt === 1 && this.deadline.forced ? await flushed : await unlessForced(flushed, this.deadline);
       if (done) return;
       if (done === undefined) return this.forced();
       const wait = Math.min(backoffDelay(attempt, { baseMs: 200, maxMs: 2_000 }), retryUntil - Date.now());
