@@ -145,13 +145,11 @@ export async function startCollector(
       lifecycle.set('stopping');
       lifecycle.abort(); // cuts a retry backoff short
       // Waits for the running batch, then leaves the group; a forced stop stops waiting.
-      if (
-        (await unlessForced(
-          supervisor.stop().then(() => true),
-          deadline,
-        )) === undefined
-      )
-        logger.warn('forced stop: the chunk in flight is abandoned uncommitted (consumed again)');
+      const left = await unlessForced(
+        supervisor.stop().then(() => true),
+        deadline,
+      );
+      if (!left) logger.warn('forced stop: the chunk in flight is abandoned uncommitted (consumed again)');
       pauses.clear();
       await unlessForced(producer.disconnect(), deadline);
       deadline.clear();

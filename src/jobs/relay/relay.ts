@@ -56,6 +56,7 @@ export class Relay implements Loop {
   private ended!: () => void;
   private readonly deadline = new StopDeadline();
   private stopping?: Promise<RelaySummary>;
+  private releasing?: Promise<void>;
   private untrack = () => {};
   private readonly lifecycle: Lifecycle;
   private readonly logger: Logger;
@@ -277,13 +278,14 @@ export class Relay implements Loop {
     if (this.deadline.forced) await (this.releasing ??= this.release());
   }
 
-  private releasing?: Promise<void>;
-
   private async release(): Promise<void> {
     try {
       await this.pipeline.drop();
-      const released =
-        this.deps.options.mode === 'lease' ? await exec(this.deps.pool, releaseLeases(this.id)) : 0;
+      if (this.deps.options.mode === 'lock') {
+        this.logger.warn('forced stop: send in flight abandoned, its transaction closed (rows unlocked)');
+        return;
+      }
+      const released = await exec(this.deps.pool, releaseLeases(this.id));
       this.stats.released += released;
       this.logger.warn({ released }, 'forced stop: send in flight abandoned, leased rows given back');
     } catch (err) {
