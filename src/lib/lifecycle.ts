@@ -26,7 +26,8 @@ export function liveLoops(): Array<{ component: string; instance: string; state:
 }
 
 /**
- * One loop's lifecycle, the same for the relay and the collector:
+ * One loop's lifecycle, the same for the relay and the collector (what a loop offers its owner,
+ * start / stop({ timeoutMs }) / finished, is the Loop contract of loop.ts):
  * - its own AbortController, aborted by the caller's signal or by abort() (stop()): sleeps, retry
  *   backoffs and claims ahead see it at once;
  * - its state, changed only by set(), which logs the change and sets the `<component>_state` gauge

@@ -13,7 +13,8 @@ const SHUTDOWN_TIMEOUT_MS = 4_000;
  * SIGTERM while the broker leading every partition is frozen (SIGSTOP: a long GC pause, a stalled
  * VM): the relay's send hangs until its request timeout, and kafkajs retries it. With a 5m lease the
  * send may take ~67 s (send-budget.ts), far past Kubernetes' 30 s grace; the shutdown deadline
- * (SHUTDOWN_TIMEOUT) makes the process exit anyway, non-zero, saying what it waited for.
+ * (SHUTDOWN_TIMEOUT) forces the stop anyway (the batch's leases given back) and the process exits
+ * non-zero, saying what it waited for.
  */
 describe('relay run exits within SHUTDOWN_TIMEOUT whatever a broker does', () => {
   let cluster: KafkaCluster;
@@ -69,8 +70,11 @@ describe('relay run exits within SHUTDOWN_TIMEOUT whatever a broker does', () =>
     expect(logs).toMatch(/shutdown deadline passed/);
     // It says what it waited for: the command's return, the relay loop (its send in flight), sockets.
     expect(logs).toMatch(/"waitingFor":"the command to return","loops":\[\{"component":"relay"/);
-    // Nothing was marked that Kafka did not take: the batch stays leased until its lease ends.
+    // Nothing was marked that Kafka did not take, and the forced stop gave the batch back: no row
+    // waits out the 5m lease.
     expect(await countOutbox(ctx.pool, `status = 'PUBLISHED'`)).toBe(8);
+    expect(await countOutbox(ctx.pool, `locked_by IS NOT NULL`)).toBe(0);
+    expect(logs).toMatch(/forced stop: send in flight abandoned, leased rows given back/);
   }, 120_000);
 
   it('a relay whose producer never connected (its only broker frozen) exits 0 on SIGTERM, leaking nothing', async () => {

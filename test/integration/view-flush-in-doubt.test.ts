@@ -96,4 +96,26 @@ describe('a view flush whose connection dies around COMMIT', () => {
     expect(await counted(id)).toBe(9);
     expect(views.unflushed).toBe(0);
   });
+
+  it('stop({ timeoutMs }): a forced stop cuts the shutdown retries short and reports the views; forced from the start it still flushes once', async () => {
+    const { id } = await seedProduct(t.api);
+    // PostgreSQL unreachable (nothing listens on port 1): every flush fails.
+    const down = createPool({ url: 'postgres://nobody@127.0.0.1:1/none', poolMax: 1 });
+    const deps = { config: t.ctx.config, pool: down, redis: t.ctx.redis, logger: createLogger('silent') };
+    const stranded = new ViewBuffer(deps, 60_000, 60_000);
+    for (let i = 0; i < 4; i++) stranded.record(id);
+    const started = Date.now();
+    await expect(stranded.stop({ timeoutMs: 300 })).rejects.toThrow(/forced stop: 4 views not flushed/);
+    expect(Date.now() - started).toBeLessThan(3_000); // not the 60 s of shutdown retries
+    await stranded.finished;
+    await down.end();
+
+    const before = await counted(id);
+    const healthy = new ViewBuffer({ ...deps, pool: t.ctx.pool }, 60_000, 60_000);
+    healthy.start();
+    for (let i = 0; i < 2; i++) healthy.record(id);
+    await healthy.stop({ timeoutMs: 0 });
+    expect(await counted(id)).toBe(before + 2);
+    expect(healthy.unflushed).toBe(0);
+  });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
 import { createLogger } from '../../src/lib/log.js';
-import { WebhookSender } from '../../src/jobs/collector/webhook/sender.js';
+import { SenderStoppedError, WebhookSender } from '../../src/jobs/collector/webhook/sender.js';
 import { createWebhookMetrics, type WebhookMetrics } from '../../src/jobs/collector/webhook/metrics.js';
 import type { WebhookOptions } from '../../src/jobs/collector/webhook/options.js';
 import { WEBHOOK_HEADERS } from '../../src/jobs/collector/webhook/signature.js';
@@ -254,6 +254,34 @@ describe('webhook sender against a real HTTP receiver', () => {
     await until(() => r.clientAborts === 2);
     await new Promise((done) => setTimeout(done, 300));
     expect(r.requests).toHaveLength(2);
+  });
+
+  it('stop: deliveries in flight finish, new ones are refused; past its timeoutMs those left are given up', async () => {
+    let hang = false;
+    const r = await receiver(() => (hang ? { hang: true } : { status: 200, delayMs: 200 }));
+    const { sender: s } = sender(r.url, { timeoutMs: 60_000 });
+    s.start();
+    // Graceful: the delivery in hand finishes (acknowledged), the stop resolves after it.
+    const inHand = s.deliver(orderEvents(2, 1), never());
+    await until(() => r.requests.length === 2);
+    await s.stop();
+    expect([...(await inHand).values()].map((o) => o.kind)).toEqual(['delivered', 'delivered']);
+    await expect(s.deliver(orderEvents(1, 1), never())).rejects.toBeInstanceOf(SenderStoppedError);
+    await s.finished;
+
+    // Forced: a delivery hanging on the receiver is given up at the deadline, unacknowledged.
+    hang = true;
+    const stuck = sender(r.url, { timeoutMs: 60_000 }).sender;
+    stuck.start();
+    const outcomes = new Map();
+    const delivering = stuck.deliver(orderEvents(1, 1), never(), undefined, outcomes);
+    await until(() => r.requests.length === 3);
+    const started = performance.now();
+    await stuck.stop({ timeoutMs: 300 });
+    expect(performance.now() - started).toBeLessThan(5_000); // the deadline, not the 60 s timeout
+    // Not the events' fault: the collector pauses the partition (never a dead letter) and sends it again.
+    await expect(delivering).rejects.toBeInstanceOf(SenderStoppedError);
+    expect(outcomes.size).toBe(0);
   });
 
   it('abort during a backoff wait ends it too; a failing onRetry ends delivery with its error', async () => {

@@ -98,6 +98,8 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       concurrency: f['webhook-concurrency'],
     });
     const sender = new WebhookSender(options, deps.logger, createWebhookMetrics(registry));
+    sender.start();
+    this.resources.defer('webhook sender', () => sender.stop()); // after the collector (reverse order)
     return createWebhookStep(deps.pool, sender, options.eventTypes);
   }
 

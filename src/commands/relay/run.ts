@@ -82,7 +82,7 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
       summary = await relay.drain();
     } else {
       await relay.start();
-      await relay.finished();
+      await relay.finished;
       summary = await relay.stop();
     }
     this.log(

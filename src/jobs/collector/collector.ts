@@ -4,6 +4,7 @@ import { createIdempotentProducer, serialSender } from '../../lib/kafka/client.j
 import type { HandlerName } from './handlers.js';
 import { errorMessage } from '../../lib/errors.js';
 import { Lifecycle, newInstanceId } from '../../lib/lifecycle.js';
+import { StopDeadline, trackLoop, unlessForced, type Loop, type StopOptions } from '../../lib/loop.js';
 import { createBatchHandler } from './batch-handler.js';
 import type { CollectorTestHooks } from './hooks.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
@@ -16,7 +17,8 @@ export type { CollectorDeps, CollectorOptions } from './options.js';
 /** How many partitions one collector works on at once (kafkajs keeps each partition in order). */
 const PARTITIONS_CONCURRENTLY = 3;
 
-export interface CollectorHandle {
+/** A started collector (a Loop, lib/loop.ts: startCollector has started it, start() does nothing more). */
+export interface CollectorHandle extends Loop {
   readonly stats: Readonly<CollectorStats>;
   readonly groupId: string;
   readonly handlers: readonly HandlerName[];
@@ -29,9 +31,12 @@ export interface CollectorHandle {
   ready(): boolean;
   /**
    * Finishes the current chunk and commits it, leaves the group. A chunk waiting to retry (a handler's
-   * service down, a webhook receiver down) is abandoned uncommitted: it is consumed again. Safe to call twice.
+   * service down, a webhook receiver down) is abandoned uncommitted: it is consumed again. Past
+   * `timeoutMs` (forced) it stops waiting for the chunk in flight: offsets already resolved are
+   * committed (each chunk commits as it ends), the rest is consumed again; kafkajs leaves the group
+   * once that chunk ends (or the session times out if the process exits first). Safe to call again.
    */
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
 }
 
 /** Starts consuming; resolves once the consumer has joined its group ("collector running"). */
@@ -131,23 +136,40 @@ export async function startCollector(
   refresh();
 
   let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
+  let ended!: () => void;
+  const finished = new Promise<void>((resolve) => (ended = resolve));
+  const deadline = new StopDeadline();
+  const stop = (options: StopOptions = {}) => {
+    deadline.arm(options.timeoutMs);
+    return (stopping ??= (async () => {
       lifecycle.set('stopping');
       lifecycle.abort(); // cuts a retry backoff short
-      await supervisor.stop(); // waits for the running batch, then leaves the group
+      // Waits for the running batch, then leaves the group; a forced stop stops waiting.
+      const left = await unlessForced(
+        supervisor.stop().then(() => true),
+        deadline,
+      );
+      if (!left) logger.warn('forced stop: the chunk in flight is abandoned uncommitted (consumed again)');
       pauses.clear();
-      await producer.disconnect();
+      await unlessForced(producer.disconnect(), deadline);
+      deadline.clear();
+      untrack();
+      ended();
       lifecycle.set('stopped', { ...stats });
     })());
+  };
   // The caller's signal (stop() aborts the lifecycle's own: listening there would re-enter stop()).
   deps.signal?.addEventListener('abort', () => void stop(), { once: true });
-  return {
+  const handle: CollectorHandle = {
     stats,
     groupId,
     handlers: [...resolved.handlers],
     failed: supervisor.failed,
     ready: () => lifecycle.state === 'running',
+    start: () => undefined,
     stop,
+    finished,
   };
+  const untrack = trackLoop(handle);
+  return handle;
 }

@@ -1,3 +1,4 @@
+import { ForcedStop } from '../../lib/loop.js';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
 import { claimBatch, releaseLeased, renewLeases } from '../../lib/outbox/claim-lease.js';
 import { claimLockedBatch } from '../../lib/outbox/claim-lock.js';
@@ -20,6 +21,12 @@ export interface Batch {
   giveBack(): Promise<number>;
   /** The send failed with an error before any mark: lease mode leaves the leases to expire, lock mode rolls back. */
   abandon(): Promise<void>;
+  /**
+   * Forced stop, whatever its send in flight does: lock mode closes the transaction's connection
+   * (PostgreSQL rolls back, the rows are free at once); lease mode does nothing here: the relay
+   * releases all its leases in one statement (releaseLeases).
+   */
+  drop(): Promise<void>;
 }
 
 /**
@@ -72,6 +79,7 @@ async function claimLeased(deps: CycleDeps): Promise<Batch> {
       return n;
     },
     abandon: async () => undefined,
+    drop: async () => undefined,
   };
 }
 
@@ -109,6 +117,8 @@ async function claimLocked(deps: CycleDeps): Promise<Batch> {
       return events.length;
     },
     abandon: () => held.end('ROLLBACK'),
+    // The connection may be busy (a mark in flight): destroyed, not rolled back through it.
+    drop: () => held.end('ROLLBACK', new ForcedStop()),
   };
 }
 
@@ -119,4 +129,5 @@ const EMPTY: Batch = {
   record: async () => undefined,
   giveBack: async () => 0,
   abandon: async () => undefined,
+  drop: async () => undefined,
 };

@@ -45,11 +45,16 @@ export interface StepResult {
 export class RelayPipeline {
   private ahead?: Promise<Settled<Batch>>;
   private marking?: Promise<Settled<void>>;
+  /** Batches claimed and not yet marked, given back or abandoned: what a forced stop drops. */
+  private readonly held = new Set<Batch>();
+  /** Claims still running (a forced stop waits for them: their rows go straight back). */
+  private readonly claiming = new Set<Promise<unknown>>();
+  private dropped = false;
 
-  private readonly claim: () => Promise<Batch>;
+  private readonly claimBatch: () => Promise<Batch>;
 
   constructor(private readonly deps: CycleDeps) {
-    this.claim = claimFor(deps);
+    this.claimBatch = claimFor(deps);
   }
 
   async step(): Promise<StepResult> {
@@ -67,11 +72,11 @@ export class RelayPipeline {
     try {
       outcome = await this.deps.publisher.publish(events, batch.renew);
     } catch (err) {
-      await batch.abandon();
+      await this.settled(batch, batch.abandon());
       throw err;
     }
     await this.marked();
-    this.marking = settle(batch.record(outcome).then(() => void timer()));
+    this.marking = settle(this.settled(batch, batch.record(outcome)).then(() => void timer()));
     // Only a batch followed by another one is marked in the background; otherwise finish now, so
     // that the next claim sees this batch's rows settled.
     if (outcome.unavailable !== undefined || !this.ahead) await this.finish();
@@ -86,10 +91,26 @@ export class RelayPipeline {
     this.ahead = undefined;
     try {
       const claimed = ahead ? await ahead : undefined;
-      if (claimed?.ok && claimed.value.events.length > 0) await claimed.value.giveBack();
+      if (claimed?.ok && claimed.value.events.length > 0)
+        await this.settled(claimed.value, claimed.value.giveBack());
     } finally {
       await this.marked();
     }
+  }
+
+  /**
+   * Forced stop: whatever the sends in flight do, nothing stays held. Waits for the claims and marks
+   * running now (a claim that returns after this point gives its rows back at once; a mark records
+   * rows Kafka took), then drops every batch still held: lock mode closes its transaction's
+   * connection (PostgreSQL rolls back: the rows are free); lease mode leaves its rows to the caller's
+   * releaseLeases (one statement for every row of this relay). A send still in flight may yet land
+   * on Kafka: its rows are then published again (at least once); its late mark is fenced.
+   */
+  async drop(): Promise<void> {
+    this.dropped = true;
+    await Promise.allSettled([...this.claiming]);
+    await this.marking;
+    await Promise.allSettled([...this.held].map((batch) => this.settled(batch, batch.drop())));
   }
 
   /** The batch claimed ahead if any (a fresh claim if that one came back empty), else a fresh claim. */
@@ -102,6 +123,32 @@ export class RelayPipeline {
     }
     await this.marked();
     return { batch: await this.claim(), early: false };
+  }
+
+  /** One claim, tracked until its batch is settled; after drop() its rows go straight back. */
+  private async claim(): Promise<Batch> {
+    const claim = this.claimBatch();
+    this.claiming.add(claim);
+    try {
+      const batch = await claim;
+      if (!this.dropped) {
+        if (batch.events.length > 0) this.held.add(batch);
+        return batch;
+      }
+      await batch.giveBack();
+      return { ...batch, events: [] };
+    } finally {
+      this.claiming.delete(claim);
+    }
+  }
+
+  /** The batch is no longer held once `done` has settled (its rows marked, given back or dropped). */
+  private async settled<T>(batch: Batch, done: Promise<T>): Promise<T> {
+    try {
+      return await done;
+    } finally {
+      this.held.delete(batch);
+    }
   }
 
   private async marked(): Promise<void> {

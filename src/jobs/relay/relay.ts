@@ -6,8 +6,10 @@ import { CliError, ExitCode, UnavailableError, errorMessage } from '../../lib/er
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { claimOutlook, pendingCount } from '../../lib/outbox/outlook.js';
+import { releaseAllLeases } from '../../lib/outbox/claim-lease.js';
 import { createKafka } from '../../lib/kafka/client.js';
 import { Lifecycle } from '../../lib/lifecycle.js';
+import { StopDeadline, trackLoop, unlessForced, type Loop, type StopOptions } from '../../lib/loop.js';
 import { emptyStats, type RelayStats } from './cycle.js';
 import { RelayPipeline, type StepResult } from './pipeline.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
@@ -38,14 +40,24 @@ export interface RelaySummary extends RelayStats {
 const OUTAGE_BACKOFF = { baseMs: 500, maxMs: 10_000 };
 
 /**
- * The outbox relay. `start()` runs the loop until stop() or the signal; `drain()` publishes what is due
- * and returns (--once). Stopping never interrupts a batch: the in-flight send finishes and is marked,
- * so the relay leaves no lease behind; a crash leaves leases that expire and another relay takes over.
+ * The outbox relay (a Loop, lib/loop.ts). `start()` runs the loop until stop() or the signal; `drain()`
+ * publishes what is due and returns (--once). A graceful stop never interrupts a batch: the in-flight
+ * send finishes and is marked, so the relay leaves no lease behind. Once stop's `timeoutMs` has passed
+ * (a second SIGTERM: 0) the stop is forced: the send in flight is abandoned and every row this relay
+ * still leases goes back at once (releaseAllLeases; lock mode: the batch's transaction is closed), so
+ * another relay publishes them without waiting out the lease. A crash leaves leases that expire.
  * Its producer uses its own Kafka client, built from `config.kafka` with timeouts and retries bounded
  * by the lease (send-budget.ts).
  */
-export class Relay {
+export class Relay implements Loop {
   readonly stats = emptyStats();
+  /** Resolves when the loop (or drain) has ended, however it ended. */
+  readonly finished: Promise<void>;
+  private ended!: () => void;
+  private readonly deadline = new StopDeadline();
+  private stopping?: Promise<RelaySummary>;
+  private releasing?: Promise<void>;
+  private untrack = () => {};
   private readonly lifecycle: Lifecycle;
   private readonly logger: Logger;
   private readonly publisher: Publisher;
@@ -76,6 +88,7 @@ export class Relay {
       logger,
       signal,
     });
+    this.finished = new Promise((resolve) => (this.ended = resolve));
   }
 
   get id(): string {
@@ -83,29 +96,42 @@ export class Relay {
   }
 
   async start(): Promise<void> {
+    if (this.loop) return;
+    this.untrack = trackLoop(this);
     await this.wakeup.start();
-    this.loop = this.run();
+    this.loop = this.run().finally(this.ended);
     this.lifecycle.set('running', { ...this.deps.options });
   }
 
-  /** Stops claiming, lets the in-flight batch finish, disconnects. Safe to call twice. */
-  async stop(): Promise<RelaySummary> {
+  /**
+   * Stops claiming and lets the in-flight batch finish (graceful) until `timeoutMs`, then forces (see
+   * the class comment); disconnects. Safe to call again: a later call can only bring the deadline
+   * forward, and every call resolves with the same summary.
+   */
+  stop(options: StopOptions = {}): Promise<RelaySummary> {
     this.lifecycle.set('stopping');
     this.lifecycle.abort();
+    this.deadline.arm(options.timeoutMs);
+    return (this.stopping ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<RelaySummary> {
     await this.loop;
     await this.close();
     // Shutting down must not fail because PostgreSQL went away: the count is only informative.
-    const summary = await this.summary().catch((err) => {
-      this.logger.warn({ err }, 'could not count remaining rows');
-      return { relayId: this.id, ...this.stats, remaining: null };
-    });
+    const counted = await unlessForced(
+      this.summary().catch((err) => {
+        this.logger.warn({ err }, 'could not count remaining rows');
+        return undefined;
+      }),
+      this.deadline,
+    );
+    const summary = counted ?? { relayId: this.id, ...this.stats, remaining: null };
+    this.deadline.clear();
+    this.untrack();
+    this.ended();
     this.lifecycle.set('stopped', { ...this.stats });
     return summary;
-  }
-
-  /** Resolves when the loop has ended (after stop() or the signal). */
-  async finished(): Promise<void> {
-    await this.loop;
   }
 
   /**
@@ -115,7 +141,17 @@ export class Relay {
    * moved for the longest lease left plus a margin. Rows held behind a FAILED row or a retry backoff
    * are not due work: they do not keep it waiting.
    */
-  async drain(): Promise<RelaySummary> {
+  drain(): Promise<RelaySummary> {
+    const drained = this.drainLoop();
+    // What stop() waits for, as for start()'s loop.
+    this.loop = drained.then(
+      () => undefined,
+      () => undefined,
+    );
+    return drained;
+  }
+
+  private async drainLoop(): Promise<RelaySummary> {
     const { pool, options } = this.deps;
     const { logger } = this.lifecycle;
     this.lifecycle.set('running', { ...options, once: true });
@@ -125,11 +161,13 @@ export class Relay {
     let lastWaiting = Infinity;
     let lastLog = 0;
     let checkedAt = 0;
+    this.untrack = trackLoop(this);
     try {
       // Woken by other relays' marks while it waits for rows they hold.
       await this.wakeup.start();
       while (!this.lifecycle.signal.aborted) {
-        const result = await this.pipeline.step();
+        const result = await unlessForced(this.pipeline.step(), this.deadline);
+        if (result === undefined) break; // forced stop: settle() gives the rows back
         if (result.unavailable !== undefined)
           throw new UnavailableError('Kafka', errorMessage(result.unavailable), result.unavailable);
         if (result.claimed > 0 || result.more) {
@@ -166,12 +204,17 @@ export class Relay {
         }
         await this.wakeup.wait(Math.min(options.pollIntervalMs, 1_000));
       }
-      await this.pipeline.finish();
+      if (!this.deadline.forced) await unlessForced(this.pipeline.finish(), this.deadline);
+      // Forced: the finally gives the rows back; counting what is left is not worth waiting for.
+      if (this.deadline.forced) return { relayId: this.id, ...this.stats, remaining: null };
       return await this.summary();
     } finally {
       this.lifecycle.set('stopping');
       await this.settle();
       await this.close();
+      this.deadline.clear();
+      this.untrack();
+      this.ended();
       this.lifecycle.set('stopped', { ...this.stats });
     }
   }
@@ -183,9 +226,10 @@ export class Relay {
     let errors = 0;
     let lastIdleCheck = 0;
     while (!signal.aborted) {
-      let result: StepResult;
+      let result: StepResult | undefined;
       try {
-        result = await this.pipeline.step();
+        result = await unlessForced(this.pipeline.step(), this.deadline);
+        if (result === undefined) break; // forced stop: settle() gives the rows back
         errors = 0;
       } catch (err) {
         logger.warn({ err }, 'relay cycle failed: retrying');
@@ -221,11 +265,32 @@ export class Relay {
     await this.settle();
   }
 
-  /** Finishes marks in flight and gives back a batch claimed ahead; if that fails, the leases expire. */
+  /**
+   * Graceful: finishes marks in flight and gives back a batch claimed ahead; if that fails, the leases
+   * expire. Forced (now or while it waits): drops what the pipeline holds and releases every row
+   * this relay still leases. Safe to call more than once.
+   */
   private async settle(): Promise<void> {
-    await this.pipeline
-      .finish()
-      .catch((err) => this.logger.warn({ err }, 'could not settle the relay pipeline'));
+    await unlessForced(
+      this.pipeline.finish().catch((err) => this.logger.warn({ err }, 'could not settle the relay pipeline')),
+      this.deadline,
+    );
+    if (this.deadline.forced) await (this.releasing ??= this.release());
+  }
+
+  private async release(): Promise<void> {
+    try {
+      await this.pipeline.drop();
+      if (this.deps.options.mode === 'lock') {
+        this.logger.warn('forced stop: send in flight abandoned, its transaction closed (rows unlocked)');
+        return;
+      }
+      const released = await releaseAllLeases(this.deps.pool, this.id);
+      this.stats.released += released;
+      this.logger.warn({ released }, 'forced stop: send in flight abandoned, leased rows given back');
+    } catch (err) {
+      this.logger.error({ err }, 'forced stop: could not give the leased rows back; they wait out the lease');
+    }
   }
 
   private async summary(): Promise<RelaySummary> {
@@ -234,7 +299,8 @@ export class Relay {
 
   private async close(): Promise<void> {
     await this.wakeup.stop();
-    await this.publisher.reset();
+    // kafkajs's disconnect waits for the requests in flight: a forced stop does not.
+    await unlessForced(this.publisher.reset(), this.deadline);
   }
 }
 

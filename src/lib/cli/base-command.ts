@@ -12,7 +12,7 @@ import { Clients } from './clients.js';
 import { classify } from './exit-codes.js';
 import { renderTable, type Column } from './table.js';
 import { createProgress, type Progress } from './progress.js';
-import { armShutdownDeadline, exitIfLeaked } from './shutdown.js';
+import { armShutdownDeadline, exitIfLeaked, forceStop } from './shutdown.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -21,7 +21,8 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 /**
  * Every command extends this. It owns: configuration (environment, overridden by flags), the logger,
- * `--json`, SIGINT/SIGTERM (turned into an AbortSignal the jobs watch, with a deadline: shutdown.ts),
+ * `--json`, SIGINT/SIGTERM (an AbortSignal the jobs watch, with a deadline; a second signal or the
+ * deadline forces every loop's stop, lib/loop.ts: shutdown.ts),
  * the lazily opened clients (clients.ts), their release in reverse order, and printing errors with
  * their exit code (exit-codes.ts).
  */
@@ -86,8 +87,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private installSignalHandlers(): void {
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.abort.signal.aborted) {
-        this.logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
+        // Forced: the loops abandon their work in flight and give back what they hold (a relay its
+        // leases, within RELEASE_GRACE_MS), then exit 130; a third signal exits at once.
+        this.logger.warn({ signal }, 'second signal: forcing the stop');
+        void forceStop(this.logger, 130);
+        return;
       }
       this.logger.info(
         { signal, deadlineMs: this.appConfig.shutdownTimeoutMs },
@@ -101,7 +105,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       }));
       this.abort.abort(signal);
     };
-    // `on`, not `once`: a second signal must reach onSignal (exit 130), not Node's default handler.
+    // `on`, not `once`: a second signal must reach onSignal (forced stop), not Node's default handler.
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     this.resources.defer('signal handlers', () => {

@@ -1,6 +1,7 @@
 import type { Logger } from '../../../lib/log.js';
 import { backoffDelay } from '../../../lib/backoff.js';
 import { sleep } from '../../../lib/sleep.js';
+import { StopDeadline, trackLoop, unlessForced, type Loop, type StopOptions } from '../../../lib/loop.js';
 import { encodeEvent, type DomainEvent } from '../../../lib/events/index.js';
 import type { WebhookOptions } from './options.js';
 import type { WebhookMetrics } from './metrics.js';
@@ -20,6 +21,19 @@ type Attempt =
   | { kind: 'rejected'; status: number; error: string }
   | { kind: 'retry'; reason: string; waitMs?: number };
 
+/**
+ * The sender is stopping: a delivery it refused or gave up (a forced stop) is left unmarked, like one
+ * to a receiver that is down (an unavailable webhook receiver): the collector pauses the partition and
+ * the events are sent again (at least once), never dead-lettered.
+ */
+export class SenderStoppedError extends ReceiverDownError {
+  constructor() {
+    super('the webhook sender is stopping', 0);
+    this.message = 'webhook sender stopped: delivery given up unmarked (it is sent again)';
+    this.name = 'SenderStoppedError';
+  }
+}
+
 /** onRetry is called at least this often while an event waits for its next attempt. */
 const RETRY_CALLBACK_EVERY_MS = 1_000;
 /** How much of a refusing response's body goes into the rejection's error. */
@@ -30,9 +44,19 @@ const USER_AGENT = 'commerce-webhook/1';
 /**
  * Sends events to one webhook receiver: at least once, in order per aggregate, never dropping one
  * while the receiver is down (it retries for as long as it takes; the caller is paused meanwhile).
+ * A Loop (lib/loop.ts): stop() refuses new deliveries and lets those in flight finish until its
+ * `timeoutMs`, then aborts them (SenderStoppedError); nothing given up is marked.
  */
-export class WebhookSender {
+export class WebhookSender implements Loop {
+  /** Resolves once stopped: no delivery in flight, or those left were given up. */
+  readonly finished: Promise<void>;
+  private ended!: () => void;
   private readonly slots: Semaphore;
+  private readonly deadline = new StopDeadline();
+  private stopping?: Promise<void>;
+  private untrack = () => {};
+  private inFlight = 0;
+  private idle?: () => void;
 
   constructor(
     private readonly options: WebhookOptions,
@@ -43,6 +67,23 @@ export class WebhookSender {
       throw new RangeError(`webhook concurrency must be a positive integer, got ${options.concurrency}`);
     // Shared by every deliver() call: the bound holds however many partitions deliver at once.
     this.slots = new Semaphore(options.concurrency);
+    this.finished = new Promise((resolve) => (this.ended = resolve));
+  }
+
+  /** Registers the sender with the process's loops, so a forced shutdown gives its deliveries up. */
+  start(): void {
+    if (!this.stopping) this.untrack = trackLoop(this);
+  }
+
+  /** Refuses new deliveries, waits for those in flight until `timeoutMs`, then aborts them. */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.deadline.arm(options.timeoutMs);
+    return (this.stopping ??= (async () => {
+      if (this.inFlight > 0) await unlessForced(new Promise<void>((r) => (this.idle = r)), this.deadline);
+      this.deadline.clear();
+      this.untrack();
+      this.ended();
+    })());
   }
 
   /**
@@ -61,6 +102,30 @@ export class WebhookSender {
     outcomes = new Map<string, DeliveryOutcome>(),
   ): Promise<Map<string, DeliveryOutcome>> {
     signal.throwIfAborted();
+    if (this.stopping) throw new SenderStoppedError();
+    this.inFlight++;
+    try {
+      return await this.deliverAll(
+        events,
+        AbortSignal.any([signal, this.deadline.signal]),
+        onRetry,
+        outcomes,
+      );
+    } catch (err) {
+      // Given up by a forced stop (not by the caller's own signal): not the events' fault.
+      if (this.deadline.forced && !signal.aborted) throw new SenderStoppedError();
+      throw err;
+    } finally {
+      if (--this.inFlight === 0) this.idle?.();
+    }
+  }
+
+  private async deliverAll(
+    events: DomainEvent[],
+    signal: AbortSignal,
+    onRetry: (() => Promise<void>) | undefined,
+    outcomes: Map<string, DeliveryOutcome>,
+  ): Promise<Map<string, DeliveryOutcome>> {
     // A failing onRetry stops every aggregate of this call, as an abort of the caller does.
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
