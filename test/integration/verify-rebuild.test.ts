@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { seedProduct, startApi, type TestApi } from '../support/api.js';
 import { runCli } from '../support/cli.js';
-import { publish, startTestCollector } from '../support/collector.js';
+import { publish, slowRanking, startTestCollector } from '../support/collector.js';
 import { caughtUp } from '../support/handlers.js';
 import { eventually } from '../support/wait.js';
 import { dateInZone } from '../../src/lib/time/dates.js';
@@ -225,7 +225,7 @@ describe('rebuild while a collector consumes', () => {
     const collector = await startTestCollector(
       ctx,
       { batchSize: 5 },
-      { afterDbCommit: () => new Promise((r) => setTimeout(r, 10 + Math.random() * 30)) },
+      { redis: slowRanking(ctx.redis, () => 10 + Math.random() * 30) },
     );
     const runs = { metrics: 0, daily: 0, ranking: 0 };
     const targets = ['metrics', 'daily', 'ranking'] as const;

@@ -5,7 +5,6 @@ import type { HandlerName } from './handlers.js';
 import { errorMessage } from '../../lib/errors.js';
 import { Lifecycle, newInstanceId } from '../../lib/lifecycle.js';
 import { createBatchHandler } from './batch-handler.js';
-import type { CollectorTestHooks } from './hooks.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
 import { resolveCollectorOptions, type CollectorDeps, type CollectorOptions } from './options.js';
 import { ConsumerSupervisor, supervisorLimits } from '../../lib/kafka/consumer-supervisor.js';
@@ -38,7 +37,6 @@ export interface CollectorHandle {
 export async function startCollector(
   deps: CollectorDeps,
   options: CollectorOptions = {},
-  hooks: CollectorTestHooks = {},
 ): Promise<CollectorHandle> {
   const { config, kafka } = deps;
   const resolved = resolveCollectorOptions(config, options);
@@ -87,7 +85,6 @@ export async function startCollector(
         ...deps,
         logger,
         options: resolved,
-        hooks,
         webhook: options.webhook,
         metrics,
         stats,
