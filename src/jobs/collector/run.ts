@@ -39,7 +39,9 @@ export async function runCollector(
   const topics = options.topics && eventTopics(deps.config.kafka, options.topics);
   checkWebhookFlags(options);
   const registry = createRegistry({ service: 'collector' });
-  const webhook = options.handlers?.includes('webhook') ? webhookStep(deps, registry, options) : undefined;
+  const webhook = options.handlers?.includes('webhook')
+    ? webhookDelivery(deps, registry, options)
+    : undefined;
   const running: { collector?: CollectorHandle } = {};
   const server =
     options.metricsPort === undefined
@@ -51,7 +53,7 @@ export async function runCollector(
     const collector = await startCollector(deps, {
       topics,
       handlers: options.handlers,
-      webhook,
+      webhook: webhook?.step,
       maxAttempts: options.maxAttempts,
       batchSize: options.batchSize,
       sessionTimeoutMs: options.sessionTimeoutMs, // the collector defaults to 30s
@@ -99,8 +101,12 @@ function checkWebhookFlags(options: CollectorRunOptions): void {
 }
 
 /** The webhook handler's delivery: a sender to WEBHOOK_URL, its metrics on the collector's registry. */
-function webhookStep(deps: CollectorDeps, registry: Registry, options: CollectorRunOptions): WebhookStep {
+function webhookDelivery(
+  deps: CollectorDeps,
+  registry: Registry,
+  options: CollectorRunOptions,
+): { sender: WebhookSender; step: WebhookStep } {
   const webhook = parseWebhookOptions(deps.config.webhook, options.webhook);
   const sender = new WebhookSender(webhook, deps.logger, createWebhookMetrics(registry));
-  return createWebhookStep(deps.pool, sender, webhook.eventTypes);
+  return { sender, step: createWebhookStep(deps.pool, sender, webhook.eventTypes) };
 }
