@@ -75,22 +75,6 @@ export async function refuseEvents(pool: pg.Pool, eventIds: string[] | 'all', me
   };
 }
 
-/**
- * The same Redis client, but its ranking step (the collector's first Redis call after its database
- * commit) starts only after `delayMs()`: widens the window between a batch's commit and its ranking.
- */
-export function slowRanking(redis: Redis, delayMs: () => number): Redis {
-  return new Proxy(redis, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      if (prop !== 'rankingApply') return value.bind(target);
-      return (...args: unknown[]) =>
-        new Promise((r) => setTimeout(r, delayMs())).then(() => value.apply(target, args));
-    },
-  });
-}
-
 /** Committed offset per partition of the group (-1 when none), summed over a topic's partitions. */
 export async function committedOffsets(ctx: TestContext, groupId: string, topic: string): Promise<number[]> {
   const admin = ctx.kafka.admin();
