@@ -40,15 +40,19 @@ export function slowRanking(redis: Redis, delayMs: () => number): Redis {
  * it has counted the changed rows (rebuild.count-changed-*), and before it renames the rebuilt ranking.
  */
 export function slowRebuildSwap(pool: pg.Pool, redis: Redis, ms: number): { pool: pg.Pool; redis: Redis } {
+  // Only the named statement is awaited: a cursor (forEachChunk) must come back from query() as is.
   const client = (c: pg.PoolClient) =>
     wrapped(c, {
       query:
         (original) =>
-        async (...args: unknown[]) => {
-          const result = await original(...args);
-          const name = (args[0] as { name?: string } | undefined)?.name;
-          if (name?.startsWith('rebuild.count-changed-')) await sleep(ms);
-          return result;
+        (...args: unknown[]) => {
+          const name = (args[0] as { name?: unknown } | undefined)?.name;
+          if (typeof name !== 'string' || !name.startsWith('rebuild.count-changed-'))
+            return original(...args);
+          return (original(...args) as Promise<unknown>).then(async (result) => {
+            await sleep(ms);
+            return result;
+          });
         },
     });
   return {
