@@ -95,7 +95,7 @@ describe('collector: a PostgreSQL or Redis outage pauses partitions, never the g
     return /^collector_state\{[^}]*state="(\w+)"[^}]*\} 1$/m.exec(text)?.[1];
   };
   const membershipNoise = () =>
-    lines.filter((l) => /rejoin|rebalanc|crash|group join|joined the group/i.test(l));
+    lines.filter((l) => /re-?join|rebalanc|crash|group join|joined the group/i.test(l));
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'collector-outage-'));
