@@ -56,7 +56,11 @@ describe('commerce aggregate: failures, locking, history', () => {
   afterAll(() => ctx?.close());
 
   it('a run that fails while reading leaves the previous ranking and records FAILED', async () => {
-    await expect(job({ chunkSize: 5, testHooks: { faultAfterRows: 10 } })).rejects.toThrow(
+    // The failure comes from the progress callback, after the second chunk has been read.
+    const failAfter10 = (rowsRead: number) => {
+      if (rowsRead >= 10) throw new Error(`injected failure after ${rowsRead} rows read`);
+    };
+    await expect(job({ chunkSize: 5, onProgress: failAfter10 })).rejects.toThrow(
       /injected failure after 10 rows/,
     );
     expect(await ranking()).toEqual(baseline);

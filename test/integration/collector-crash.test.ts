@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
-import { startCli } from '../support/cli.js';
+import { crashAt, startCli } from '../support/cli.js';
 import { committedOffsets, metricsRow, publish, startTestCollector } from '../support/collector.js';
 import { createEvent } from '../../src/lib/events/index.js';
+import { COLLECTOR_PROBES } from '../../src/jobs/collector/probes.js';
 
 describe('collector: crash between the database commit and the offset commit', () => {
   let ctx: TestContext;
@@ -34,7 +35,7 @@ describe('collector: crash between the database commit and the offset commit', (
 
     const crashing = startCli(['collector', 'run', '--session-timeout', '6s'], {
       ...ctx.env,
-      COMMERCE_TEST_CRASH_AFTER_DB_COMMIT: '1',
+      ...crashAt(COLLECTOR_PROBES.dbCommitted),
     });
     const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
       crashing.once('exit', (code, signal) => resolve({ code, signal })),

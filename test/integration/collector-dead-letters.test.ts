@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
-import { committedOffsets, endOffsets, publish, startTestCollector } from '../support/collector.js';
+import {
+  committedOffsets,
+  endOffsets,
+  publish,
+  refuseEvents,
+  startTestCollector,
+} from '../support/collector.js';
 import { createEvent } from '../../src/lib/events/index.js';
 import { readDeadLetter } from '../../src/lib/kafka/dead-letter.js';
 import { dlqTopic } from '../../src/lib/kafka/topics.js';
@@ -30,15 +36,8 @@ describe('collector: dead letters', () => {
     );
     await publish(ctx, [failing!, after!]);
 
-    const collector = await startTestCollector(
-      ctx,
-      { maxAttempts: 2 },
-      {
-        faultInjector: (e) => {
-          if (e.eventId === failing!.eventId) throw new Error('handler exploded');
-        },
-      },
-    );
+    await refuseEvents(ctx.pool, [failing!.eventId], 'handler exploded');
+    const collector = await startTestCollector(ctx, { maxAttempts: 2 });
     try {
       await eventually(() => collector.stats.consumed + collector.stats.deadLettered === 5);
       await eventually(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
-import { startTestCollector } from '../support/collector.js';
+import { refuseEvents, startTestCollector } from '../support/collector.js';
 import { caughtUp } from '../support/handlers.js';
 import { readTopic } from '../support/topic-reader.js';
 import {
@@ -135,7 +135,7 @@ describe('collector: webhook order per aggregate through a backlog', () => {
   }, 150_000);
 
   it('a chunk narrowed down to one event at a time still delivers before the next chunk', async () => {
-    // In process for the fault injector: product 1000's v3 keeps failing in the database step, so its
+    // In process for the webhook step: product 1000's v3 keeps failing in the database step, so its
     // chunk is retried and then applied one event at a time while the next chunk waits.
     const events = hotTraffic(1_000, 2, 150, 0);
     const failing = events.find((e) => e.aggregateId === '1000' && e.version === 3)!;
@@ -162,21 +162,14 @@ describe('collector: webhook order per aggregate through a backlog', () => {
       null,
     );
     const group = `${own.id}-narrow`;
-    const collector = await startTestCollector(
-      own,
-      {
-        groupId: group,
-        handlers: ['audit', 'webhook'],
-        webhook,
-        batchSize: 20,
-        backoff: { baseMs: 150, maxMs: 300 },
-      },
-      {
-        faultInjector: (e) => {
-          if (e.eventId === failing.eventId) throw new Error('keeps failing');
-        },
-      },
-    );
+    await refuseEvents(own.pool, [failing.eventId], 'keeps failing');
+    const collector = await startTestCollector(own, {
+      groupId: group,
+      handlers: ['audit', 'webhook'],
+      webhook,
+      batchSize: 20,
+      backoff: { baseMs: 150, maxMs: 300 },
+    });
     try {
       await eventually(() => caughtUp(own, group), 60_000, 250);
     } finally {

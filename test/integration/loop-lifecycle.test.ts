@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
-import { committedOffsets, publish } from '../support/collector.js';
+import { committedOffsets, publish, refuseEvents } from '../support/collector.js';
 import { countOutbox, insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { createEvent } from '../../src/lib/events/index.js';
 import { startCollector } from '../../src/jobs/collector/collector.js';
@@ -34,25 +34,20 @@ describe('relay and collector lifecycle', () => {
   it('collector: stop() cuts a retry backoff short; state and log lines say what it is doing', async () => {
     const { logger, lines } = capturingLogger();
     const registry = new Registry();
-    let attempts = 0;
+    const refusals = await refuseEvents(ctx.pool, 'all', 'handler exploded');
     const collector = await startCollector(
       { config: ctx.config, pool: ctx.pool, redis: ctx.redis, kafka: ctx.kafka, logger },
       // A ten-minute backoff and a session long enough that kafkajs does not give up on the batch
       // first: stop() returns within the test's timeout only if it cuts the backoff short.
       { sessionTimeoutMs: 120_000, maxAttempts: 3, backoff: { baseMs: 600_000, maxMs: 600_000 }, registry },
-      {
-        faultInjector: () => {
-          attempts++;
-          throw new Error('handler exploded');
-        },
-      },
     );
     expect(await state(registry, 'collector_state')).toBe('running');
     await publish(ctx, [createEvent('ProductViewed', 7, 1, { productId: 7, count: 1 }, new Date())]);
-    await eventually(() => attempts === 1);
+    await eventually(async () => (await refusals.attempts()) === 1);
 
     await collector.stop();
-    expect(attempts).toBe(1);
+    expect(await refusals.attempts()).toBe(1);
+    await refusals.remove();
     // stop() resolves once the consumer has left its group, not before.
     const { groups } = await withAdmin(ctx.kafka, (admin) => admin.describeGroups([collector.groupId]));
     expect(groups[0]!.members).toEqual([]);

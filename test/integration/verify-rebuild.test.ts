@@ -3,6 +3,7 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { seedProduct, startApi, type TestApi } from '../support/api.js';
 import { runCli } from '../support/cli.js';
 import { publish, startTestCollector } from '../support/collector.js';
+import { slowRanking, slowRebuildSwap } from '../support/slow-clients.js';
 import { caughtUp } from '../support/handlers.js';
 import { eventually } from '../support/wait.js';
 import { dateInZone } from '../../src/lib/time/dates.js';
@@ -225,7 +226,7 @@ describe('rebuild while a collector consumes', () => {
     const collector = await startTestCollector(
       ctx,
       { batchSize: 5 },
-      { afterDbCommit: () => new Promise((r) => setTimeout(r, 10 + Math.random() * 30)) },
+      { redis: slowRanking(ctx.redis, () => 10 + Math.random() * 30) },
     );
     const runs = { metrics: 0, daily: 0, ranking: 0 };
     const targets = ['metrics', 'daily', 'ranking'] as const;
@@ -234,13 +235,11 @@ describe('rebuild while a collector consumes', () => {
       const target = targets[i % 3]!;
       // In process, to hold the swap back a while: the collector's commits must wait for it, not be lost.
       const run = await runRebuild({
-        pool: ctx.pool,
-        redis: ctx.redis,
+        ...slowRebuildSwap(ctx.pool, ctx.redis, 150),
         config: ctx.config,
         target,
         dryRun: false,
         carryWeight: 0.1,
-        beforeSwap: () => new Promise((r) => setTimeout(r, 150)),
       });
       expect(run.target).toBe(target);
       runs[target] += 1;

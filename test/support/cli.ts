@@ -46,6 +46,16 @@ export function startCli(args: string[], env: Record<string, string>): ChildProc
   });
 }
 
+const CRASH_POINTS = fileURLToPath(new URL('./crash-points.mjs', import.meta.url));
+
+/**
+ * The environment that makes a CLI SIGKILL itself where the program publishes on the diagnostics
+ * channel `point` (crash-points.mjs, preloaded): crash points live in the tests, not in the program.
+ */
+export function crashAt(point: string): Record<string, string> {
+  return { NODE_OPTIONS: `--import=${CRASH_POINTS}`, CRASH_POINT: point };
+}
+
 /** Sends a signal and waits for the exit code. */
 export function stopCli(
   child: ChildProcess,

@@ -1,10 +1,11 @@
 import type { Message } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { eventHeaders } from '../../src/lib/kafka/event-headers.js';
 import { encodeEvent, topicFor, type DomainEvent } from '../../src/lib/events/index.js';
 import { createLogger } from '../../src/lib/log.js';
 import { startCollector, type CollectorOptions } from '../../src/jobs/collector/collector.js';
-import type { CollectorTestHooks } from '../../src/jobs/collector/hooks.js';
 import type { TestContext } from './context.js';
 
 /** Publishes events as the relay does: idempotent producer, keyed by aggregate id, event headers. */
@@ -34,19 +35,44 @@ export async function publish(
 export function startTestCollector(
   ctx: TestContext,
   options: CollectorOptions = {},
-  hooks: CollectorTestHooks = {},
+  deps: { redis?: Redis } = {},
 ) {
   return startCollector(
     {
       config: ctx.config,
       pool: ctx.pool,
-      redis: ctx.redis,
+      redis: deps.redis ?? ctx.redis,
       kafka: ctx.kafka,
       logger: createLogger('error', { pretty: false }),
     },
     { sessionTimeoutMs: 6_000, backoff: { baseMs: 20, maxMs: 100 }, ...options },
-    hooks,
   );
+}
+
+/**
+ * A handler that keeps failing, for real: PostgreSQL refuses the audit row (event_log) of these
+ * events, or of every event, with `message`, so the collector's database step fails and its
+ * transaction rolls back. `attempts()` counts the refusals (a sequence: it survives the rollbacks).
+ * The collector's group must run the audit handler.
+ */
+export async function refuseEvents(pool: pg.Pool, eventIds: string[] | 'all', message: string) {
+  const uuid = /^[0-9a-f-]{36}$/;
+  if (eventIds !== 'all' && !eventIds.every((id) => uuid.test(id))) throw new Error('not event ids');
+  const when = eventIds === 'all' ? '' : `WHEN (NEW.event_id = ANY ('{${eventIds.join(',')}}'::uuid[]))`;
+  await pool.query(`
+    CREATE SEQUENCE test_refusals;
+    CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM nextval('test_refusals'); RAISE EXCEPTION USING MESSAGE = TG_ARGV[0]; END $$;
+    CREATE TRIGGER test_refuse_event BEFORE INSERT ON event_log FOR EACH ROW ${when}
+      EXECUTE FUNCTION test_refuse_event('${message.replaceAll("'", "''")}');`);
+  return {
+    attempts: async (): Promise<number> =>
+      (await pool.query(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM test_refusals`))
+        .rows[0].n,
+    remove: () =>
+      pool.query(`DROP TRIGGER test_refuse_event ON event_log; DROP FUNCTION test_refuse_event();
+                  DROP SEQUENCE test_refusals;`),
+  };
 }
 
 /** Committed offset per partition of the group (-1 when none), summed over a topic's partitions. */

@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { topicsFlag } from '../../lib/cli/flags.js';
-import { prefixedTopic } from '../../lib/config/config.js';
-import { allGroupsLag, consumerLag, type GroupLag } from '../../lib/kafka/consumer-lag.js';
+import { collectorLag, describeCollectorLag, type CollectorLagResult } from '../../jobs/collector/lag.js';
 
 export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
   static override summary = "The collector group's committed offset, end offset and lag per partition.";
@@ -27,35 +26,15 @@ export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
     }),
   };
 
-  public async run(): Promise<GroupLag | { groups: GroupLag[]; total: number }> {
-    const { kafka } = this.appConfig;
-    const named = this.flags.topics?.flat().map((t) => prefixedTopic(kafka, t));
-    const topics = named ? [...new Set(named)] : [kafka.topics.catalog, kafka.topics.order];
-    if (this.flags['all-groups']) {
-      const groups = await allGroupsLag(this.kafka(), topics);
-      this.table(
-        groups.flatMap((g) => g.partitions.map((p) => ({ group: g.groupId, ...p }))),
-        [{ header: 'Group', get: (p) => p.group }, ...COLUMNS],
-      );
-      for (const g of groups) this.log(`Group ${g.groupId}: total lag ${g.total}`);
-      if (groups.length === 0) this.log('No consumer group consumes these topics.');
-      return { groups, total: groups.reduce((sum, g) => sum + g.total, 0) };
-    }
-    const lag = await consumerLag(this.kafka(), this.flags.group ?? kafka.groupId, topics);
-    this.table(lag.partitions, COLUMNS);
-    this.log(`Group ${lag.groupId}: total lag ${lag.total}`);
+  public async run(): Promise<CollectorLagResult> {
+    const lag = await collectorLag(this.kafka(), this.appConfig.kafka, {
+      group: this.flags.group,
+      allGroups: this.flags['all-groups'],
+      topics: this.flags.topics?.flat(),
+    });
+    const { rows, columns, lines } = describeCollectorLag(lag);
+    this.table(rows, columns);
+    for (const line of lines) this.log(line);
     return lag;
   }
 }
-
-const COLUMNS = [
-  { header: 'Topic', get: (p: GroupLag['partitions'][number]) => p.topic },
-  { header: 'Partition', get: (p: GroupLag['partitions'][number]) => p.partition, align: 'right' as const },
-  {
-    header: 'Committed',
-    get: (p: GroupLag['partitions'][number]) => p.committed ?? '-',
-    align: 'right' as const,
-  },
-  { header: 'End', get: (p: GroupLag['partitions'][number]) => p.end, align: 'right' as const },
-  { header: 'Lag', get: (p: GroupLag['partitions'][number]) => p.lag, align: 'right' as const },
-];

@@ -1,19 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { createRegistry } from '../../lib/metrics/registry.js';
-import { startMetricsServer } from '../../lib/metrics/server.js';
 import { durationFlag, topicsFlag } from '../../lib/cli/flags.js';
-import { EVENT_TOPICS, prefixedTopic } from '../../lib/config/config.js';
-import { UsageError } from '../../lib/errors.js';
-import { startCollector, type CollectorHandle } from '../../jobs/collector/collector.js';
-import { collectorHooksFromEnv } from '../../jobs/collector/hooks.js';
 import { DEFAULT_HANDLERS, parseHandlers, type HandlerName } from '../../jobs/collector/handlers.js';
-import { createWebhookStep } from '../../jobs/collector/webhook-handler.js';
-import { parseWebhookOptions } from '../../jobs/collector/webhook/options.js';
-import { WebhookSender } from '../../jobs/collector/webhook/sender.js';
-import { createWebhookMetrics } from '../../jobs/collector/webhook/metrics.js';
-import type { CollectorStats } from '../../jobs/collector/metrics.js';
 import { COLLECTOR_DEFAULTS } from '../../jobs/collector/options.js';
+import { describeCollectorRun, runCollector, type CollectorRunSummary } from '../../jobs/collector/run.js';
 
 export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
   static override summary = 'Consume the event topics and apply every event exactly once (until SIGTERM).';
@@ -71,73 +61,22 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     };
   }
 
-  /** Only the pipeline's event topics, prefixed like every topic of this deployment. */
-  private eventTopics(names: string[]): string[] {
-    const known: string[] = Object.values(EVENT_TOPICS);
-    const unknown = names.find((n) => !known.includes(n));
-    if (unknown !== undefined)
-      throw new UsageError(
-        `--topics: "${unknown}" is not an event topic (${known.join(', ')}; KAFKA_TOPIC_PREFIX is added)`,
-      );
-    return [...new Set(names)].map((n) => prefixedTopic(this.appConfig.kafka, n));
-  }
-
-  /** The webhook handler's delivery, when --handlers names it; its flags are refused otherwise. */
-  private webhookStep(deps: ReturnType<CollectorRun['deps']>, registry: ReturnType<typeof createRegistry>) {
+  public async run(): Promise<CollectorRunSummary> {
     const f = this.flags;
-    if (!f.handlers?.includes('webhook')) {
-      const given = (['webhook-events', 'webhook-timeout', 'webhook-concurrency'] as const).find(
-        (n) => f[n] !== undefined,
-      );
-      if (given) throw new UsageError(`--${given} needs the webhook handler (--handlers ...,webhook)`);
-      return undefined;
-    }
-    const options = parseWebhookOptions(this.appConfig.webhook, {
-      events: f['webhook-events'],
-      timeout: f['webhook-timeout'],
-      concurrency: f['webhook-concurrency'],
+    const summary = await runCollector(this.deps(), {
+      topics: f.topics,
+      handlers: f.handlers,
+      maxAttempts: f['max-attempts'],
+      batchSize: f['batch-size'],
+      sessionTimeoutMs: f['session-timeout'],
+      webhook: {
+        events: f['webhook-events'],
+        timeout: f['webhook-timeout'],
+        concurrency: f['webhook-concurrency'],
+      },
+      metricsPort: this.appConfig.metricsPort,
     });
-    const sender = new WebhookSender(options, deps.logger, createWebhookMetrics(registry));
-    sender.start();
-    this.resources.defer('webhook sender', () => sender.stop()); // after the collector (reverse order)
-    return createWebhookStep(deps.pool, sender, options.eventTypes);
-  }
-
-  public async run(): Promise<CollectorStats & { groupId: string; handlers: readonly string[] }> {
-    const { metricsPort } = this.appConfig;
-    const topics = this.flags.topics && this.eventTopics(this.flags.topics);
-    const registry = createRegistry({ service: 'collector' });
-    const running: { collector?: CollectorHandle } = {};
-    if (metricsPort !== undefined) {
-      // /readyz: 200 only while the collector is in its group and consuming.
-      const ready = () => running.collector?.ready() ?? false;
-      const server = await startMetricsServer(registry, metricsPort, undefined, undefined, ready);
-      this.resources.defer('metrics server', () => server.close());
-    }
-    const deps = this.deps();
-    const options = {
-      topics,
-      handlers: this.flags.handlers,
-      webhook: this.webhookStep(deps, registry),
-      maxAttempts: this.flags['max-attempts'],
-      batchSize: this.flags['batch-size'],
-      sessionTimeoutMs: this.flags['session-timeout'], // the collector defaults to 30s
-      registry,
-    };
-    const collector = await startCollector(deps, options, collectorHooksFromEnv(process.env));
-    running.collector = collector;
-    this.resources.defer('collector', () => collector.stop());
-    const aborted = new Promise<void>((resolve) =>
-      this.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
-    // A consumer that stayed out of its group through every replacement exits 1.
-    await Promise.race([aborted, collector.failed]);
-    await collector.stop();
-    const { stats } = collector;
-    this.log(
-      `Collector stopped: ${stats.consumed} event(s) applied, ${stats.duplicates} duplicate(s) skipped, ` +
-        `${stats.deadLettered} dead-lettered, ${stats.batches} batch(es).`,
-    );
-    return { groupId: collector.groupId, handlers: collector.handlers, ...stats };
+    this.log(describeCollectorRun(summary));
+    return summary;
   }
 }

@@ -28,18 +28,12 @@ export interface AggregateOptions {
   date?: string;
   top?: number;
   chunkSize?: number;
+  /** After every chunk read, with the rows read so far; a throw from it fails the run (nothing written). */
   onProgress?: (rowsRead: number) => void;
   /** Aborting stops the read between chunks; nothing is written and the run is recorded FAILED. */
   signal?: AbortSignal;
   /** The clock, for "last complete period" (tests). */
   now?: Date;
-  /** Seams for tests only; production never sets them. */
-  testHooks?: AggregateTestHooks;
-}
-
-export interface AggregateTestHooks {
-  /** Fail after this many rows read (see read.ts). */
-  faultAfterRows?: number;
 }
 
 export interface AggregateSummary {
@@ -85,7 +79,6 @@ export async function runAggregate(options: AggregateOptions): Promise<Aggregate
       chunkSize,
       weights,
       signal,
-      faultAfterRows: options.testHooks?.faultAfterRows,
       onRows: (n) => {
         ctx.rowsRead = n;
         options.onProgress?.(n);

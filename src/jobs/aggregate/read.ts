@@ -15,10 +15,8 @@ export interface ReadOptions {
   chunkSize: number;
   weights: RankingWeights;
   signal?: AbortSignal;
-  /** Called after every chunk with the rows read so far. */
+  /** Called after every chunk with the rows read so far; a throw ends the read with that error. */
   onRows: (rowsRead: number) => void;
-  /** Tests only: throw after this many rows have been read, to prove a failed run changes nothing. */
-  faultAfterRows?: number;
 }
 
 /**
@@ -49,9 +47,6 @@ export async function readTopProducts(
       }
       rowsRead += chunk.length;
       options.onRows(rowsRead);
-      if (options.faultAfterRows !== undefined && rowsRead >= options.faultAfterRows) {
-        throw new Error(`injected failure after ${rowsRead} rows read`);
-      }
     }
   } catch (err) {
     failed = err as Error;

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import { exec, rows } from '../../lib/db/query.js';
 import { withRetryingTransaction } from '../../lib/db/transaction.js';
 import { foldDaily, foldProducts } from './fold.js';
-import type { CollectorTestHooks } from './hooks.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import type { HandlerSet } from './handlers.js';
 import { selectRecentlyHandled } from '../../lib/handled/sql.js';
@@ -32,23 +31,15 @@ const RANKABLE_DUPLICATE_SECONDS = RANKING_MARK_TTL_SECONDS - 3_600;
  */
 export async function applyEvents(
   pool: pg.Pool,
-  options: {
-    group: string;
-    handlers: HandlerSet;
-    timeZone: string;
-    faultInjector?: CollectorTestHooks['faultInjector'];
-  },
+  options: { group: string; handlers: HandlerSet; timeZone: string },
   logged: LoggedEvent[],
 ): Promise<ApplyResult> {
   const { handlers } = options;
   const unique = dedupe(logged);
   const claiming = (['metrics', 'ranking'] as const).filter((h) => handlers.has(h));
-  if (unique.length === 0 || (claiming.length === 0 && !handlers.has('audit'))) {
-    for (const l of unique) options.faultInjector?.(l.event);
+  if (unique.length === 0 || (claiming.length === 0 && !handlers.has('audit')))
     return { applied: unique.length, duplicates: logged.length - unique.length, rankable: new Set() };
-  }
   return withRetryingTransaction(pool, async (client) => {
-    for (const l of unique) options.faultInjector?.(l.event);
     const ids = unique.map((l) => l.event.eventId);
     const isNew = new Set<string>();
     const fresh = { metrics: new Set<string>(), ranking: new Set<string>() };

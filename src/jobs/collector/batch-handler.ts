@@ -6,15 +6,14 @@ import { processChunk } from './process-chunk.js';
 import { sendDeadLetters } from './dead-letters.js';
 import { ChunkTurns, type Turn } from './ordered-steps.js';
 import { BatchGuard } from './batch-guard.js';
+import { publishDbCommitted } from './probes.js';
 import type { CollectorMetrics, CollectorStats } from './metrics.js';
-import type { CollectorTestHooks } from './hooks.js';
 import type { WebhookStep } from './handlers.js';
 import type { CollectorDeps, ResolvedCollectorOptions } from './options.js';
 import type { LoggedEvent } from './sql.js';
 
 export interface BatchContext extends CollectorDeps {
   options: ResolvedCollectorOptions;
-  hooks: CollectorTestHooks;
   /** The webhook handler's step, when the group runs it. */
   webhook?: WebhookStep;
   metrics: CollectorMetrics;
@@ -37,19 +36,19 @@ export interface BatchContext extends CollectorDeps {
  * and ends it when the member lost its group (that error is rethrown for kafkajs to rejoin).
  */
 export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayload) => Promise<void> {
-  const { pool, redis, config, logger, options, hooks, metrics, stats, signal, producer } = ctx;
+  const { pool, redis, config, logger, options, metrics, stats, signal, producer } = ctx;
   const { groupId, handlers, batchSize } = options;
   const usesRedis = handlers.has('ranking') || handlers.has('cache');
 
   // Before each step, its chunk's turn for the handlers it serves (ordered-steps.ts).
   const handle = async (events: LoggedEvent[], guard: BatchGuard, turn: Turn) => {
     await turn(['audit', 'metrics', 'ranking']);
-    const result = await applyEvents(
-      pool,
-      { group: groupId, handlers, timeZone: config.timezone, faultInjector: hooks.faultInjector },
-      events,
-    );
-    await hooks.afterDbCommit?.(events);
+    const result = await applyEvents(pool, { group: groupId, handlers, timeZone: config.timezone }, events);
+    publishDbCommitted(() => ({
+      topic: events[0]!.topic,
+      partition: events[0]!.partition,
+      offsets: [events[0]!.offset, events[events.length - 1]!.offset],
+    }));
     if (usesRedis) {
       const ranking = handlers.has('ranking')
         ? { weights: config.ranking, timeZone: config.timezone, rankable: result.rankable }

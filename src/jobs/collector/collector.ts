@@ -6,7 +6,6 @@ import { errorMessage } from '../../lib/errors.js';
 import { Lifecycle, newInstanceId } from '../../lib/lifecycle.js';
 import { StopDeadline, trackLoop, unlessForced, type Loop, type StopOptions } from '../../lib/loop.js';
 import { createBatchHandler } from './batch-handler.js';
-import type { CollectorTestHooks } from './hooks.js';
 import { createCollectorMetrics, type CollectorStats } from './metrics.js';
 import { resolveCollectorOptions, type CollectorDeps, type CollectorOptions } from './options.js';
 import { ConsumerSupervisor, supervisorLimits } from '../../lib/kafka/consumer-supervisor.js';
@@ -43,7 +42,6 @@ export interface CollectorHandle extends Loop {
 export async function startCollector(
   deps: CollectorDeps,
   options: CollectorOptions = {},
-  hooks: CollectorTestHooks = {},
 ): Promise<CollectorHandle> {
   const { config, kafka } = deps;
   const resolved = resolveCollectorOptions(config, options);
@@ -92,7 +90,6 @@ export async function startCollector(
         ...deps,
         logger,
         options: resolved,
-        hooks,
         webhook: options.webhook,
         metrics,
         stats,

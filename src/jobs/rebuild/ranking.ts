@@ -35,7 +35,6 @@ export async function rebuildRanking(
     dryRun: boolean;
     chunkSize: number;
     runId: number;
-    beforeSwap?: () => Promise<void>;
   },
 ): Promise<TableRebuild & { marks: number }> {
   if (!options.dryRun) await exec(client, lockDailyMetricsShared());
@@ -97,7 +96,6 @@ export async function rebuildRanking(
       marks += chunk.length;
     },
   );
-  await options.beforeSwap?.();
   if (rows > 0) {
     await redis.expire(temp, DAILY_RANKING_TTL_SECONDS);
     await redis.rename(temp, day.key);

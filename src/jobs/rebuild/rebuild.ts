@@ -25,8 +25,6 @@ export interface RebuildOptions {
   dryRun: boolean;
   carryWeight: number;
   chunkSize?: number;
-  /** Tests only: called with the rebuilt rows computed and the lock held, just before the swap. */
-  beforeSwap?: () => Promise<void>;
 }
 
 export interface RebuildSummary {
@@ -59,7 +57,6 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildSummar
           date,
           timeZone: config.timezone,
           dryRun,
-          beforeSwap: options.beforeSwap,
         });
       const day = await rankingDay(redis, date!, options.carryWeight);
       return rebuildRanking(client, redis, day, {
@@ -68,7 +65,6 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildSummar
         dryRun,
         chunkSize: options.chunkSize ?? 1_000,
         runId: ctx.run.id,
-        beforeSwap: options.beforeSwap,
       });
     });
     ctx.rowsRead = done.rows;

@@ -34,7 +34,7 @@ export interface TableRebuild {
 export async function rebuildTable(
   client: pg.PoolClient,
   target: 'metrics' | 'daily',
-  options: { date: string | null; timeZone: string; dryRun: boolean; beforeSwap?: () => Promise<void> },
+  options: { date: string | null; timeZone: string; dryRun: boolean },
 ): Promise<TableRebuild> {
   const steps: Record<
     typeof target,
@@ -69,7 +69,6 @@ export async function rebuildTable(
   await exec(client, s.create);
   const rows = await exec(client, s.insert);
   const changed = Number((await one<{ n: string }>(client, s.changed))!.n);
-  await options.beforeSwap?.();
   if (!options.dryRun && changed > 0) {
     await exec(client, s.remove);
     await exec(client, s.upsert);
