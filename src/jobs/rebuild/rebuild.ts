@@ -4,7 +4,7 @@ import type { AppConfig } from '../../lib/config/config.js';
 import { runExclusiveJob } from '../../lib/db/job-runs.js';
 import { withTransaction } from '../../lib/db/transaction.js';
 import { dateInZone } from '../../lib/time/dates.js';
-import { rankingDay } from '../verify/ranking.js';
+import { rankingDay } from '../../domain/rankings/live-day.js';
 import { rebuildRanking } from './ranking.js';
 import { rebuildTable, type TableRebuild } from './tables.js';
 
