@@ -1,5 +1,7 @@
 import { inspect } from 'node:util';
 
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /**
  * Polls `check` until it returns a truthy value or the time is up. On timeout the failure says what
  * was last seen: the last error `check` threw (an assertion error already shows expected and actual),
@@ -9,13 +11,13 @@ export async function eventually<T>(
   check: () => Promise<T> | T,
   timeoutMs = 30_000,
   intervalMs = 100,
-): Promise<T> {
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: { value: unknown } | { error: unknown };
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as Truthy<T>;
       last = { value };
     } catch (error) {
       last = { error };
