@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { ExitCode, VerifyError } from '../lib/errors.js';
-import { createKafka } from '../lib/kafka/client.js';
 import { durationFlag } from '../lib/cli/flags.js';
 import { DEMO_LIMITS, type DemoOptions } from '../jobs/demo/options.js';
 import { renderReport } from '../jobs/demo/report.js';
-import { runDemo, type DemoResult } from '../jobs/demo/demo.js';
+import type { DemoResult } from '../jobs/demo/demo.js';
+import { runQuietDemo } from '../jobs/demo/run.js';
 
 const { users, products, orders, concurrency } = DEMO_LIMITS;
 
@@ -44,19 +44,17 @@ export default class Demo extends BaseCommand<typeof Demo> {
       durationMs: f.duration,
     };
     const progress = this.progress('starting', 'demo failed');
-    // The report is the output: at the default level, the pipeline's info lines would only bury it.
-    const logger =
-      this.appConfig.logLevel === 'info' ? this.logger.child({}, { level: 'warn' }) : this.logger;
-    const deps = {
-      config: this.appConfig,
-      pool: this.db(),
-      redis: this.redis(),
-      kafka: createKafka(this.appConfig.kafka, logger),
-      logger,
-      signal: this.signal,
-      onStage: (text: string) => progress.update(text),
-    };
-    const result = await runDemo(deps, options);
+    const result = await runQuietDemo(
+      {
+        config: this.appConfig,
+        pool: this.db(),
+        redis: this.redis(),
+        logger: this.logger,
+        signal: this.signal,
+        onStage: (text: string) => progress.update(text),
+      },
+      options,
+    );
     progress.succeed(`done in ${(result.durationMs / 1000).toFixed(1)}s`);
     if (!this.jsonEnabled()) this.log(renderReport(result));
     if (!result.verified) {

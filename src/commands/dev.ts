@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { startPipeline } from '../jobs/dev/dev.js';
+import { runDev, type DevResult } from '../jobs/dev/run.js';
 
 export default class Dev extends BaseCommand<typeof Dev> {
   static override summary =
@@ -28,18 +28,9 @@ export default class Dev extends BaseCommand<typeof Dev> {
     };
   }
 
-  public async run(): Promise<{ url: string; published: number | null; consumed: number }> {
-    const deps = this.deps();
-    const pipeline = await startPipeline(deps);
-    this.resources.defer('pipeline', async () => void (await pipeline.stop()));
-    this.logger.info(`listening on ${pipeline.url}`);
-    const aborted = new Promise<void>((resolve) =>
-      this.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
-    await Promise.race([aborted, pipeline.failed]);
-    const { relay } = await pipeline.stop();
-    const consumed = pipeline.collector.stats.consumed;
-    this.log(`dev stopped: ${relay?.published ?? '?'} event(s) published, ${consumed} consumed.`);
-    return { url: pipeline.url, published: relay?.published ?? null, consumed };
+  public async run(): Promise<DevResult> {
+    const result = await runDev(this.deps());
+    this.log(`dev stopped: ${result.published ?? '?'} event(s) published, ${result.consumed} consumed.`);
+    return result;
   }
 }

@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
+import { dateFlag, weightFlag } from '../lib/cli/flags.js';
 import { UsageError } from '../lib/errors.js';
-import { parseDate } from '../lib/time/dates.js';
+import { DEFAULT_CARRY_WEIGHT } from '../domain/rankings/carry-over.js';
 import { REBUILD_TARGETS, runRebuild, type RebuildSummary } from '../jobs/rebuild/rebuild.js';
-import { VERIFY_DEFAULTS } from '../jobs/verify/verify.js';
 
 export default class Rebuild extends BaseCommand<typeof Rebuild> {
   static override summary = 'Recompute a read model from its source of truth and swap it in atomically.';
@@ -22,16 +22,16 @@ export default class Rebuild extends BaseCommand<typeof Rebuild> {
       required: true,
       summary: 'The read model to rebuild.',
     })(),
-    date: Flags.string({
+    date: dateFlag({
       summary: 'daily: only this day; ranking: the day (default today in TIMEZONE). YYYY-MM-DD.',
     }),
     'dry-run': Flags.boolean({
       summary: 'Compute and count the differences; change nothing.',
       default: false,
     }),
-    'carry-weight': Flags.string({
+    'carry-weight': weightFlag({
       summary: 'ranking: the weight `ranking carry-over` used, counted when the day was carried over.',
-      default: String(VERIFY_DEFAULTS.carryWeight),
+      default: DEFAULT_CARRY_WEIGHT,
     }),
   };
 
@@ -41,15 +41,6 @@ export default class Rebuild extends BaseCommand<typeof Rebuild> {
       throw new UsageError(
         '--date: product_metrics holds totals, not days; use it with --target daily or ranking',
       );
-    let date: string | undefined;
-    try {
-      date = this.flags.date === undefined ? undefined : parseDate(this.flags.date);
-    } catch (err) {
-      throw new UsageError(`--date: ${(err as Error).message}`);
-    }
-    const carryWeight = Number(this.flags['carry-weight']);
-    if (!Number.isFinite(carryWeight) || carryWeight < 0 || carryWeight > 1)
-      throw new UsageError('--carry-weight must be a number from 0 to 1');
     const progress = this.progress(
       `rebuilding ${target}`,
       `rebuild of ${target} did not finish; nothing changed`,
@@ -59,9 +50,9 @@ export default class Rebuild extends BaseCommand<typeof Rebuild> {
       redis: this.redis(),
       config: this.appConfig,
       target,
-      date,
+      date: this.flags.date,
       dryRun: this.flags['dry-run'],
-      carryWeight,
+      carryWeight: this.flags['carry-weight'],
     });
     progress.succeed(
       `${target}${summary.date ? ` (${summary.date})` : ''}: ${summary.rows} row(s) rebuilt, ` +

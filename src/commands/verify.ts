@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { ExitCode, UsageError } from '../lib/errors.js';
-import { parseDate } from '../lib/time/dates.js';
-import { runVerify, VERIFY_DEFAULTS, type VerifyReport } from '../jobs/verify/verify.js';
+import { dateFlag, weightFlag } from '../lib/cli/flags.js';
+import { ExitCode } from '../lib/errors.js';
+import { DEFAULT_CARRY_WEIGHT } from '../domain/rankings/carry-over.js';
+import { runVerify, type VerifyReport } from '../jobs/verify/verify.js';
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Compare every read model with its source of truth; list each difference.';
@@ -24,22 +25,17 @@ export default class Verify extends BaseCommand<typeof Verify> {
       delimiter: ',',
       summary: 'Only these product ids (space- or comma-separated).',
     }),
-    since: Flags.string({
+    since: dateFlag({
       summary: 'Only products with an event since this date (YYYY-MM-DD), and outbox rows created since.',
     }),
-    date: Flags.string({ summary: "The live ranking's day, YYYY-MM-DD (default: today in TIMEZONE)." }),
-    'carry-weight': Flags.string({
+    date: dateFlag({ summary: "The live ranking's day, YYYY-MM-DD (default: today in TIMEZONE)." }),
+    'carry-weight': weightFlag({
       summary: 'The weight `ranking carry-over` used, counted when the day was carried over.',
-      default: String(VERIFY_DEFAULTS.carryWeight),
+      default: DEFAULT_CARRY_WEIGHT,
     }),
   };
 
   public async run(): Promise<VerifyReport> {
-    const since = this.flags.since === undefined ? undefined : dateFlag('--since', this.flags.since);
-    const date = this.flags.date === undefined ? undefined : dateFlag('--date', this.flags.date);
-    const carryWeight = Number(this.flags['carry-weight']);
-    if (!Number.isFinite(carryWeight) || carryWeight < 0 || carryWeight > 1)
-      throw new UsageError('--carry-weight must be a number from 0 to 1');
     const progress = this.progress('verifying', 'verify did not finish');
     const report = await runVerify({
       pool: this.db(),
@@ -47,9 +43,9 @@ export default class Verify extends BaseCommand<typeof Verify> {
       kafka: this.kafka(),
       config: this.appConfig,
       products: this.flags.products ? [...new Set(this.flags.products)] : undefined,
-      since,
-      date,
-      carryWeight,
+      since: this.flags.since,
+      date: this.flags.date,
+      carryWeight: this.flags['carry-weight'],
       onProgress: (text) => progress.update(text),
     });
     const { checked, inFlight } = report;
@@ -73,13 +69,5 @@ export default class Verify extends BaseCommand<typeof Verify> {
     this.log(report.consistent ? 'Consistent.' : `${report.differences.length} difference(s).`);
     if (!report.consistent) process.exitCode = ExitCode.VERIFY; // the report (the differences) is the output
     return report;
-  }
-}
-
-function dateFlag(flag: string, value: string): string {
-  try {
-    return parseDate(value);
-  } catch (err) {
-    throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
 }

@@ -79,6 +79,7 @@ describe('commerce api serve', () => {
     });
     let closed = false;
     const closing = api.close().then(() => (closed = true));
+    // A window, not a wait: close() must still be waiting for the blocked request after it.
     await new Promise((r) => setTimeout(r, 200));
     expect(closed).toBe(false);
     await blocker.query('COMMIT');

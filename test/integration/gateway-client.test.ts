@@ -6,6 +6,7 @@ import { createGatewayMetrics } from '../../src/lib/payments/metrics.js';
 import { maxCallDurationMs } from '../../src/lib/payments/options.js';
 import type { GatewayClientOptions } from '../../src/lib/payments/types.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
+import { eventually } from '../support/wait.js';
 
 /** The client against the real simulator process: retries, timeouts and the breaker, seen from both ends. */
 describe('GatewayClient against commerce gateway serve', () => {
@@ -143,7 +144,7 @@ describe('GatewayClient against commerce gateway serve', () => {
     const { gateway, options, metric } = client(up.url, {
       timeoutMs: 1000,
       retry: { attempts: 2, baseMs: 10, maxMs: 20 },
-      breaker: { failureThreshold: 4, halfOpenAfterMs: 6000 },
+      breaker: { failureThreshold: 4, halfOpenAfterMs: 2000 },
     });
     const pay = (id: string) => gateway.requestPayment({ paymentId: id, orderId: 1, amount: 100 });
     expect((await pay('b-0')).ok).toBe(true);
@@ -164,38 +165,63 @@ describe('GatewayClient against commerce gateway serve', () => {
     expect(gateway.breakerState).toBe('open');
     expect(await metric('commerce_gateway_breaker_state')).toBe(1);
 
-    // While open nothing reaches the gateway, even one that is listening again (and failing).
-    const failing = await start(['--failure-rate', '1', '--latency', '0ms', '--seed', 'x'], port);
+    // While open a call is refused at once, without a request (checked below against a listening gateway).
     const openedAt = performance.now();
     for (let i = 0; i < 5; i++)
       expect(await pay(`b-open-${i}`)).toMatchObject({ ok: false, reason: 'breaker-open' });
     expect(performance.now() - openedAt).toBeLessThan(200);
-    // (Still within the open period: the failing gateway started before halfOpenAfterMs ran out.)
     expect(performance.now() - opened).toBeLessThan(options.breaker.halfOpenAfterMs);
-    expect((await failing.stats()).requests.payments).toBe(0);
     expect(await metric('commerce_gateway_requests_total', { outcome: 'breaker_open' })).toBe(5);
 
-    // After halfOpenAfterMs one call goes through; it fails, so the breaker opens again.
-    await new Promise((r) =>
-      setTimeout(r, options.breaker.halfOpenAfterMs + 100 - (performance.now() - opened)),
+    // halfOpenAfterMs after it opened, the breaker lets one test call through. Nothing shows the
+    // moment: pay until the listening gateway has been called; that call was the test call. It fails,
+    // so the breaker opens again at once.
+    const failing = await start(['--failure-rate', '1', '--latency', '0ms', '--seed', 'x'], port);
+    let n = 0;
+    const tested = await eventually(
+      async () => {
+        const result = await pay(`b-probe-${++n}`);
+        return (await failing.stats()).requests.payments > 0 && result;
+      },
+      10_000,
+      50,
     );
-    expect((await pay('b-probe-1')).ok).toBe(false);
-    const reopened = performance.now();
+    expect(tested.ok).toBe(false);
     expect((await failing.stats()).requests.payments).toBe(1);
     expect(gateway.breakerState).toBe('open');
+    // Open again: nothing reaches the gateway, though it listens.
+    for (let i = 0; i < 3; i++)
+      expect(await pay(`b-reopened-${i}`)).toMatchObject({ ok: false, reason: 'breaker-open' });
+    expect((await failing.stats()).requests.payments).toBe(1);
     await failing.stop();
     running.splice(running.indexOf(failing), 1);
 
-    // A healthy gateway: the next test call (half-open while it runs) closes the breaker.
+    // A healthy gateway: the next test call (half-open while it runs, 400ms) closes the breaker. Pay
+    // until a call succeeds, noting the breaker's state while each runs.
     const healthy = await start(['--latency', '400ms', '--settle-delay', '1m'], port);
-    await new Promise((r) =>
-      setTimeout(r, options.breaker.halfOpenAfterMs + 100 - (performance.now() - reopened)),
+    const probe = await eventually(
+      async () => {
+        const id = `b-probe-${++n}`;
+        const states = new Set<string>();
+        const gauges = new Set<number>();
+        let answered = false;
+        const paying = pay(id);
+        const settle = () => void (answered = true);
+        paying.then(settle, settle);
+        while (!answered) {
+          states.add(gateway.breakerState);
+          gauges.add(await metric('commerce_gateway_breaker_state'));
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const result = await paying;
+        return result.ok && { id, result, states: [...states], gauges: [...gauges] };
+      },
+      10_000,
+      50,
     );
-    const probe = pay('b-probe-2');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(gateway.breakerState).toBe('half-open');
-    expect(await metric('commerce_gateway_breaker_state')).toBe(2);
-    expect(await probe).toMatchObject({ ok: true, value: { paymentId: 'b-probe-2', status: 'PENDING' } });
+    expect(probe.states).toContain('half-open');
+    expect(probe.gauges).toContain(2);
+    expect(probe.result).toMatchObject({ ok: true, value: { paymentId: probe.id, status: 'PENDING' } });
     expect(gateway.breakerState).toBe('closed');
     expect(await metric('commerce_gateway_breaker_state')).toBe(0);
     expect((await pay('b-after')).ok).toBe(true);

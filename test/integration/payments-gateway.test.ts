@@ -71,8 +71,12 @@ describe('payments through an unreliable gateway', () => {
     expect(perOrder.rows).toHaveLength(200);
     expect(perOrder.rows.every((r) => r.n === 1)).toBe(true);
 
-    // Let the gateway settle what it has (its callbacks, some lost), then recover the rest.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Let the gateway settle what it has (its callbacks, some lost), then recover the rest. Settled
+    // and every callback sent: each transaction's callback was lost or sent, duplicates sent twice.
+    await eventually(async () => {
+      const { transactions, callbacks } = await s.gateway.stats();
+      return callbacks.lost + callbacks.sent >= transactions + callbacks.duplicated;
+    }, 30_000);
     const recover = await runCli(
       ['payments', 'recover', '--older-than', '1ms', '--json'],
       recoverEnv(),

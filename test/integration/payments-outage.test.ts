@@ -29,7 +29,8 @@ async function timedPay(api: TestApi, orderId: number, user: string) {
 describe('gateway down (process stopped)', () => {
   const s = useTestApi({
     gateway: ['--settle-delay', '100ms', '--latency', '5ms', '--callback-duplicate-rate', '0'],
-    env: { GATEWAY_TIMEOUT: '300ms' },
+    // Shorter than the default 10s (the test waits it out), longer than the 8 refused payments take.
+    env: { GATEWAY_TIMEOUT: '300ms', GATEWAY_BREAKER_HALF_OPEN: '3s' },
   });
 
   it('pay answers 202 fast, the breaker opens (no calls while open), half-opens, closes when the gateway is back; recover settles everything', async () => {
@@ -52,27 +53,46 @@ describe('gateway down (process stopped)', () => {
     }
     expect(s.api.api.deps.gateway.breakerState).toBe('open');
     expect(await breakerGauge(s.api)).toBe(1);
-    expect(await breakerOpenCalls(s.api)).toBeGreaterThan(0);
+    const refusedSoFar = await breakerOpenCalls(s.api);
+    expect(refusedSoFar).toBeGreaterThan(0);
+
+    // While open a call is refused at once, without a request (counted as breaker_open).
+    const whileOpen = await newOrder(s.api, product.id, 'down');
+    orders.push(whileOpen);
+    const refused = await timedPay(s.api, whileOpen, 'down');
+    expect(refused.res.body.status).toBe('REQUESTED');
+    expect(await breakerOpenCalls(s.api)).toBe(refusedSoFar + 1);
 
     // Back on the same port, slow enough that the half-open test call can be seen in flight.
     s.gateway = await startGateway(
       ['--settle-delay', '1s', '--latency', '150ms', '--callback-duplicate-rate', '0'],
       port,
     );
-    const whileOpen = await newOrder(s.api, product.id, 'down');
-    orders.push(whileOpen);
-    const refused = await timedPay(s.api, whileOpen, 'down');
-    expect(refused.res.body.status).toBe('REQUESTED');
-    expect((await s.gateway.stats()).requests.payments).toBe(0); // the open breaker sent nothing
 
-    // The breaker half-opens 10s after it opened: the next call is its test call.
-    await new Promise((r) => setTimeout(r, 10_500));
-    const probe = await newOrder(s.api, product.id, 'down');
-    orders.push(probe);
-    const inFlight = timedPay(s.api, probe, 'down');
-    await new Promise((r) => setTimeout(r, 60));
-    expect(await breakerGauge(s.api)).toBe(2);
-    const probed = await inFlight;
+    // GATEWAY_BREAKER_HALF_OPEN after it opened, the breaker lets one test call through. Nothing shows
+    // the moment: pay until a call is not refused at once; that one is the test call, and while it is
+    // in flight (the gateway answers after 150ms) the gauge says half-open. A call the open breaker
+    // refuses sends nothing to the gateway, listening again by now.
+    const sent = async () => (await s.gateway.stats()).requests.payments;
+    const probed = await eventually(
+      async () => {
+        const orderId = await newOrder(s.api, product.id, 'down');
+        orders.push(orderId);
+        const before = { refused: await breakerOpenCalls(s.api), sent: await sent() };
+        const gauges = new Set<number>();
+        let answered = false;
+        const paying = timedPay(s.api, orderId, 'down');
+        const settle = () => void (answered = true);
+        paying.then(settle, settle);
+        while (!answered) gauges.add(await breakerGauge(s.api));
+        const { res } = await paying;
+        if ((await breakerOpenCalls(s.api)) > before.refused) expect(await sent()).toBe(before.sent);
+        return res.body.status === 'REQUESTED' ? false : { res, gauges: [...gauges] };
+      },
+      15_000,
+      300,
+    );
+    expect(probed.gauges).toContain(2);
     expect(probed.res.body.status).toBe('PENDING');
     expect(s.api.api.deps.gateway.breakerState).toBe('closed');
     expect(await breakerGauge(s.api)).toBe(0);

@@ -86,6 +86,7 @@ describe('a pooled client whose backend is terminated while checked out', () => 
           WHERE locktype = 'advisory' AND objid::int = hashtext($1) AND granted`,
         [job],
       );
+      // The job keeps working after its lock session died (the fault): the run must still end FAILED.
       await new Promise((r) => setTimeout(r, 300));
       return 'done';
     });

@@ -125,6 +125,8 @@ describe('PostgreSQL connections terminated and the server restarted under traff
       signal: stopTraffic.signal,
     });
 
+    // A fault schedule under steady traffic, not synchronisation: each sleep is how long traffic runs
+    // between faults, during an outage, or after it (the checks below wait on their conditions).
     let terminated = 0;
     for (let i = 0; i < 4; i++) {
       await sleep(1_500);
@@ -216,7 +218,7 @@ describe('PostgreSQL connections terminated and the server restarted under traff
     await sleep(2_500); // flush ticks fail meanwhile; the counts stay
 
     const exited = stopCli(api.proc.child, 'SIGTERM', 60_000);
-    await sleep(3_000);
+    await sleep(3_000); // a window: the API must not give up (exit) while PostgreSQL is down
     expect(api.proc.child.exitCode).toBeNull(); // still retrying its last flush
     await cluster('pg-up');
     expect(await exited).toBe(0);

@@ -58,7 +58,8 @@ describe('relay on a hot backlog (few aggregates, many rows each)', () => {
     );
     const frozenAt = await count(`status = 'PUBLISHED'`);
     await eventually(async () => (await count(`status = 'PUBLISHED'`)) > frozenAt + 1_000, 30_000, 100);
-    await new Promise((resolve) => setTimeout(resolve, 2_500)); // well past A's 2s lease
+    // A's lease runs out and B takes over every row A held, before A wakes up.
+    await eventually(async () => (await ownedByA()) === 0, 30_000, 100);
     a.kill('SIGCONT');
 
     await eventually(async () => (await count(`status <> 'PUBLISHED'`)) === 0, 45_000, 200);

@@ -57,12 +57,14 @@ describe('verify and rebuild', () => {
     expect((await api.call('POST', `/orders/${cancelled}/cancel`, { user: 'u2' })).status).toBe(200);
     await order('u3', [{ productId: d, quantity: 4 }]);
     for (const id of [a, a, a, c, d, d]) await api.call('GET', `/products/${id}`);
-    // Views reach the outbox when the API flushes them.
+    // Views reach the outbox when the API flushes them (every 100ms): all six of them.
     await eventually(async () => {
-      const { rows } = await ctx.pool.query(`SELECT 1 FROM outbox_event WHERE event_type = 'ProductViewed'`);
-      return rows.length > 0;
+      const { rows } = await ctx.pool.query<{ n: number }>(
+        `SELECT coalesce(sum((payload->'payload'->>'count')::int), 0)::int AS n
+           FROM outbox_event WHERE event_type = 'ProductViewed'`,
+      );
+      return rows[0]!.n === 6;
     });
-    await new Promise((r) => setTimeout(r, 300));
     await settle();
     rankingKey = `ranking:all:${dateInZone(new Date(), ctx.config.timezone).replaceAll('-', '')}`;
   }, 120_000);

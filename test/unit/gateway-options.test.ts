@@ -73,8 +73,10 @@ describe('gateway client configuration', () => {
       url: 'http://127.0.0.1:8090',
       secret: '',
       timeoutMs: 1000,
+      breakerHalfOpenMs: 10_000,
       callbackUrl: undefined,
     });
+    expect(gatewayClientOptions(config, 'http://cb').breaker.halfOpenAfterMs).toBe(10_000);
     expect(paymentCallbackUrl(config)).toBe('http://127.0.0.1:8080/api/v1/payments/callback');
     expect(paymentCallbackUrl(loadConfig({ API_HOST: '0.0.0.0', API_PORT: '9000' }))).toBe(
       'http://127.0.0.1:9000/api/v1/payments/callback',
@@ -99,8 +101,15 @@ describe('gateway client configuration', () => {
     expect(maxCallDurationMs(options)).toBe(options.retry.attempts * (250 + options.retry.maxMs));
   });
 
+  it('reads GATEWAY_BREAKER_HALF_OPEN (tests shorten it instead of waiting 10 s)', () => {
+    const config = loadConfig({ GATEWAY_BREAKER_HALF_OPEN: '300ms' });
+    expect(config.gateway.breakerHalfOpenMs).toBe(300);
+    expect(gatewayClientOptions(config, 'http://cb').breaker.halfOpenAfterMs).toBe(300);
+  });
+
   it.each([
     ['GATEWAY_URL', 'gw:9', /GATEWAY_URL.*http/],
+    ['GATEWAY_BREAKER_HALF_OPEN', 'later', /GATEWAY_BREAKER_HALF_OPEN/],
     ['GATEWAY_TIMEOUT', 'soon', /GATEWAY_TIMEOUT/],
     ['GATEWAY_TIMEOUT', '0s', /GATEWAY_TIMEOUT/],
     ['PAYMENT_CALLBACK_URL', '/callback', /PAYMENT_CALLBACK_URL/],

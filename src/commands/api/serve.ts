@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { buildApp, listen } from '../../api/app.js';
+import { serveApi } from '../../api/serve.js';
 
 export default class ApiServe extends BaseCommand<typeof ApiServe> {
   static override summary = 'Serve the commerce HTTP API (writes commit with their outbox events).';
@@ -24,18 +24,8 @@ export default class ApiServe extends BaseCommand<typeof ApiServe> {
   }
 
   public async run(): Promise<{ url: string }> {
+    const { host, port } = this.appConfig.api;
     const deps = { config: this.appConfig, pool: this.db(), redis: this.redis(), logger: this.logger };
-    const api = await buildApp(deps);
-    // Registered after the pool and Redis, so it runs before them: the app closes first.
-    this.resources.defer('http server', () => api.close());
-    const url = await listen(api, this.appConfig.api.host, this.appConfig.api.port);
-    this.logger.info(`listening on ${url}`);
-    await new Promise<void>((resolve) => {
-      if (this.signal.aborted) resolve();
-      this.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    await api.close();
-    this.logger.info('stopped: in-flight requests finished, views flushed');
-    return { url };
+    return serveApi(deps, { host, port, signal: this.signal });
   }
 }

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { ConfigError, UsageError } from '../../lib/errors.js';
-import { GatewaySimulator } from '../../gateway/server.js';
+import { UsageError } from '../../lib/errors.js';
 import { parseDurationRange, parseRate } from '../../gateway/options.js';
+import { serveGateway } from '../../gateway/serve.js';
 
 const rate = Flags.custom<number>({
   helpValue: '<0..1>',
@@ -62,12 +62,11 @@ export default class GatewayServe extends BaseCommand<typeof GatewayServe> {
   };
 
   public async run(): Promise<{ url: string; stats: unknown }> {
-    const secret = this.appConfig.gateway.secret;
-    if (!secret)
-      throw new ConfigError('GATEWAY_SECRET is required: the simulator signs its callbacks with it');
     const f = this.flags;
-    const simulator = new GatewaySimulator(
+    return serveGateway(
       {
+        host: f.host,
+        port: f.port,
         failureRate: f['failure-rate'],
         latency: f.latency,
         settleDelay: f['settle-delay'],
@@ -75,20 +74,9 @@ export default class GatewayServe extends BaseCommand<typeof GatewayServe> {
         callbackLossRate: f['callback-loss-rate'],
         callbackDuplicateRate: f['callback-duplicate-rate'],
         seed: f.seed,
-        secret,
+        secret: this.appConfig.gateway.secret,
       },
-      this.logger,
+      { logger: this.logger, signal: this.signal },
     );
-    this.resources.defer('gateway simulator', () => simulator.close());
-    const url = await simulator.listen(f.host, f.port);
-    this.logger.info(`listening on ${url}`);
-    await new Promise<void>((resolve) => {
-      if (this.signal.aborted) resolve();
-      this.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    await simulator.close();
-    const stats = simulator.state.snapshot();
-    this.logger.info({ stats }, 'stopped (its state is gone: it lived in memory)');
-    return { url, stats };
   }
 }

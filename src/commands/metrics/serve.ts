@@ -1,10 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { createRegistry } from '../../lib/metrics/registry.js';
-import { startMetricsServer } from '../../lib/metrics/server.js';
-import { createExporterMetrics } from '../../jobs/metrics-exporter/exporter.js';
-
-export const EXPORTER_DEFAULT_PORT = 9465;
+import { EXPORTER_DEFAULT_PORT, serveExporterMetrics } from '../../jobs/metrics-exporter/serve.js';
 
 export default class MetricsServe extends BaseCommand<typeof MetricsServe> {
   static override summary =
@@ -31,25 +27,7 @@ export default class MetricsServe extends BaseCommand<typeof MetricsServe> {
   }
 
   public async run(): Promise<{ url: string }> {
-    const registry = createRegistry({ service: 'metrics-exporter' });
-    const exporter = createExporterMetrics(registry, {
-      config: this.appConfig,
-      pool: this.db(),
-      kafka: this.kafka(),
-      logger: this.logger,
-    });
-    this.resources.defer('kafka admin', () => exporter.close());
-    const server = await startMetricsServer(
-      registry,
-      this.appConfig.metricsPort ?? EXPORTER_DEFAULT_PORT,
-      this.flags.host,
-    );
-    this.resources.defer('metrics server', () => server.close());
-    const url = `http://${this.flags.host}:${server.port}/metrics`;
-    this.logger.info({ url }, `metrics exporter listening on ${url}`);
-    await new Promise<void>((resolve) =>
-      this.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
-    return { url };
+    const deps = { config: this.appConfig, pool: this.db(), kafka: this.kafka(), logger: this.logger };
+    return serveExporterMetrics({ ...deps, signal: this.signal }, this.flags.host);
   }
 }

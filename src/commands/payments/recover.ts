@@ -2,13 +2,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { durationFlag } from '../../lib/cli/flags.js';
 import { ExitCode } from '../../lib/errors.js';
-import { GatewayClient } from '../../lib/payments/gateway-client.js';
-import { paymentCallbackUrl } from '../../lib/payments/options.js';
-import {
-  recoverClientOptions,
-  recoverPayments,
-  type RecoverResult,
-} from '../../jobs/payments-recover/recover.js';
+import type { RecoverResult } from '../../jobs/payments-recover/recover.js';
+import { runPaymentsRecover } from '../../jobs/payments-recover/run.js';
 
 export default class PaymentsRecover extends BaseCommand<typeof PaymentsRecover> {
   static override summary =
@@ -35,11 +30,9 @@ export default class PaymentsRecover extends BaseCommand<typeof PaymentsRecover>
   };
 
   public async run(): Promise<RecoverResult> {
-    const config = this.appConfig;
-    const gateway = new GatewayClient(recoverClientOptions(config, paymentCallbackUrl(config)), this.logger);
     const progress = this.progress('recovering payments', 'payments recover failed');
-    const result = await recoverPayments(
-      { pool: this.db(), config, logger: this.logger, gateway },
+    const result = await runPaymentsRecover(
+      { pool: this.db(), config: this.appConfig, logger: this.logger },
       {
         olderThanMs: this.flags['older-than'],
         limit: this.flags.limit,

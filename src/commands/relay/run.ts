@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { ExitCode } from '../../lib/errors.js';
-import { createRegistry } from '../../lib/metrics/registry.js';
-import { startMetricsServer } from '../../lib/metrics/server.js';
-import { Relay, type RelaySummary } from '../../jobs/relay/relay.js';
-import { parseRelayOptions, RELAY_DEFAULTS, RELAY_MODES } from '../../jobs/relay/options.js';
+import type { RelaySummary } from '../../jobs/relay/relay.js';
+import { RELAY_DEFAULTS, RELAY_MODES } from '../../jobs/relay/options.js';
+import { runRelay } from '../../jobs/relay/run.js';
 
 export default class RelayRun extends BaseCommand<typeof RelayRun> {
   static override summary = 'Publish outbox events to Kafka, at least once, in order per aggregate.';
@@ -55,36 +54,18 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
   }
 
   public async run(): Promise<RelaySummary> {
-    const options = parseRelayOptions({
-      mode: this.flags.mode,
-      batchSize: this.flags['batch-size'],
-      lease: this.flags.lease,
-      pollInterval: this.flags['poll-interval'],
-      maxAttempts: this.flags['max-attempts'],
-      retryBackoff: this.flags['retry-backoff'],
-    });
-    const registry = createRegistry({ service: 'relay' });
-    if (this.appConfig.metricsPort !== undefined) {
-      const server = await startMetricsServer(registry, this.appConfig.metricsPort);
-      this.resources.defer('metrics server', () => server.close());
-    }
-    const deps = {
-      config: this.appConfig,
-      pool: this.db(),
-      logger: this.logger,
-      options,
-      registry,
-      signal: this.signal,
-    };
-    const relay = new Relay(deps);
-    let summary: RelaySummary;
-    if (this.flags.once) {
-      summary = await relay.drain();
-    } else {
-      await relay.start();
-      await relay.finished;
-      summary = await relay.stop();
-    }
+    const summary = await runRelay(
+      { config: this.appConfig, pool: this.db(), logger: this.logger, signal: this.signal },
+      {
+        once: this.flags.once,
+        mode: this.flags.mode,
+        batchSize: this.flags['batch-size'],
+        lease: this.flags.lease,
+        pollInterval: this.flags['poll-interval'],
+        maxAttempts: this.flags['max-attempts'],
+        retryBackoff: this.flags['retry-backoff'],
+      },
+    );
     this.log(
       `relay ${summary.relayId}: published ${summary.published}, failed ${summary.failed}, ` +
         `retrying ${summary.retried}, remaining ${summary.remaining}`,

@@ -41,7 +41,7 @@ export async function startDemoGateway(config: AppConfig, logger: Logger): Promi
     // callbackUrl unset: the API's listen() points callbacks at its own (random) port.
     config: {
       ...config,
-      gateway: { url, secret, timeoutMs: DEMO_GATEWAY.timeoutMs, callbackUrl: undefined },
+      gateway: { ...config.gateway, url, secret, timeoutMs: DEMO_GATEWAY.timeoutMs, callbackUrl: undefined },
     },
     close: () => simulator.close(),
   };

@@ -19,7 +19,7 @@ export const RECOVER_JOB = batchJob('payments-recover');
 export function recoverClientOptions(config: AppConfig, callbackUrl: string): GatewayClientOptions {
   return gatewayClientOptions(config, callbackUrl, {
     retry: { attempts: 5, baseMs: 50, maxMs: 500 },
-    breaker: { failureThreshold: 10, halfOpenAfterMs: 10_000 },
+    breaker: { failureThreshold: 10, halfOpenAfterMs: config.gateway.breakerHalfOpenMs },
   });
 }
 

@@ -5,8 +5,7 @@ import { exec } from '../../lib/db/query.js';
 import { RANKING_MARK_TTL_SECONDS, rankingMarkKey } from '../../lib/ranking/live-ranking.js';
 import { DAILY_RANKING_TTL_SECONDS, type RankingWeights } from '../../lib/ranking/score.js';
 import { compactDate } from '../../lib/time/dates.js';
-import type { RankingDay } from '../verify/ranking.js';
-import { SCORE_EPSILON } from '../verify/ranking.js';
+import { SCORE_EPSILON, type RankingDay } from '../../domain/rankings/live-day.js';
 import { lockDailyMetricsShared, selectDayContributions, selectDayScores } from './sql.js';
 import type { TableRebuild } from './tables.js';
 

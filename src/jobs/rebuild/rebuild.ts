@@ -5,7 +5,7 @@ import { runExclusiveJob } from '../../lib/db/job-runs.js';
 import { batchJob } from '../../lib/jobs/registry.js';
 import { withTransaction } from '../../lib/db/transaction.js';
 import { dateInZone } from '../../lib/time/dates.js';
-import { rankingDay } from '../verify/ranking.js';
+import { rankingDay } from '../../domain/rankings/live-day.js';
 import { rebuildRanking } from './ranking.js';
 import { rebuildTable, type TableRebuild } from './tables.js';
 

@@ -1,5 +1,5 @@
 import { sql, type Sql } from '../../lib/db/query.js';
-import { ENVELOPE_PRODUCTS, METRICS_CUTOFF } from '../verify/sql.js';
+import { ENVELOPE_PRODUCTS, METRICS_CUTOFF } from '../../domain/metrics/event-log.js';
 
 /**
  * `commerce rebuild`: each read model recomputed from event_log into a temporary table, then swapped

@@ -1,26 +1,10 @@
 import { sql, type Sql } from '../../lib/db/query.js';
+import { ENVELOPE_PRODUCTS, METRICS_CUTOFF } from '../../domain/metrics/event-log.js';
 
 /**
  * The read-only statements of `commerce verify`: each read model next to its source of truth.
  * Run in one REPEATABLE READ snapshot, so "in flight" and "the values compared" describe one instant.
  */
-
-/**
- * The product ids an envelope (jsonb) touches: payload.productId, or each order item's productId.
- * A fragment for SQL, not a statement.
- */
-export const ENVELOPE_PRODUCTS = `
-  SELECT (env->'payload'->>'productId')::bigint AS product_id WHERE env->'payload' ? 'productId'
-  UNION ALL
-  SELECT (i->>'productId')::bigint FROM jsonb_array_elements(
-    CASE WHEN jsonb_typeof(env->'payload'->'items') = 'array' THEN env->'payload'->'items' ELSE '[]'::jsonb END) i`;
-
-/**
- * Marks older than the oldest 'metrics' mark still kept were removed by `outbox cleanup`: an
- * unmarked event received before it was handled long ago. Without any mark, everything counts as handled.
- * A fragment for SQL (a one-row relation `cutoff(t)`).
- */
-export const METRICS_CUTOFF = `(SELECT coalesce(min(handled_at), now()) AS t FROM event_handled WHERE handler = 'metrics') cutoff`;
 
 /**
  * Products with an event in flight: not yet published (PENDING, or FAILED awaiting `outbox retry`),

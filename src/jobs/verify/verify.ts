@@ -6,7 +6,9 @@ import { one, rows } from '../../lib/db/query.js';
 import { dateInZone } from '../../lib/time/dates.js';
 import { checkOutbox, collectorPosition } from './outbox.js';
 import { checkProducts } from './products.js';
-import { confirmRanking, rankingCandidates, rankingDay } from './ranking.js';
+import { DEFAULT_CARRY_WEIGHT } from '../../domain/rankings/carry-over.js';
+import { rankingDay } from '../../domain/rankings/live-day.js';
+import { confirmRanking, rankingCandidates } from './ranking.js';
 import type { VerifyReport } from './report.js';
 import { withSnapshot } from '../../lib/db/transaction.js';
 import { selectDatabaseNow, selectInFlightProducts } from './sql.js';
@@ -30,7 +32,7 @@ export interface VerifyOptions {
   onProgress?: (text: string) => void;
 }
 
-export const VERIFY_DEFAULTS = { chunkSize: 1_000, carryWeight: 0.1 } as const;
+export const VERIFY_DEFAULTS = { chunkSize: 1_000, carryWeight: DEFAULT_CARRY_WEIGHT } as const;
 
 async function inFlightProducts(
   client: pg.PoolClient,

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
+import { parseDate } from '../time/dates.js';
 
 /** A duration flag (`7d`, `12h`, `30m`, ...) parsed to milliseconds; anything else is a usage error (exit 2). */
 export const durationFlag = Flags.custom<number>({
@@ -49,3 +50,26 @@ export const topicFlag = Flags.custom<string>({
 /** `--topic` of the dead-letter commands (dlq list, dlq replay). */
 export const deadLetterTopicFlag = () =>
   topicFlag({ summary: 'Dead-letter topic, without KAFKA_TOPIC_PREFIX (default: catalog-events.dlq).' });
+
+/** A weight from 0 to 1 (`--weight 0.1`); anything else is a usage error (exit 2). */
+export const weightFlag = Flags.custom<number>({
+  helpValue: '<0..1>',
+  parse: async (input) => {
+    const weight = Number(input);
+    if (input.trim() === '' || !Number.isFinite(weight) || weight < 0 || weight > 1)
+      throw new UsageError('must be a number from 0 to 1');
+    return weight;
+  },
+});
+
+/** A calendar date, YYYY-MM-DD (a real day: not 2024-02-30); anything else is a usage error (exit 2). */
+export const dateFlag = Flags.custom<string>({
+  helpValue: '<YYYY-MM-DD>',
+  parse: async (input) => {
+    try {
+      return parseDate(input);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  },
+});

@@ -39,8 +39,17 @@ export interface AppConfig {
   readonly eventHandledRetentionMs: number;
   /** WEBHOOK_URL / WEBHOOK_SECRET: unset unless the webhook handler runs (it checks them). */
   readonly webhook: { url: string | undefined; secret: string | undefined };
-  /** The payment gateway; callbackUrl unset means "the API's own callback route" (paymentCallbackUrl). */
-  readonly gateway: { url: string; secret: string; timeoutMs: number; callbackUrl: string | undefined };
+  /**
+   * The payment gateway; callbackUrl unset means "the API's own callback route" (paymentCallbackUrl).
+   * breakerHalfOpenMs: how long an open circuit breaker waits before letting one test call through.
+   */
+  readonly gateway: {
+    url: string;
+    secret: string;
+    timeoutMs: number;
+    breakerHalfOpenMs: number;
+    callbackUrl: string | undefined;
+  };
 }
 
 /** The event topics by their unprefixed names (as flags spell them). */
@@ -85,6 +94,7 @@ export function toConfig(env: Env): AppConfig {
       url: env.GATEWAY_URL.replace(/\/+$/, ''),
       secret: env.GATEWAY_SECRET,
       timeoutMs: durationVar('GATEWAY_TIMEOUT', env.GATEWAY_TIMEOUT),
+      breakerHalfOpenMs: durationVar('GATEWAY_BREAKER_HALF_OPEN', env.GATEWAY_BREAKER_HALF_OPEN),
       callbackUrl: env.PAYMENT_CALLBACK_URL,
     },
   };

@@ -59,6 +59,7 @@ export const envSchema = z.object({
     .default('http://127.0.0.1:8090'),
   GATEWAY_SECRET: z.string().default(''),
   GATEWAY_TIMEOUT: z.string().default('1s'),
+  GATEWAY_BREAKER_HALF_OPEN: z.string().default('10s'),
   PAYMENT_CALLBACK_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')

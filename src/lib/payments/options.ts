@@ -18,7 +18,8 @@ export function paymentCallbackUrl(config: AppConfig, apiUrl?: string): string {
 
 /**
  * The breaker and retry settings every part uses (README "Payment gateway"): 3 attempts, backoff
- * 50ms..250ms, breaker open after 5 consecutive failed attempts, one test call after 10s. A call then
+ * 50ms..250ms, breaker open after 5 consecutive failed attempts, one test call after
+ * GATEWAY_BREAKER_HALF_OPEN (10s). A call then
  * takes at most 3 * (GATEWAY_TIMEOUT + 250ms); callers with a tighter budget pass an AbortSignal.
  */
 export function gatewayClientOptions(
@@ -31,7 +32,7 @@ export function gatewayClientOptions(
     callbackUrl,
     timeoutMs: overrides.timeoutMs ?? config.gateway.timeoutMs,
     retry: overrides.retry ?? { attempts: 3, baseMs: 50, maxMs: 250 },
-    breaker: overrides.breaker ?? { failureThreshold: 5, halfOpenAfterMs: 10_000 },
+    breaker: overrides.breaker ?? { failureThreshold: 5, halfOpenAfterMs: config.gateway.breakerHalfOpenMs },
   };
 }
 
