@@ -59,6 +59,14 @@ describe('live ranking', () => {
     );
     expect(second.code).toBe(0);
     expect(second.json).toMatchObject({ carried: false, members: 2 });
+    // A batch job like the others: each run recorded in job_run, with what it wrote.
+    const runs = await ctx.pool.query(
+      `SELECT id, status, rows_written::int AS rows_written FROM job_run WHERE job_name = 'ranking-carry-over' ORDER BY id`,
+    );
+    expect(runs.rows).toEqual([
+      { id: (first.json as { jobRunId: number }).jobRunId, status: 'SUCCEEDED', rows_written: 2 },
+      { id: (second.json as { jobRunId: number }).jobRunId, status: 'SUCCEEDED', rows_written: 0 },
+    ]);
     expect(await ctx.redis.zrange('ranking:all:20240802', 0, -1, 'WITHSCORES')).toEqual(once);
   });
 

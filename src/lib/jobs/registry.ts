@@ -66,12 +66,11 @@ const JOBS = [
   },
   {
     name: 'ranking-carry-over',
-    // Redis only, idempotent on its mark key: a second run changes nothing, so it needs no lock, and
-    // it writes no job_run (no series, no staleness alert; the CronJob's own failure is all there is).
-    lockKey: null,
+    lockKey: 'ranking-carry-over',
     command: ['ranking', 'carry-over'],
     schedule: '50 23 * * *', // daily 23:50: seed tomorrow's ranking before midnight
-    stale: null,
+    // A night missed: tomorrow's ranking starts from zero.
+    stale: { alert: 'CommerceRankingCarryOverNotRun', afterSeconds: DAY + 2 * HOUR },
   },
   {
     name: 'rebuild',
