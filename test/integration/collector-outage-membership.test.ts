@@ -156,7 +156,7 @@ describe('collector: a PostgreSQL or Redis outage pauses partitions, never the g
     await produce(1);
     await eventually(async () => (await handled()) === published.length, 30_000, 250);
     await eventually(async () => (await state()) === 'running', 10_000);
-    expect(await groupMembers(ctx, ctx.config.kafka.groupId)).toEqual(members);
+    expect(await groupMembers(ctx, ctx.config.kafka.groupId), lines.slice(-80).join('\n')).toEqual(members);
 
     // Redis stopped for 10 s: the database step succeeds, the ranking and cache steps cannot.
     const redisDown = Date.now();
@@ -190,7 +190,7 @@ describe('collector: a PostgreSQL or Redis outage pauses partitions, never the g
     );
     await eventually(async () => (await state()) === 'running', 10_000);
 
-    expect(await groupMembers(ctx, ctx.config.kafka.groupId)).toEqual(members);
+    expect(await groupMembers(ctx, ctx.config.kafka.groupId), lines.slice(-80).join('\n')).toEqual(members);
     expect(membershipNoise().slice(quiet)).toEqual([]);
     expect(lines.some((l) => /collector paused/.test(l))).toBe(true);
     // Nothing lost, nothing doubled: each event audited once, every view counted once, ranked once.

@@ -124,6 +124,9 @@ describe('commerce dlq list / replay', () => {
 
     const limited = await runCli(['dlq', 'list', '--limit', '2', '--from-offset', '1', '--json'], ctx.env);
     expect(limited.json.letters.map((l: { offset: string }) => l.offset)).toEqual(['1', '2']);
+    const badOffset = await runCli(['dlq', 'list', '--from-offset', '-1'], ctx.env);
+    expect(badOffset.code).toBe(2);
+    expect(badOffset.stderr).toMatch(/--from-offset/);
 
     const table = await runCli(['dlq', 'list'], ctx.env);
     expect(table.code).toBe(0);

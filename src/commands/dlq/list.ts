@@ -1,11 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { deadLetterTopicFlag } from '../../lib/cli/flags.js';
+import { deadLetterTopicFlag, offsetFlag } from '../../lib/cli/flags.js';
 import { deadLetterTopicOf } from '../../lib/kafka/topics.js';
 import { listDeadLetters } from '../../lib/kafka/dead-letter-list.js';
 import type { DeadLetterView } from '../../lib/kafka/dead-letter-view.js';
 import { deadLetterColumns } from '../../lib/cli/dead-letter-columns.js';
-import { UsageError } from '../../lib/errors.js';
 
 export default class DlqList extends BaseCommand<typeof DlqList> {
   static override summary = 'List dead letters without disturbing any consumer group.';
@@ -19,20 +18,17 @@ export default class DlqList extends BaseCommand<typeof DlqList> {
   static override flags = {
     topic: deadLetterTopicFlag(),
     limit: Flags.integer({ default: 100, min: 1, max: 100_000, summary: 'At most this many letters.' }),
-    'from-offset': Flags.string({ summary: 'Start at this offset instead of the earliest.' }),
+    'from-offset': offsetFlag({ summary: 'Start at this offset instead of the earliest.' }),
   };
 
   public async run(): Promise<{ topic: string; letters: DeadLetterView[] }> {
     const { kafka } = this.appConfig;
     const topic = deadLetterTopicOf(kafka, this.flags.topic);
-    const from = this.flags['from-offset'];
-    if (from !== undefined && !/^\d+$/.test(from))
-      throw new UsageError(`--from-offset must be a non-negative integer`);
     const progress = this.progress(`reading ${topic}`, `could not read ${topic}`);
     const letters = await listDeadLetters(this.kafka(), {
       topic,
       limit: this.flags.limit,
-      fromOffset: from,
+      fromOffset: this.flags['from-offset'],
       groupPrefix: this.appConfig.kafka.groupId,
       signal: this.signal,
     });

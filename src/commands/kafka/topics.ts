@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { durationFlag } from '../../lib/cli/flags.js';
-import { ExitCode, UsageError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/errors.js';
 import { ensureTopics, pipelineTopics, type TopicState } from '../../lib/kafka/topics.js';
 
 export default class KafkaTopics extends BaseCommand<typeof KafkaTopics> {
@@ -36,18 +36,16 @@ export default class KafkaTopics extends BaseCommand<typeof KafkaTopics> {
 
   public async run(): Promise<{ topics: TopicState[] }> {
     const { kafka } = this.appConfig;
-    const minInsync = this.flags['min-insync-replicas'];
-    if (minInsync !== undefined && minInsync > kafka.replicationFactor)
-      throw new UsageError(
-        `--min-insync-replicas ${minInsync} is more than the replication factor ` +
-          `(KAFKA_REPLICATION_FACTOR=${kafka.replicationFactor}): no acks=all write could succeed`,
-      );
-    const topics = await ensureTopics(this.kafka(), pipelineTopics(kafka, minInsync), {
-      timeoutMs: this.flags.timeout,
-      alterConfigs: this.flags['alter-configs'],
-      signal: this.signal,
-      logger: this.logger,
-    });
+    const topics = await ensureTopics(
+      this.kafka(),
+      pipelineTopics(kafka, this.flags['min-insync-replicas']),
+      {
+        timeoutMs: this.flags.timeout,
+        alterConfigs: this.flags['alter-configs'],
+        signal: this.signal,
+        logger: this.logger,
+      },
+    );
     this.table(topics, [
       { header: 'Topic', get: (t) => t.name },
       { header: 'Role', get: (t) => t.role },

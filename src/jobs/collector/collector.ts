@@ -77,6 +77,11 @@ export async function startCollector(
       sessionTimeout: resolved.sessionTimeoutMs,
       rebalanceTimeout: resolved.rebalanceTimeoutMs,
       heartbeatInterval: resolved.heartbeatIntervalMs,
+      // While every partition is paused (a dependency outage), kafkajs's fetch sleeps maxWaitTime and
+      // only then heartbeats (consumerGroup.fetch: no request -> sleep(maxWaitTime)); its 5 s default
+      // against a short session timeout lets the session expire and the member rejoin. One heartbeat
+      // interval keeps the member alive through any pause.
+      maxWaitTimeInMs: resolved.heartbeatIntervalMs,
     },
     limits: supervisorLimits(resolved.sessionTimeoutMs, resolved.rebalanceTimeoutMs),
     onMembership: (change) => {

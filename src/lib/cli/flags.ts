@@ -62,6 +62,15 @@ export const weightFlag = Flags.custom<number>({
   },
 });
 
+/** A Kafka offset: a non-negative integer, kept as a string (offsets outgrow a JS number). */
+export const offsetFlag = Flags.custom<string>({
+  helpValue: '<offset>',
+  parse: async (input) => {
+    if (!/^\d+$/.test(input)) throw new UsageError(`must be a non-negative integer, not "${input}"`);
+    return input;
+  },
+});
+
 /** A calendar date, YYYY-MM-DD (a real day: not 2024-02-30); anything else is a usage error (exit 2). */
 export const dateFlag = Flags.custom<string>({
   helpValue: '<YYYY-MM-DD>',

@@ -1,6 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { prefixedTopic, type AppConfig } from '../config/config.js';
-import { InterruptedError, UnavailableError, errorMessage } from '../errors.js';
+import { InterruptedError, UnavailableError, UsageError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { unavailableService } from '../error-kind.js';
 import { retry } from '../retry.js';
@@ -35,6 +35,11 @@ export function pipelineTopics(
   config: AppConfig['kafka'],
   minInsyncReplicas = config.minInsyncReplicas,
 ): TopicSpec[] {
+  if (minInsyncReplicas > config.replicationFactor)
+    throw new UsageError(
+      `--min-insync-replicas ${minInsyncReplicas} is more than the replication factor ` +
+        `(KAFKA_REPLICATION_FACTOR=${config.replicationFactor}): no acks=all write could succeed`,
+    );
   const configs = {
     [MIN_INSYNC_REPLICAS]: String(minInsyncReplicas),
     [UNCLEAN_LEADER_ELECTION]: 'false',
