@@ -140,7 +140,8 @@ describe('verify and rebuild', () => {
       ['SUCCEEDED', 'ranking', true],
       ['SUCCEEDED', 'ranking', false],
     ]);
-  });
+    // Eleven CLI runs, each a process start (2-5 s on a loaded 2-core machine).
+  }, 120_000);
 
   it('a lost ranking key (a Redis restart) is detected, and rebuild --target ranking restores it', async () => {
     const before = await ctx.redis.zrange(rankingKey, 0, -1, 'WITHSCORES');
