@@ -34,7 +34,6 @@ export async function ordersStage({ quick, log }: StageOptions): Promise<StageRe
     };
     await createOrder(deps, 'bench-user', [{ productId: 1, quantity: 1 }]);
     const script = orderScript(seen);
-    if (process.env.BENCH_SHOW_SCRIPT) console.error(script.text(), script.defines);
 
     log(`orders: POST /orders for ${duration}s`);
     const orders = await autocannon({
@@ -98,23 +97,11 @@ function orderScript(seen: Sql[]): PgbenchScript {
       case 'COMMIT':
         script.raw(`${q.text};`);
         break;
-      case 'orders.lock-products':
-        script.statement(q, { 1: 'ARRAY[:pid]' }, 'lock_');
-        break;
-      case 'orders.insert-order': // one product, quantity 1: the total is its price
-        script.statement(q, { 2: ':lock_price' }, 'ord_');
-        break;
-      case 'orders.insert-items':
-        script.statement(q, { 1: ':ord_id', 2: 'ARRAY[:pid]', 4: 'ARRAY[:lock_price]' });
-        break;
-      case 'orders.move-stock':
-        script.statement(q, { 1: 'ARRAY[:pid]' }, 'mv_');
+      case 'orders.create-order-rows':
+        script.statement(q, { 2: 'ARRAY[:pid]' }, 'ord_');
         break;
       case 'outbox.insert-events':
-        script.statement(q, outboxArgs(q, { order: ':ord_id', productVersion: ':mv_version' }));
-        break;
-      case 'orders.select-order':
-        script.statement(q, { 1: ':ord_id' });
+        script.statement(q, outboxArgs(q, { order: ':ord_order_id', productVersion: ':ord_version' }));
         break;
       default:
         throw new Error(`orders stage: the order transaction runs ${q.name}, unknown to its pgbench script`);
