@@ -92,6 +92,7 @@ export class PgbenchScript {
 
 export interface PgbenchResult {
   tps: number;
+  transactions: number;
   latencyMs: number;
   failed: number;
 }
@@ -113,9 +114,15 @@ export async function pgbench(
     const { stdout } = await run(pgbenchPath(), args, { maxBuffer: 16 * 1024 * 1024 });
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
     const latency = /latency average = ([\d.]+) ms/.exec(stdout);
+    const done = /number of transactions actually processed: (\d+)/.exec(stdout);
     const failed = /number of failed transactions: (\d+)/.exec(stdout);
-    if (!tps || !latency) throw new Error(`pgbench: no tps in its output:\n${stdout}`);
-    return { tps: Number(tps[1]), latencyMs: Number(latency[1]), failed: Number(failed?.[1] ?? 0) };
+    if (!tps || !latency || !done) throw new Error(`pgbench: no tps in its output:\n${stdout}`);
+    return {
+      tps: Number(tps[1]),
+      transactions: Number(done[1]),
+      latencyMs: Number(latency[1]),
+      failed: Number(failed?.[1] ?? 0),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ import { createBenchContext } from '../lib/context.js';
 import { firstJsonLine, spawnTs, stopChild } from '../lib/child.js';
 import { seedProducts } from '../lib/seed.js';
 import { pgbench, PgbenchScript, recordingPool } from '../lib/pgbench.js';
+import { backendCpuDuring, cpuSeconds } from '../lib/cpu.js';
 import { figure, target, type StageOptions, type StageResult } from '../lib/measure.js';
 import type { Sql } from '../../src/lib/db/query.js';
 import { createLogger } from '../../src/lib/log.js';
@@ -35,31 +36,38 @@ export async function ordersStage({ quick, log }: StageOptions): Promise<StageRe
     await createOrder(deps, 'bench-user', [{ productId: 1, quantity: 1 }]);
     const script = orderScript(seen);
 
+    const database = new URL(ctx.env.DATABASE_URL!).pathname.slice(1);
     log(`orders: POST /orders for ${duration}s`);
-    const orders = await autocannon({
-      url: `${url}/api/v1/orders`,
-      connections: CONNECTIONS,
-      duration,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': 'bench-user' },
-      requests: [
-        {
-          setupRequest: (req) => ({
-            ...req,
-            body: JSON.stringify({
-              items: [{ productId: 1 + Math.floor(Math.random() * PRODUCTS), quantity: 1 }],
+    const apiCpu = cpuSeconds(api.pid!);
+    const { result: orders, seconds: ordersPgCpu } = await backendCpuDuring(ctx.pool, database, () =>
+      autocannon({
+        url: `${url}/api/v1/orders`,
+        connections: CONNECTIONS,
+        duration,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'bench-user' },
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({
+                items: [{ productId: 1 + Math.floor(Math.random() * PRODUCTS), quantity: 1 }],
+              }),
             }),
-          }),
-        },
-      ],
-    });
+          },
+        ],
+      }),
+    );
+    const apiCpuPerOrder = (cpuSeconds(api.pid!) - apiCpu) / orders.requests.total;
     if (orders.errors > 0 || orders.non2xx > 0 || orders.timeouts > 0)
       throw new Error(
         `POST /orders: ${orders.errors} errors, ${orders.non2xx} non-2xx, ${orders.timeouts} timeouts`,
       );
 
     log(`orders: pgbench, the order transaction's ${seen.length} statements, for ${duration}s`);
-    const bare = await pgbench(ctx.env.DATABASE_URL!, script, CONNECTIONS, duration);
+    const { result: bare, seconds: barePgCpu } = await backendCpuDuring(ctx.pool, database, () =>
+      pgbench(ctx.env.DATABASE_URL!, script, CONNECTIONS, duration),
+    );
     if (bare.failed > 0) throw new Error(`pgbench: ${bare.failed} failed transactions`);
 
     const baseline = { name: 'pgbench, the same statements', value: bare.tps };
@@ -75,6 +83,14 @@ export async function ordersStage({ quick, log }: StageOptions): Promise<StageRe
           `ms p50, ${orders.latency.p99} ms p99`,
         ),
         figure('orders', 'statements per order', seen.length, 'round trips (BEGIN and COMMIT included)'),
+        // CPU per order does not depend on what else runs on the machine, as rates do.
+        figure('orders', 'order creation, API process CPU', apiCpuPerOrder * 1000, 'ms per order'),
+        figure(
+          'orders',
+          'order creation, PostgreSQL CPU',
+          (ordersPgCpu / orders.requests.total) * 1000,
+          `ms per order (pgbench, same statements: ${((barePgCpu / bare.transactions) * 1000).toFixed(3)})`,
+        ),
       ],
       targets: [target('orders', 'order creation / pgbench same statements >= 0.5', rate.ratio!, 'min', 0.5)],
     };
