@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { relayStage } from './stages/relay.js';
 import { collectorStage } from './stages/collector.js';
 import { apiStage } from './stages/api.js';
+import { ordersStage } from './stages/orders.js';
 import { e2eStage } from './stages/e2e.js';
 import { aggregateStage } from './stages/aggregate.js';
 import { paymentsStage } from './stages/payments.js';
@@ -18,6 +19,7 @@ const STAGES: Record<string, (o: StageOptions) => Promise<StageResult>> = {
   collector: collectorStage,
   aggregate: aggregateStage,
   api: apiStage,
+  orders: ordersStage,
   e2e: e2eStage,
   payments: paymentsStage,
 };

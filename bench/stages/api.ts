@@ -7,9 +7,9 @@ import { figure, target, type Figure, type StageOptions, type StageResult } from
 const PRODUCTS = 1_000;
 
 /**
- * API: requests/s and latency under autocannon (20 connections) for a cached product detail, a
- * product list and order creation, against a minimal route on the same framework. Each server runs
- * in its own process, so the load generator does not share its event loop.
+ * API: requests/s and latency under autocannon (20 connections) for a cached product detail and a
+ * product list, against a minimal route on the same framework (order creation: the orders stage).
+ * Each server runs in its own process, so the load generator does not share its event loop.
  */
 export async function apiStage({ quick, log }: StageOptions): Promise<StageResult> {
   const duration = quick ? 3 : 10;
@@ -31,22 +31,6 @@ export async function apiStage({ quick, log }: StageOptions): Promise<StageResul
     await fetch(`${apiUrl}/api/v1/products/1`); // fills the cache
     const detail = await load('cached product detail', { url: `${apiUrl}/api/v1/products/1` });
     const list = await load('product list', { url: `${apiUrl}/api/v1/products?sort=latest&size=20` });
-    const orders = await load('order creation', {
-      url: `${apiUrl}/api/v1/orders`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': 'bench-user' },
-      requests: [
-        {
-          setupRequest: (req) => ({
-            ...req,
-            body: JSON.stringify({
-              items: [{ productId: 1 + Math.floor(Math.random() * PRODUCTS), quantity: 1 }],
-            }),
-          }),
-        },
-      ],
-    });
-
     const baseline = { name: 'minimal fastify route', value: bare.requests.average };
     const figures: Figure[] = [figure('api', 'minimal route', bare.requests.average, 'req/s')];
     const latency = (name: string, r: Result) =>
@@ -59,8 +43,6 @@ export async function apiStage({ quick, log }: StageOptions): Promise<StageResul
       latency('cached product detail', detail),
       rate('product list', list),
       latency('product list', list),
-      rate('order creation', orders),
-      latency('order creation', orders),
     );
     return {
       figures,

@@ -143,6 +143,45 @@ describe('api: orders', () => {
     expect(versions.rows.map((r) => Number(r.v))).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
   });
 
+  it('concurrent two-product orders: one short product rolls back the other, nothing half-applied', async () => {
+    const scarce = await seedProduct(s.api, { stock: 5 });
+    const plenty = await seedProduct(s.api, { stock: 100 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        s.api.call('POST', '/orders', {
+          user: `pair-${i}`,
+          // Half the orders list the products the other way round: the lock order must not depend on it.
+          body: {
+            items:
+              i % 2 === 0
+                ? [
+                    { productId: scarce.id, quantity: 1 },
+                    { productId: plenty.id, quantity: 2 },
+                  ]
+                : [
+                    { productId: plenty.id, quantity: 2 },
+                    { productId: scarce.id, quantity: 1 },
+                  ],
+          },
+        }),
+      ),
+    );
+    const refused = results.filter((r) => r.status === 409);
+    expect(results.filter((r) => r.status === 201)).toHaveLength(5);
+    expect(refused).toHaveLength(15);
+    for (const r of refused) expect(r.body.error.message).toContain(`product ${scarce.id} `);
+    expect(await stockOf(scarce.id)).toBe(0);
+    expect(await stockOf(plenty.id)).toBe(90);
+    const { rows } = await s.ctx.pool.query(
+      `SELECT aggregate_id, count(*)::int AS n FROM outbox_event
+        WHERE event_type = 'StockAdjusted' AND aggregate_id = ANY($1) GROUP BY aggregate_id ORDER BY aggregate_id`,
+      [[String(scarce.id), String(plenty.id)]],
+    );
+    expect(rows).toEqual(
+      [String(scarce.id), String(plenty.id)].sort().map((id) => ({ aggregate_id: id, n: 5 })),
+    );
+  });
+
   it('an Idempotency-Key retry (sequential and concurrent) returns the first order and creates one', async () => {
     const p = await seedProduct(s.api, { stock: 10 });
     const body = { items: [{ productId: p.id, quantity: 1 }] };

@@ -1,5 +1,6 @@
 import {
   evictProductDetail,
+  evictProductDetailsAndLists,
   evictProductLists,
   productCacheKeys,
   productListGeneration,
@@ -68,4 +69,11 @@ export async function evictProduct(deps: ServiceDeps, productId: number): Promis
 
 export async function evictLists(deps: ServiceDeps): Promise<void> {
   await soft(deps.redis, () => evictProductLists(deps.redis), deps.logger);
+}
+
+/** evictProduct for several products at once: one Redis round trip (their details and the lists). */
+export async function evictProducts(deps: ServiceDeps, productIds: number[]): Promise<void> {
+  if (productIds.length === 0) return;
+  for (const id of productIds) deps.local?.delete(detailKey(id));
+  await soft(deps.redis, () => evictProductDetailsAndLists(deps.redis, productIds), deps.logger);
 }

@@ -4,18 +4,17 @@ import { writeOutbox } from '../../lib/outbox/write.js';
 import { one, rows } from '../../lib/db/query.js';
 import { withTransaction } from '../../lib/db/transaction.js';
 import { unprocessable } from '../errors.js';
-import { evictProduct } from '../catalog/cache.js';
+import { evictProducts } from '../catalog/cache.js';
 import type { ServiceDeps } from '../deps.js';
 import { toOrder, type Order } from './order.js';
 import {
-  insertItems,
-  insertOrder,
-  lockProducts,
+  createOrderRows,
   selectByIdempotencyKey,
   selectOrder,
+  type CreatedOrderRow,
   type OrderRow,
 } from './sql.js';
-import { moveOrderStock, type StockLine } from './stock.js';
+import { stockAdjusted, type StockLine } from './stock.js';
 
 /** Thrown inside the transaction when a concurrent request with the same key won: replay its order. */
 class KeyTaken extends Error {}
@@ -28,8 +27,11 @@ export interface CreateOrderResult {
 
 /**
  * Creates an order: prices from the database, stock taken atomically (never oversold), the order,
- * its items, one StockAdjusted per product and OrderCreated in one transaction. With an
- * Idempotency-Key, a retry of the same request returns the first order and creates nothing.
+ * its items, one StockAdjusted per product and OrderCreated in one transaction of two statements
+ * (the order with its stock and items, then its events: their payloads need the order id and the
+ * products' new versions, and the envelope is built in one place, createEvent), then one Redis call
+ * for the evictions. With an Idempotency-Key, a retry of the same request returns the first order
+ * and creates nothing.
  */
 export async function createOrder(
   deps: ServiceDeps,
@@ -46,45 +48,54 @@ export async function createOrder(
   let order: Order;
   try {
     order = await withTransaction(deps.pool, async (client) => {
-      const ids = lines.map((l) => l.productId);
-      const products = await rows<{ id: number; price: number }>(client, lockProducts(ids));
-      const prices = new Map(products.map((p) => [p.id, p.price]));
-      const unknown = ids.find((id) => !prices.has(id));
-      if (unknown !== undefined) throw unprocessable('UNKNOWN_PRODUCT', `product ${unknown} does not exist`);
-      const priced = lines.map((l) => ({ ...l, unitPrice: prices.get(l.productId)! }));
-      const total = priced.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
-      // Beyond 2^53 a JS number loses cents (and beyond 2^63 the bigint column overflows): refuse.
-      if (!Number.isSafeInteger(total)) {
-        throw unprocessable('ORDER_TOO_LARGE', 'the order total is too large to be represented exactly');
-      }
-      const row = await one<{ id: number; version: number }>(
+      const placed = await rows<CreatedOrderRow>(
         client,
-        insertOrder(userId, total, idempotencyKey ?? null, hash),
-      );
-      if (!row) throw new KeyTaken();
-      await client.query(
-        insertItems(
-          row.id,
-          ids,
-          priced.map((l) => l.quantity),
-          priced.map((l) => l.unitPrice),
+        createOrderRows(
+          userId,
+          lines.map((l) => l.productId),
+          lines.map((l) => l.quantity),
+          idempotencyKey ?? null,
+          hash,
         ),
       );
-      const stockEvents = await moveOrderStock(client, lines, -1, 'order', row.id);
-      const created = createEvent('OrderCreated', row.id, row.version, {
-        orderId: row.id,
+      const unknown = placed.find((p) => p.price === null);
+      if (unknown) throw unprocessable('UNKNOWN_PRODUCT', `product ${unknown.product_id} does not exist`);
+      // Beyond 2^53 a JS number loses cents (and beyond 2^63 the bigint column overflows): refuse.
+      if (!Number.isSafeInteger(placed[0]!.total)) {
+        throw unprocessable('ORDER_TOO_LARGE', 'the order total is too large to be represented exactly');
+      }
+      const row = placed[0]!;
+      if (row.order_id === null) throw new KeyTaken();
+      const orderId = row.order_id;
+      const byId = new Map(placed.map((p) => [p.product_id, p]));
+      const priced = lines.map((l) => ({ ...l, unitPrice: byId.get(l.productId)!.price! }));
+      const stockEvents = stockAdjusted(lines, byId, -1, 'order', orderId);
+      const created = createEvent('OrderCreated', orderId, row.order_version!, {
+        orderId,
         userId,
         items: priced,
-        totalAmount: total,
+        totalAmount: row.total_amount!,
       });
       await writeOutbox(client, [...stockEvents, created], deps.config.kafka.topics);
-      return toOrder((await one<OrderRow>(client, selectOrder(row.id, userId)))!);
+      // The statement returned the order: no read-back.
+      return toOrder({
+        id: orderId,
+        user_id: userId,
+        status: row.status!,
+        total_amount: row.total_amount!,
+        created_at: row.created_at!,
+        updated_at: row.updated_at!,
+        items: priced,
+      });
     });
   } catch (err) {
     if (!(err instanceof KeyTaken)) throw err;
     return { order: (await replay(deps, userId, idempotencyKey!, hash!))!, created: false };
   }
-  await Promise.all(lines.map((l) => evictProduct(deps, l.productId)));
+  await evictProducts(
+    deps,
+    lines.map((l) => l.productId),
+  );
   return { order, created: true };
 }
 

@@ -3,7 +3,7 @@ import { writeOutbox } from '../../lib/outbox/write.js';
 import { one, rows } from '../../lib/db/query.js';
 import { withTransaction } from '../../lib/db/transaction.js';
 import { conflict, notFound } from '../errors.js';
-import { evictProduct } from '../catalog/cache.js';
+import { evictProducts } from '../catalog/cache.js';
 import type { AppDeps } from '../deps.js';
 import { payBudgetMs, sendRefund } from '../payments/gateway.js';
 import { markRefundRequested, selectLivePayment, type PaymentRow } from '../payments/sql.js';
@@ -51,7 +51,10 @@ export async function cancelOrder(deps: AppDeps, userId: string, orderId: number
     await writeOutbox(client, [...stockEvents, event], deps.config.kafka.topics);
     return { order: toOrder((await one<OrderRow>(client, selectOrder(orderId, userId)))!), refund };
   });
-  await Promise.all(cancelled.order.items.map((i) => evictProduct(deps, i.productId)));
+  await evictProducts(
+    deps,
+    cancelled.order.items.map((i) => i.productId),
+  );
   // Same budget as the pay route: an unanswered refund stays REFUND_REQUESTED for `payments recover`.
   if (cancelled.refund)
     await sendRefund(deps, cancelled.refund, AbortSignal.timeout(payBudgetMs(deps.config)));

@@ -30,8 +30,22 @@ export async function moveOrderStock(
       lines.map((l) => sign * l.quantity),
     ),
   );
-  const byId = new Map(moved.map((r) => [r.id, r]));
-  const short = lines.find((l) => !byId.has(l.productId));
+  return stockAdjusted(lines, new Map(moved.map((r) => [r.id, r])), sign, reason, orderId);
+}
+
+/**
+ * One StockAdjusted per product from the rows the stock move returned (by product id; a product
+ * missing, or with a null stock, did not have enough). A product without enough stock is a 409 naming
+ * it, thrown inside the caller's transaction so it rolls back.
+ */
+export function stockAdjusted(
+  lines: StockLine[],
+  moved: Map<number, { stock: number | null; version: number | null }>,
+  sign: 1 | -1,
+  reason: string,
+  orderId: number,
+): DomainEvent[] {
+  const short = lines.find((l) => moved.get(l.productId)?.stock == null);
   if (short) {
     throw conflict(
       'INSUFFICIENT_STOCK',
@@ -39,11 +53,11 @@ export async function moveOrderStock(
     );
   }
   return lines.map((l) => {
-    const row = byId.get(l.productId)!;
-    return createEvent('StockAdjusted', l.productId, row.version, {
+    const row = moved.get(l.productId)!;
+    return createEvent('StockAdjusted', l.productId, row.version!, {
       productId: l.productId,
       delta: sign * l.quantity,
-      newStock: row.stock,
+      newStock: row.stock!,
       reason,
       orderId,
     });

@@ -19,6 +19,23 @@ export async function evictProductDetail(redis: Redis, productId: number | strin
   await redis.del(productCacheKeys.detail(productId));
 }
 
+/**
+ * Evicts several products' details and makes every list stale in one round trip (a pipeline: one DEL
+ * of all detail keys, one INCR). A command that failed in the pipeline rejects, as a lone call would.
+ */
+export async function evictProductDetailsAndLists(
+  redis: Redis,
+  productIds: (number | string)[],
+): Promise<void> {
+  const results = await redis
+    .pipeline()
+    .del(...productIds.map((id) => productCacheKeys.detail(id)))
+    .incr(productCacheKeys.listGeneration())
+    .exec();
+  const failed = results?.find(([err]) => err);
+  if (failed) throw failed[0]!;
+}
+
 /** Makes every cached product list stale by moving to the next generation. */
 export async function evictProductLists(redis: Redis): Promise<void> {
   await redis.incr(productCacheKeys.listGeneration());
