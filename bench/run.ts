@@ -5,6 +5,7 @@ import { apiStage } from './stages/api.js';
 import { e2eStage } from './stages/e2e.js';
 import { aggregateStage } from './stages/aggregate.js';
 import { paymentsStage } from './stages/payments.js';
+import { wakeupStage } from './stages/wakeup.js';
 import { describeMachine, printTable, writeResults } from './lib/report.js';
 import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js';
 
@@ -20,6 +21,7 @@ const STAGES: Record<string, (o: StageOptions) => Promise<StageResult>> = {
   api: apiStage,
   e2e: e2eStage,
   payments: paymentsStage,
+  wakeup: wakeupStage,
 };
 
 const { values } = parseArgs({

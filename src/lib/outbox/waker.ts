@@ -5,7 +5,7 @@ import { notifyRelays } from './sql/wake.js';
 export { OUTBOX_CHANNEL } from './sql/wake.js';
 
 /** At most one NOTIFY per this many ms per process: a few hundred a second at most, whatever the load. */
-export const WAKE_INTERVAL_MS = 5;
+export const WAKE_INTERVAL_MS = 10;
 /** After a failed NOTIFY (PostgreSQL down) wake-ups are dropped this long: relays poll meanwhile. */
 const FAILURE_PAUSE_MS = 1_000;
 
