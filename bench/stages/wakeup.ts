@@ -31,7 +31,7 @@ const VARIANTS = (process.env.BENCH_WAKE_VARIANTS?.split(',') ?? [
   'none',
   'trigger',
   'waker',
-  'waker-sync',
+  'waker-async',
   'control',
 ]) as Variant[];
 
@@ -61,13 +61,13 @@ $$;
 CREATE TRIGGER outbox_event_notify AFTER INSERT ON outbox_event
   FOR EACH STATEMENT EXECUTE FUNCTION outbox_event_notify();`;
 
-type Variant = 'none' | 'trigger' | 'waker' | 'waker-sync' | 'control';
+type Variant = 'none' | 'trigger' | 'waker' | 'waker-async' | 'control';
 
 const LABEL: Record<Variant, string> = {
   none: 'no wake-up',
   trigger: 'NOTIFY trigger in the writer (before)',
   waker: `after-commit waker, ${WAKERS} processes`,
-  'waker-sync': `after-commit waker, ${WAKERS} processes, synchronous_commit on`,
+  'waker-async': `after-commit waker, ${WAKERS} processes, synchronous_commit off`,
   control: `SELECT 1 at the waker's rate, ${WAKERS} processes (control)`,
 };
 
@@ -75,7 +75,8 @@ const LABEL: Record<Variant, string> = {
  * Outbox wake-up (issue 23): pgbench commits the order's two outbox rows at 16 and 64 clients with
  * (a) no wake-up, (b) the NOTIFY trigger writers had before migration 013, (c) no trigger and
  * WAKERS real OutboxWakers NOTIFYing as often as they coalesce to (each asked every ms, as a busy API
- * process would), plus (c) with synchronous_commit on for the waker's connection. Variants run one
+ * process would), plus (c) with synchronous_commit off for the waker's connection, and a control sending SELECT 1
+ * at the waker's rate (what any query at that rate costs the writers on this machine). Variants run one
  * after the other per concurrency, on one scratch database, a relay-like LISTENer connected.
  */
 export async function wakeupStage({ quick, log }: StageOptions): Promise<StageResult> {
@@ -117,7 +118,7 @@ export async function wakeupStage({ quick, log }: StageOptions): Promise<StageRe
         figure('wakeup', `outbox write, ${clients} clients, ${LABEL.none}`, tps.none, 'commits/s'),
         at('trigger'),
         waker,
-        at('waker-sync'),
+        at('waker-async'),
       );
       targets.push(
         target(
@@ -152,7 +153,7 @@ async function withVariant(ctx: BenchContext, variant: Variant, fn: () => Promis
   // Each waker is asked every millisecond (an API process committing orders all the time) and sends
   // what it coalesces that to, on a connection of its own, as in production.
   const connections = Array.from({ length: WAKERS }, () =>
-    notifyConnection({ connectionString: ctx.config.database.url }, variant === 'waker-sync'),
+    notifyConnection({ connectionString: ctx.config.database.url }, variant !== 'waker-async'),
   );
   const control = new pg.Pool({ connectionString: ctx.config.database.url, max: WAKERS });
   control.on('error', () => undefined);

@@ -8,7 +8,7 @@ import { startRelay, type Relay } from '../../src/jobs/relay/relay.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 import { createLogger } from '../../src/lib/log.js';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { ADMIN_TOKEN, seedProduct, startApi, type TestApi } from '../support/api.js';
+import { seedProduct, startApi, type TestApi } from '../support/api.js';
 import { viewEvents } from '../support/outbox-fixtures.js';
 import { eventually } from '../support/wait.js';
 

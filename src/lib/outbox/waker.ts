@@ -78,11 +78,12 @@ export interface NotifyConnection {
 
 /**
  * The waker's own connection (a one-client pool: it reconnects by itself, and an idle client lets the
- * process exit). `synchronous_commit = off` for its session: a NOTIFY-only transaction still takes
- * PostgreSQL's notify lock at commit, and need not hold it through a WAL flush (a wake-up lost in a
- * crash costs one poll interval). See docs/outbox.md for the figures.
+ * process exit), sending a plain autocommit `SELECT pg_notify(...)`. Measured against
+ * `synchronous_commit = off` for its session (`synchronousCommit: false`, bench stage `wakeup`): no
+ * better for the writers, often worse (asynchronous commits make the WAL writer flush on its own
+ * instead of joining the writers' group commits). See docs/outbox.md.
  */
-export function notifyConnection(config: pg.PoolConfig, synchronousCommit = false): NotifyConnection {
+export function notifyConnection(config: pg.PoolConfig, synchronousCommit = true): NotifyConnection {
   const pool = new pg.Pool({
     ...config,
     max: 1,
