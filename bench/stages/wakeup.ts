@@ -26,14 +26,10 @@ const run = promisify(execFile);
 
 /** Processes whose wakers NOTIFY in variant (c): a few API replicas, each at its coalesced rate. */
 const WAKERS = 3;
-const WAKE_MS = Number(process.env.BENCH_WAKE_MS ?? WAKE_INTERVAL_MS);
-const VARIANTS = (process.env.BENCH_WAKE_VARIANTS?.split(',') ?? [
-  'none',
-  'trigger',
-  'waker',
-  'waker-async',
-  'control',
-]) as Variant[];
+/** Quick runs keep the comparison the target needs; full runs add synchronous_commit off and the control. */
+function variants(quick: boolean): Variant[] {
+  return quick ? ['none', 'trigger', 'waker'] : ['none', 'trigger', 'waker', 'waker-async', 'control'];
+}
 
 // The API's order transaction writes its outbox rows in one statement: a StockAdjusted and an
 // OrderCreated here (the same columns and payload sizes; other tables left out: only the commit's
@@ -80,7 +76,7 @@ const LABEL: Record<Variant, string> = {
  * after the other per concurrency, on one scratch database, a relay-like LISTENer connected.
  */
 export async function wakeupStage({ quick, log }: StageOptions): Promise<StageResult> {
-  const seconds = quick ? 3 : 10;
+  const seconds = quick ? 2 : 10;
   const ctx = await createBenchContext();
   const dir = await mkdtemp(join(tmpdir(), 'bench-wakeup-'));
   const listener = new pg.Client({ connectionString: ctx.config.database.url });
@@ -96,7 +92,8 @@ export async function wakeupStage({ quick, log }: StageOptions): Promise<StageRe
     const targets: Target[] = [];
     for (const clients of [16, 64]) {
       const tps = {} as Record<Variant, number>;
-      for (const variant of VARIANTS) {
+      const run = variants(quick);
+      for (const variant of run) {
         await ctx.pool.query('TRUNCATE outbox_event');
         log(`wakeup: ${clients} clients, ${LABEL[variant]}, ${seconds}s`);
         const before = heard;
@@ -116,9 +113,7 @@ export async function wakeupStage({ quick, log }: StageOptions): Promise<StageRe
       const waker = at('waker');
       figures.push(
         figure('wakeup', `outbox write, ${clients} clients, ${LABEL.none}`, tps.none, 'commits/s'),
-        at('trigger'),
-        waker,
-        at('waker-async'),
+        ...run.filter((v) => v !== 'none').map((v) => (v === 'waker' ? waker : at(v))),
       );
       targets.push(
         target(
@@ -159,7 +154,7 @@ async function withVariant(ctx: BenchContext, variant: Variant, fn: () => Promis
   control.on('error', () => undefined);
   const send = (c: NotifyConnection) =>
     variant === 'control' ? () => control.query('SELECT 1') : () => c.send();
-  const wakers = connections.map((c) => new OutboxWaker(send(c), WAKE_MS));
+  const wakers = connections.map((c) => new OutboxWaker(send(c), WAKE_INTERVAL_MS));
   const ticker = setInterval(() => wakers.forEach((w) => w.wake()), 1);
   try {
     return await fn();
