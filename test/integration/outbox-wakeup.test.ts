@@ -3,7 +3,7 @@ import pg from 'pg';
 import { createPool } from '../../src/lib/db/pool.js';
 import { withTransaction } from '../../src/lib/db/transaction.js';
 import { writeOutbox } from '../../src/lib/outbox/write.js';
-import { OUTBOX_CHANNEL } from '../../src/lib/outbox/waker.js';
+import { notifyConnection, OUTBOX_CHANNEL, OutboxWaker } from '../../src/lib/outbox/waker.js';
 import { startRelay, type Relay } from '../../src/jobs/relay/relay.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 import { createLogger } from '../../src/lib/log.js';
@@ -53,6 +53,36 @@ describe('outbox wake-up (issue 23): after the commit, never inside the writing 
     const wake = heard[before]!;
     expect(wake.processId).not.toBe(writer);
     expect(wake.at).toBeGreaterThanOrEqual(committedAt);
+  });
+
+  it('wakes again after its connection was killed; a waker whose server is down only counts failures', async () => {
+    let written = 0;
+    const write = () =>
+      withTransaction(ctx.pool, (client) =>
+        writeOutbox(client, viewEvents(1, 1, 700_101 + written++), ctx.config.kafka.topics),
+      );
+    const before = heard.length;
+    await write();
+    await eventually(() => heard.length > before, 5_000, 5);
+    const first = heard[heard.length - 1]!.processId;
+    await ctx.pool.query(`SELECT pg_terminate_backend($1)`, [first]);
+    // The next request after the loss may be spent discovering it (counted, dropped): write until heard.
+    const after = heard.length;
+    await eventually(
+      async () => {
+        await write();
+        return heard.slice(after).some((n) => n.processId !== first);
+      },
+      10_000,
+      200,
+    );
+
+    const down = notifyConnection({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });
+    const waker = new OutboxWaker(() => down.send());
+    waker.wake();
+    await eventually(() => waker.failed === 1, 5_000, 5);
+    expect(waker.sent).toBe(0);
+    await down.end();
   });
 
   describe('a relay polling every 30 s', () => {

@@ -16,7 +16,8 @@ const open = new WeakMap<object, OpenTransaction>();
 /**
  * Runs `fn(pool)` once the transaction `db` belongs to has committed (never on rollback); one
  * callback per `key` however often it is registered. Returns false when `db` is not a withTransaction
- * client (a pool: the statement has already committed; the caller decides). A callback must not throw.
+ * client (a pool: the statement has already committed; the caller decides). A callback that throws
+ * is ignored: its transaction has committed.
  */
 export function afterCommit(db: object, key: string, fn: (pool: pg.Pool) => void): boolean {
   const tx = open.get(db);
@@ -49,7 +50,14 @@ export async function withTransaction<T>(
     open.delete(client);
     client.release();
   }
-  for (const callback of tx.afterCommit.values()) callback(pool);
+  // Committed: whatever a callback does, the caller's work succeeded.
+  for (const callback of tx.afterCommit.values()) {
+    try {
+      callback(pool);
+    } catch {
+      // A hint (the outbox wake-up) that failed: its owner's fallback (relays poll) covers it.
+    }
+  }
   return result;
 }
 
