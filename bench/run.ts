@@ -6,6 +6,7 @@ import { ordersStage } from './stages/orders.js';
 import { e2eStage } from './stages/e2e.js';
 import { aggregateStage } from './stages/aggregate.js';
 import { paymentsStage } from './stages/payments.js';
+import { wakeupStage } from './stages/wakeup.js';
 import { describeMachine, printTable, writeResults } from './lib/report.js';
 import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js';
 
@@ -22,6 +23,7 @@ const STAGES: Record<string, (o: StageOptions) => Promise<StageResult>> = {
   orders: ordersStage,
   e2e: e2eStage,
   payments: paymentsStage,
+  wakeup: wakeupStage,
 };
 
 const { values } = parseArgs({

@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VERBS = new Set(
-  'abandon bump claim count create delete finish insert lock mark move record refund release renew reset select set start sum try unlock update upsert'.split(
+  'abandon bump claim count create delete finish insert lock mark move notify record refund release renew reset select set start sum try unlock update upsert'.split(
     ' ',
   ),
 );

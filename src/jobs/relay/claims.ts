@@ -2,6 +2,7 @@ import { ForcedStop } from '../../lib/loop.js';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
 import { claimBatch, releaseLeased, renewLeases } from '../../lib/outbox/claim-lease.js';
 import { claimLockedBatch } from '../../lib/outbox/claim-lock.js';
+import { wakeRelays } from '../../lib/outbox/waker.js';
 import { keepRenewed, LeaseRenewalError, type BatchOutcome, type RenewLease } from './batch.js';
 import { recordOutcome, type CycleDeps } from './cycle.js';
 
@@ -68,7 +69,10 @@ async function claimLeased(deps: CycleDeps): Promise<Batch> {
       });
       return keepRenewed(batch, renewed);
     },
-    record: (outcome) => recordOutcome(deps, events, outcome, owner),
+    record: async (outcome) => {
+      await recordOutcome(deps, events, outcome, owner);
+      publishedSome(deps, outcome);
+    },
     giveBack: async () => {
       const n = await releaseLeased(
         db,
@@ -110,6 +114,7 @@ async function claimLocked(deps: CycleDeps): Promise<Batch> {
         throw err;
       }
       await held.end('COMMIT');
+      publishedSome(deps, outcome);
     },
     giveBack: async () => {
       await held.end('ROLLBACK');
@@ -120,6 +125,15 @@ async function claimLocked(deps: CycleDeps): Promise<Batch> {
     // The connection may be busy (a mark in flight): destroyed, not rolled back through it.
     drop: () => held.end('ROLLBACK', new ForcedStop()),
   };
+}
+
+/**
+ * Publishing moved aggregates forward: relays whose last claim found only rows behind ours take the
+ * next ones at once (a hot backlog) instead of at their next poll. Sent once the mark has committed,
+ * coalesced, outside the mark's statement (waker.ts says why).
+ */
+function publishedSome(deps: CycleDeps, outcome: BatchOutcome): void {
+  if (outcome.published.length > 0) wakeRelays(deps.db);
 }
 
 const EMPTY: Batch = {

@@ -2,12 +2,12 @@ import pg from 'pg';
 import type { Logger } from '../../lib/log.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
-import { OUTBOX_CHANNEL } from '../../lib/outbox/mark.js';
+import { OUTBOX_CHANNEL } from '../../lib/outbox/waker.js';
 
 /**
- * Wakes the relay when new outbox rows commit (PostgreSQL NOTIFY from the outbox trigger), with the
- * poll interval as the fallback. A dedicated connection LISTENs (a pooled one could be recycled);
- * it reconnects with backoff if it drops. A notification that arrives while the relay is busy is
+ * Wakes the relay when new outbox rows commit (a NOTIFY the writing process sends after its commit,
+ * lib/outbox/waker.ts) or another relay published rows, with the poll interval as the fallback.
+ * A dedicated connection LISTENs (a pooled one could be recycled); it reconnects with backoff if it drops. A notification that arrives while the relay is busy is
  * remembered, so the next wait returns at once.
  */
 export class Wakeup {

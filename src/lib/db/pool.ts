@@ -64,3 +64,16 @@ export async function connectHeld(pool: pg.Pool): Promise<HeldClient> {
     },
   };
 }
+
+/**
+ * Runs `fn` when `pool.end()` is called, before the pool's own clients close: for a helper that keeps
+ * a connection of its own beside a pool (the outbox waker) and must not outlive it. pg-pool has no
+ * end event, so end() is wrapped, once per pool.
+ */
+export function beforePoolEnd(pool: pg.Pool, fn: () => Promise<void>): void {
+  const end = pool.end.bind(pool) as () => Promise<void>;
+  pool.end = (async () => {
+    await fn().catch(() => undefined);
+    await end();
+  }) as pg.Pool['end'];
+}

@@ -5,9 +5,30 @@ import { retry } from '../retry.js';
 /** Between attempts after a concurrent change: short, since the other transaction has finished. */
 export const CONFLICT_BACKOFF = { baseMs: 20, maxMs: 80, jitter: 0.5 } as const;
 
+/** The open transaction of a client checked out by withTransaction: its pool and what to run after COMMIT. */
+interface OpenTransaction {
+  pool: pg.Pool;
+  afterCommit: Map<string, (pool: pg.Pool) => void>;
+}
+
+const open = new WeakMap<object, OpenTransaction>();
+
+/**
+ * Runs `fn(pool)` once the transaction `db` belongs to has committed (never on rollback); one
+ * callback per `key` however often it is registered. Returns false when `db` is not a withTransaction
+ * client (a pool: the statement has already committed; the caller decides). A callback that throws
+ * is ignored: its transaction has committed.
+ */
+export function afterCommit(db: object, key: string, fn: (pool: pg.Pool) => void): boolean {
+  const tx = open.get(db);
+  if (!tx) return false;
+  if (!tx.afterCommit.has(key)) tx.afterCommit.set(key, fn);
+  return true;
+}
+
 /**
  * Runs `fn` in one transaction on one client; rolls back on any error. `begin` sets the transaction's
- * mode, e.g. withSnapshot's REPEATABLE READ READ ONLY.
+ * mode, e.g. withSnapshot's REPEATABLE READ READ ONLY. afterCommit callbacks run once COMMIT returned.
  */
 export async function withTransaction<T>(
   pool: pg.Pool,
@@ -15,17 +36,29 @@ export async function withTransaction<T>(
   begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
+  const tx: OpenTransaction = { pool, afterCommit: new Map() };
+  let result: T;
   try {
     await client.query(begin);
-    const result = await fn(client);
+    open.set(client, tx);
+    result = await fn(client);
     await client.query('COMMIT');
-    return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    open.delete(client);
     client.release();
   }
+  // Committed: whatever a callback does, the caller's work succeeded.
+  for (const callback of tx.afterCommit.values()) {
+    try {
+      callback(pool);
+    } catch {
+      // A hint (the outbox wake-up) that failed: its owner's fallback (relays poll) covers it.
+    }
+  }
+  return result;
 }
 
 /**

@@ -4,14 +4,13 @@ import type { OutboxStatus } from './sql/states.js';
 
 export type { RetryPolicy } from './sql/mark.js';
 export { OutboxStatus } from './sql/states.js';
-export { OUTBOX_CHANNEL } from './sql/mark.js';
 
 /**
  * What became of claimed rows, one statement per batch. `owner` is the lease's holder (lease mode),
  * or null for rows held by the caller's own transaction (lock mode: `db` is that transaction).
  */
 
-/** PUBLISHED, later rows of their aggregates unblocked, relays woken; returns how many were ours to mark. */
+/** PUBLISHED, later rows of their aggregates unblocked; returns how many were ours to mark. */
 export function markRowsPublished(db: Queryable, owner: string | null, ids: number[]): Promise<number> {
   return exec(db, markPublished(owner, ids));
 }

@@ -1,9 +1,6 @@
 import { sql } from '../../db/query.js';
 import { blocked, ownedBy, pending, UNLEASE } from './states.js';
 
-/** The channel relays LISTEN on: the insert trigger (migration 003) and markPublished NOTIFY it. */
-export const OUTBOX_CHANNEL = 'outbox_event';
-
 /**
  * Finishing claimed rows, one statement per batch, fenced on `locked_by` (ownedBy): a relay whose
  * lease was taken over by another relay touches nothing (the new owner decides).
@@ -11,9 +8,10 @@ export const OUTBOX_CHANNEL = 'outbox_event';
 
 export function markPublished(relayId: string | null, ids: number[]) {
   // Publishing moves its aggregate forward: rows of it the claim flagged `blocked` (migration 008)
-  // rejoin the claim's walk, which flags them again if they are still stuck. The NOTIFY (delivered at
-  // commit) wakes relays whose last claim found only rows behind ours: on a hot backlog they take the
-  // next rows at once instead of at their next poll. One statement; the row count is the rows published.
+  // rejoin the claim's walk, which flags them again if they are still stuck. The relay wakes the other
+  // relays once this has committed (wakeRelays), not here: a NOTIFY in the statement would serialize
+  // every relay's marks and every API commit on PostgreSQL's notify lock. One statement; the row
+  // count is the rows published.
   return sql(
     'outbox.mark-published',
     `WITH done AS (
@@ -27,7 +25,7 @@ export function markPublished(relayId: string | null, ids: number[]) {
          FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM done) d
         WHERE o.aggregate_type = d.aggregate_type AND o.aggregate_id = d.aggregate_id AND ${blocked('o')}
      )
-     SELECT 1 FROM done CROSS JOIN (SELECT pg_notify('${OUTBOX_CHANNEL}', '')) wake`,
+     SELECT 1 FROM done`,
     [relayId, ids],
   );
 }
