@@ -29,28 +29,22 @@ export function recordingPool(pool: pg.Pool, seen: Sql[]): pg.Pool {
   const record = (q: unknown) => {
     seen.push(typeof q === 'string' ? { name: q, text: q, values: [] } : (q as Sql));
   };
-  const wrapClient = (client: pg.PoolClient) =>
-    new Proxy(client, {
-      get(target, prop) {
-        if (prop === 'query')
-          return (q: unknown, ...rest: unknown[]) => {
-            record(q);
-            return (target.query as (...a: unknown[]) => unknown)(q, ...rest);
-          };
-        const value = Reflect.get(target, prop) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  return new Proxy(pool, {
-    get(target, prop) {
-      if (prop === 'connect') return async () => wrapClient(await target.connect());
+  const connect = async () => recording(await pool.connect(), record);
+  return recording(pool, record, connect);
+}
+
+/** `target` with its query() recorded first (and connect() replaced, for a pool). */
+function recording<T extends object>(target: T, record: (q: unknown) => void, connect?: () => unknown): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (prop === 'connect' && connect) return connect;
       if (prop === 'query')
         return (q: unknown, ...rest: unknown[]) => {
           record(q);
-          return (target.query as (...a: unknown[]) => unknown)(q, ...rest);
+          return (Reflect.get(t, 'query') as (...a: unknown[]) => unknown).call(t, q, ...rest);
         };
-      const value = Reflect.get(target, prop) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      const value = Reflect.get(t, prop) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
     },
   });
 }
