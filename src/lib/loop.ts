@@ -93,11 +93,6 @@ export function trackLoop(loop: Loop): () => void {
   return () => void running.delete(loop);
 }
 
-/** How many loops of this process are not yet stopped. */
-export function runningLoops(): number {
-  return running.size;
-}
-
 /**
  * Stops every running loop of the process with `options`; resolves when all have stopped (a loop
  * whose stop fails counts as stopped: the process is going away).

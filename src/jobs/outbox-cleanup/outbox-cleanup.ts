@@ -30,7 +30,7 @@ export interface CleanupResult {
   jobRunId: number | null;
 }
 
-export const CLEANUP_JOB = batchJob('outbox-cleanup');
+const CLEANUP_JOB = batchJob('outbox-cleanup');
 
 /**
  * Deletes old PUBLISHED outbox rows, then old idempotency marks, batch by batch until a batch comes
