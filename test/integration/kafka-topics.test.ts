@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli } from '../support/cli.js';
+import { eventually } from '../support/wait.js';
 import { startCluster, type KafkaCluster } from '../support/kafka-cluster.js';
 import { createIdempotentProducer, createKafka, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { withAdmin } from '../../src/lib/kafka/admin.js';
@@ -228,7 +229,12 @@ describe('commerce kafka topics on a 3-broker cluster started a second earlier',
     const oddNow = (altered.json.topics as Topic[]).find((t) => t.name === odd)!;
     expect(oddNow.altered.sort()).toEqual(['min.insync.replicas', 'unclean.leader.election.enable']);
     expect(oddNow.differences).toEqual(asDiffs(['partitions', 'replication-factor']));
-    const configs = (await describeTopicConfigs(kafka, [odd])).get(odd)!;
+    // Under KRaft a describe goes to any broker, and each applies a config change from the metadata
+    // log a moment after the controller acknowledged it: read until the one asked has it.
+    const configs = await eventually(async () => {
+      const now = (await describeTopicConfigs(kafka, [odd])).get(odd)!;
+      return now['min.insync.replicas']?.value === '2' && now;
+    }, 10_000);
     expect(configs['min.insync.replicas']).toEqual(onTopic('2'));
     expect(configs['unclean.leader.election.enable']).toEqual(onTopic('false'));
     expect(configs['retention.ms']).toEqual(onTopic('3600000'));
