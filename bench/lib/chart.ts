@@ -28,9 +28,9 @@ export interface ChartSpec {
   marker?: { x: number; label: string };
 }
 
-const W = 760;
+const W = 800;
 const H = 460;
-const M = { left: 70, right: 190, top: 60, bottom: 50 };
+const M = { left: 70, right: 215, top: 60, bottom: 50 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -74,12 +74,14 @@ export function latencyChart(spec: ChartSpec): string {
     `<text x="${M.left + pw / 2}" y="${H - 10}" text-anchor="middle">${esc(spec.xLabel)}</text>`,
     `<text transform="translate(16 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`,
   );
-  for (const l of spec.limits) {
+  spec.limits.forEach((l, i) => {
+    const ly = M.top + 10 + (spec.series.length + i) * 20 + 10;
     out.push(
       `<line x1="${M.left}" x2="${M.left + pw}" y1="${y(l.y)}" y2="${y(l.y)}" stroke="${l.color}" stroke-width="1.5" stroke-dasharray="2 4"/>`,
-      `<text x="${M.left + pw - 4}" y="${y(l.y) - 4}" text-anchor="end" fill="${l.color}">${esc(l.label)}</text>`,
+      `<line x1="${W - M.right + 14}" x2="${W - M.right + 40}" y1="${ly}" y2="${ly}" stroke="${l.color}" stroke-width="1.5" stroke-dasharray="2 4"/>`,
+      `<text x="${W - M.right + 46}" y="${ly + 4}">${esc(l.label)}</text>`,
     );
-  }
+  });
   if (spec.marker) {
     const mx = x(spec.marker.x);
     out.push(
