@@ -12,7 +12,7 @@ import { cpuSeconds } from './cpu.js';
 export function pidListeningOn(port: number): number | undefined {
   const inodes = new Set<string>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

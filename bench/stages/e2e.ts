@@ -21,6 +21,8 @@ interface Plan {
   rates: number[];
   drainMs: number;
   warmup: number;
+  /** Seconds of no load, measured: each process's fixed CPU (timers, polls, heartbeats). */
+  idle: number;
   bisect: boolean;
   /** The stage starts no step it could not finish by then (ms since the stage began). */
   budgetMs: number;
@@ -31,10 +33,19 @@ const FULL: Plan = {
   rates: [50, 100, 200, 300, 400, 600, 800, 1_000, 1_200],
   drainMs: 15_000,
   warmup: 5,
+  idle: 10,
   bisect: true,
   budgetMs: 6 * 60_000,
 };
-const QUICK: Plan = { hold: 3, rates: [50, 200, 400], drainMs: 10_000, warmup: 1, bisect: false, budgetMs: 90_000 };
+const QUICK: Plan = {
+  hold: 3,
+  rates: [50, 200, 400],
+  drainMs: 10_000,
+  warmup: 1,
+  idle: 2,
+  bisect: false,
+  budgetMs: 90_000,
+};
 
 /** The deployment (deploy/k8s): API, relay and the three collector groups, each its own process. */
 function deployed(ctx: BenchContext, ports: { api: number; metrics: number[] }) {
@@ -68,8 +79,10 @@ export interface Step {
   applied: { p50: number; p95: number; p99: number };
   published: { p50: number; p99: number };
   afterPublished: { p50: number; p99: number };
-  /** CPU seconds per 1,000 orders answered, per process group. */
+  /** CPU seconds per 1,000 orders answered, per process group, over the step and its drain. */
   cpuPer1000: Record<string, number>;
+  /** The same less what the process burns idle over as long (its fixed cost): what an order adds. */
+  marginalPer1000: Record<string, number>;
   held: boolean;
 }
 
@@ -97,49 +110,63 @@ export async function e2eStage({ quick, log }: StageOptions): Promise<StageResul
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
 
   log(`e2e: dev (one process) at ${ORDINARY_RATE} orders/s for ${plan.hold}s`);
-  const dev = await withPipeline(log, 'dev', nodeArgs, async (ctx, ports) => ({
-    dev: ['dev', '--port', String(ports.api), '--group', `${ctx.env.KAFKA_GROUP_ID}-dev`],
-  }), async (run) => {
-    await run.warmup(plan.warmup);
-    return run.step(ORDINARY_RATE, plan.hold, plan.drainMs);
-  });
+  const dev = await withPipeline(
+    log,
+    'dev',
+    nodeArgs,
+    async (ctx, ports) => ({
+      dev: ['dev', '--port', String(ports.api), '--group', `${ctx.env.KAFKA_GROUP_ID}-dev`],
+    }),
+    async (run) => {
+      await run.warmup(plan.warmup);
+      return run.step(ORDINARY_RATE, plan.hold, plan.drainMs);
+    },
+  );
 
-  const { steps, knee } = await withPipeline(log, 'separate', nodeArgs, async (ctx, ports) => deployed(ctx, ports), async (run) => {
-    await run.warmup(plan.warmup);
-    const steps: Step[] = [];
-    const fits = (s: number) => Date.now() - began + (s + 5) * 1000 + plan.drainMs < plan.budgetMs;
-    let knee = 0;
-    let failedAt: number | undefined;
-    for (const rate of plan.rates) {
-      if (!fits(plan.hold)) {
-        log(`e2e: out of the stage's time budget before ${rate} orders/s`);
-        break;
-      }
-      const s = await run.step(rate, plan.hold, plan.drainMs);
-      steps.push(s);
-      if (!s.held) {
-        failedAt = rate;
-        break;
-      }
-      knee = rate;
-    }
-    if (plan.bisect && failedAt !== undefined && knee > 0) {
-      const mid = Math.round((knee + failedAt) / 2 / 50) * 50;
-      if (mid > knee && mid < failedAt && fits(plan.hold + 60) && (await run.drained(60_000))) {
-        const s = await run.step(mid, plan.hold, plan.drainMs);
+  let idle: Record<string, number> = {};
+  const { steps, knee } = await withPipeline(
+    log,
+    'separate',
+    nodeArgs,
+    async (ctx, ports) => deployed(ctx, ports),
+    async (run) => {
+      await run.warmup(plan.warmup);
+      idle = await run.idle(plan.idle);
+      const steps: Step[] = [];
+      const fits = (s: number) => Date.now() - began + (s + 5) * 1000 + plan.drainMs < plan.budgetMs;
+      let knee = 0;
+      let failedAt: number | undefined;
+      for (const rate of plan.rates) {
+        if (!fits(plan.hold)) {
+          log(`e2e: out of the stage's time budget before ${rate} orders/s`);
+          break;
+        }
+        const s = await run.step(rate, plan.hold, plan.drainMs);
         steps.push(s);
-        if (s.held) knee = mid;
+        if (!s.held) {
+          failedAt = rate;
+          break;
+        }
+        knee = rate;
       }
-    }
-    return { steps, knee };
-  });
+      if (plan.bisect && failedAt !== undefined && knee > 0) {
+        const mid = Math.round((knee + failedAt) / 2 / 50) * 50;
+        if (mid > knee && mid < failedAt && fits(plan.hold + 60) && (await run.drained(60_000))) {
+          const s = await run.step(mid, plan.hold, plan.drainMs);
+          steps.push(s);
+          if (s.held) knee = mid;
+        }
+      }
+      return { steps, knee };
+    },
+  );
 
   const results = new URL('../results/', import.meta.url);
   await mkdir(results, { recursive: true });
   const mode = quick ? 'quick' : 'full';
   await writeFile(
     new URL('e2e-knee.json', results),
-    `${JSON.stringify({ date: new Date().toISOString(), mode, knee, dev, steps }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), mode, knee, idleCpuMsPerSecond: idle, dev, steps }, null, 2)}\n`,
   );
   await writeFile(new URL('e2e-knee.svg', results), chart(steps, knee, mode));
   log(`e2e: knee ${knee} orders/s; bench/results/e2e-knee.svg`);
@@ -156,16 +183,30 @@ export async function e2eStage({ quick, log }: StageOptions): Promise<StageResul
       knee,
       'orders/s',
     ),
+    ...Object.entries(idle).map(([name, msPerS]) =>
+      figure('e2e', `idle CPU (no orders), ${name}`, msPerS, 'ms per second'),
+    ),
     ...(atKnee
       ? Object.entries(atKnee.cpuPer1000).map(([name, s]) =>
-          figure('e2e', `CPU at the knee, ${name}`, s, 's per 1,000 orders'),
+          figure(
+            'e2e',
+            `CPU at the knee (${knee} orders/s), ${name}`,
+            s,
+            `s per 1,000 orders (${(atKnee.marginalPer1000[name] ?? 0).toFixed(2)} above idle)`,
+          ),
         )
       : []),
   ];
   return {
     figures,
     targets: [
-      target('e2e', `dev: commit -> applied p99 < 100 ms at ${ORDINARY_RATE} orders/s`, dev.applied.p99, 'max', 100),
+      target(
+        'e2e',
+        `dev: commit -> applied p99 < 100 ms at ${ORDINARY_RATE} orders/s`,
+        dev.applied.p99,
+        'max',
+        100,
+      ),
       ...(ordinary
         ? [
             target(
@@ -184,6 +225,8 @@ export async function e2eStage({ quick, log }: StageOptions): Promise<StageResul
 
 interface PipelineRun {
   warmup(seconds: number): Promise<void>;
+  /** CPU ms per second each process uses with no orders, over `seconds`. */
+  idle(seconds: number): Promise<Record<string, number>>;
   step(rate: number, seconds: number, drainMs: number): Promise<Step>;
   /** Waits (up to timeoutMs) for every event written so far to be applied; false if it was not. */
   drained(timeoutMs: number): Promise<boolean>;
@@ -197,7 +240,10 @@ async function withPipeline<T>(
   log: (m: string) => void,
   label: string,
   nodeArgs: string[],
-  commands: (ctx: BenchContext, ports: { api: number; metrics: number[] }) => Promise<Record<string, string[]>>,
+  commands: (
+    ctx: BenchContext,
+    ports: { api: number; metrics: number[] },
+  ) => Promise<Record<string, string[]>>,
   fn: (run: PipelineRun) => Promise<T>,
 ): Promise<T> {
   const ctx = await createBenchContext({
@@ -259,6 +305,7 @@ function pipelineRun(
     })());
   const meter = new CpuMeter(fixed, local ? { db: ctx.pool, database } : undefined);
   let seq = 0;
+  let idlePerSecond: Record<string, number> = {};
   const order = (i: number) => ({
     path: '/api/v1/orders',
     body: { items: [{ productId: 1 + ((seq * 7919 + i * 104_729) % PRODUCTS), quantity: 1 }] },
@@ -289,26 +336,43 @@ function pipelineRun(
         throw new Error(`${label}: the warm-up's events were not applied within 60 s`);
     },
 
+    async idle(seconds) {
+      await findServices();
+      log(`e2e ${label}: ${seconds}s without orders (each process's fixed CPU)`);
+      const started = performance.now();
+      await meter.begin();
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const cpu = await meter.end();
+      const elapsed = (performance.now() - started) / 1000;
+      idlePerSecond = Object.fromEntries(Object.entries(cpu).map(([n, s]) => [n, s / elapsed]));
+      return Object.fromEntries(Object.entries(idlePerSecond).map(([n, s]) => [n, s * 1000]));
+    },
+
     async step(rate, seconds, drainMs) {
       await findServices();
       seq++;
       const loadAverage = os.loadavg()[0]!;
       log(`e2e ${label}: ${rate} orders/s for ${seconds}s (load average ${loadAverage.toFixed(1)})`);
       const from = await lastId();
+      const started = performance.now();
       await meter.begin();
       const orders = await openLoop(url, { rate, seconds, request: order, expectStatus: 201 });
       const to = await lastId();
       await drainedUpTo(from, to, drainMs);
       const cpu = await meter.end();
+      const elapsed = (performance.now() - started) / 1000;
       const l = (await one<LatencyRow>(ctx.pool, latencies(from, to)))!;
       const cpuPer1000 = Object.fromEntries(
         Object.entries(cpu).map(([name, s]) => [name, (s / Math.max(1, orders.ok)) * 1000]),
       );
+      const marginalPer1000 = Object.fromEntries(
+        Object.entries(cpu).map(([name, s]) => [
+          name,
+          ((s - (idlePerSecond[name] ?? 0) * elapsed) / Math.max(1, orders.ok)) * 1000,
+        ]),
+      );
       const held =
-        orders.failed === 0 &&
-        orders.p99 < ORDER_LIMIT_MS &&
-        l.missing === 0 &&
-        l.p99 < APPLIED_LIMIT_MS;
+        orders.failed === 0 && orders.p99 < ORDER_LIMIT_MS && l.missing === 0 && l.p99 < APPLIED_LIMIT_MS;
       const s: Step = {
         rate,
         seconds,
@@ -320,6 +384,7 @@ function pipelineRun(
         published: { p50: l.pub_p50, p99: l.pub_p99 },
         afterPublished: { p50: l.after_p50, p99: l.after_p99 },
         cpuPer1000,
+        marginalPer1000,
         held,
       };
       log(
@@ -370,8 +435,18 @@ function latencyFigures(variant: string, s: Step): Figure[] {
     figure('e2e', `${at}: commit -> applied p50`, s.applied.p50, 'ms'),
     figure('e2e', `${at}: commit -> applied p95`, s.applied.p95, 'ms'),
     figure('e2e', `${at}: commit -> applied p99`, s.applied.p99, 'ms'),
-    figure('e2e', `${variant}: of which commit -> PUBLISHED`, s.published.p50, `ms p50, ${ms(s.published.p99)} p99`),
-    figure('e2e', `${variant}: of which PUBLISHED -> applied`, s.afterPublished.p50, `ms p50, ${ms(s.afterPublished.p99)} p99`),
+    figure(
+      'e2e',
+      `${variant}: of which commit -> PUBLISHED`,
+      s.published.p50,
+      `ms p50, ${ms(s.published.p99)} p99`,
+    ),
+    figure(
+      'e2e',
+      `${variant}: of which PUBLISHED -> applied`,
+      s.afterPublished.p50,
+      `ms p50, ${ms(s.afterPublished.p99)} p99`,
+    ),
     figure('e2e', `${variant}: order answer`, s.orders.p50, `ms p50, ${ms(s.orders.p99)} p99`),
   ];
 }
@@ -394,7 +469,12 @@ function stepFigures(s: Step): Figure[] {
       s.applied.p99,
       `ms (p50 ${ms(s.applied.p50)}; ${s.unapplied} of ${s.events} not applied)`,
     ),
-    figure('e2e', `${at}: CPU, all but the generator`, total, `s per 1,000 orders (${describeCpu(s.cpuPer1000)})`),
+    figure(
+      'e2e',
+      `${at}: CPU, all but the generator`,
+      total,
+      `s per 1,000 orders (${describeCpu(s.cpuPer1000)})`,
+    ),
   ];
 }
 
@@ -409,10 +489,24 @@ function chart(steps: Step[], knee: number, mode: string): string {
     xLabel: 'offered orders/s (open loop)',
     yLabel: 'latency (log scale)',
     series: [
-      { label: 'order answer p50', color: '#1f77b4', dashed: true, points: sorted.map((s) => [s.rate, s.orders.p50]) },
+      {
+        label: 'order answer p50',
+        color: '#1f77b4',
+        dashed: true,
+        points: sorted.map((s) => [s.rate, s.orders.p50]),
+      },
       { label: 'order answer p99', color: '#1f77b4', points: sorted.map((s) => [s.rate, s.orders.p99]) },
-      { label: 'commit -> applied p50', color: '#d62728', dashed: true, points: sorted.map((s) => [s.rate, s.applied.p50]) },
-      { label: 'commit -> applied p99', color: '#d62728', points: sorted.map((s) => [s.rate, s.applied.p99]) },
+      {
+        label: 'commit -> applied p50',
+        color: '#d62728',
+        dashed: true,
+        points: sorted.map((s) => [s.rate, s.applied.p50]),
+      },
+      {
+        label: 'commit -> applied p99',
+        color: '#d62728',
+        points: sorted.map((s) => [s.rate, s.applied.p99]),
+      },
     ],
     limits: [
       { label: 'order p99 limit 1 s', color: '#1f77b4', y: ORDER_LIMIT_MS },
