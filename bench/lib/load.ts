@@ -15,6 +15,8 @@ export interface OpenLoopResult {
   p50: number;
   p99: number;
   max: number;
+  /** How late the generator itself sent requests (p99, ms): high means the generator, not the server, fell behind. */
+  sendLagP99: number;
   /** The first failure's description, if any. */
   firstFailure?: string;
   /** CPU this process (the load generator) used, seconds. */
@@ -52,6 +54,7 @@ export async function openLoop(baseUrl: string, options: OpenLoopOptions): Promi
   const url = new URL(baseUrl);
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
+  const lags: number[] = [];
   let failed = 0;
   let firstFailure: string | undefined;
   const fail = (why: string) => {
@@ -65,6 +68,7 @@ export async function openLoop(baseUrl: string, options: OpenLoopOptions): Promi
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    lags.push(Math.max(0, performance.now() - due));
     const { path, body, headers } = options.request(i);
     const payload = JSON.stringify(body);
     inFlight.push(
@@ -104,7 +108,9 @@ export async function openLoop(baseUrl: string, options: OpenLoopOptions): Promi
   agent.destroy();
   const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => (latencies.length === 0 ? NaN : latencies[Math.ceil(q * latencies.length) - 1]!);
+  lags.sort((a, b) => a - b);
+  const quantile = (xs: number[], q: number) => (xs.length === 0 ? NaN : xs[Math.ceil(q * xs.length) - 1]!);
+  const at = (q: number) => quantile(latencies, q);
   return {
     offered: rate,
     sent: total,
@@ -114,6 +120,7 @@ export async function openLoop(baseUrl: string, options: OpenLoopOptions): Promi
     p50: at(0.5),
     p99: at(0.99),
     max: latencies.at(-1) ?? NaN,
+    sendLagP99: quantile(lags, 0.99),
     ...(firstFailure ? { firstFailure } : {}),
     generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
   };

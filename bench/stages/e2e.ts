@@ -392,7 +392,7 @@ function pipelineRun(
       };
       log(
         `e2e ${label}: ${rate}/s ${held ? 'held' : 'FAILED'}: order p50 ${ms(orders.p50)} p99 ${ms(orders.p99)} ` +
-          `(${orders.failed} failed, ${orders.late} late); commit -> applied p50 ${ms(l.p50)} p99 ${ms(l.p99)} ` +
+          `(${orders.failed} failed, ${orders.late} late, generator lag p99 ${ms(orders.sendLagP99)}); commit -> applied p50 ${ms(l.p50)} p99 ${ms(l.p99)} ` +
           `(${l.missing} of ${l.n} not applied); CPU s/1,000 orders: ${describeCpu(cpuPer1000)}`,
       );
       return s;
@@ -464,7 +464,7 @@ function stepFigures(s: Step): Figure[] {
       'e2e',
       `${at}: order answer p99`,
       s.orders.p99,
-      `ms (p50 ${ms(s.orders.p50)}; ${s.orders.failed} failed, ${s.orders.late} over 1 s)`,
+      `ms (p50 ${ms(s.orders.p50)}; ${s.orders.failed} failed, ${s.orders.late} over 1 s; generator sent p99 ${ms(s.orders.sendLagP99)} late)`,
     ),
     figure(
       'e2e',
