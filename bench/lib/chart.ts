@@ -24,6 +24,8 @@ export interface ChartSpec {
   yLabel: string;
   series: ChartSeries[];
   limits: ChartLimit[];
+  /** Short lines printed under the legend (e.g. why a step failed). */
+  notes?: string[];
   /** A vertical marker (the knee), with its label. */
   marker?: { x: number; label: string };
 }
@@ -103,6 +105,10 @@ export function latencyChart(spec: ChartSpec): string {
       `<line x1="${W - M.right + 14}" x2="${W - M.right + 40}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`,
       `<text x="${W - M.right + 46}" y="${ly + 4}">${esc(s.label)}</text>`,
     );
+  });
+  (spec.notes ?? []).forEach((note, i) => {
+    const ly = M.top + 10 + (spec.series.length + spec.limits.length) * 20 + 30 + i * 16;
+    out.push(`<text x="${W - M.right + 14}" y="${ly}" font-size="11" fill="#555">${esc(note)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -489,7 +489,7 @@ function chart(steps: Step[], knee: number, mode: string): string {
   const sorted = [...steps].sort((a, b) => a.rate - b.rate);
   const load = steps.map((s) => s.loadAverage);
   return latencyChart({
-    title: `commerce end to end: latency by offered order rate (knee ${knee} orders/s)`,
+    title: `commerce end to end: latency by offered order rate (${knee > 0 ? `knee ${knee} orders/s` : 'no step held'})`,
     subtitle:
       `${new Date().toISOString().slice(0, 16)}Z, ${mode} run, ${os.cpus().length} vCPU, ` +
       `each step held ${steps[0]?.seconds ?? 0} s, load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`,
@@ -519,8 +519,22 @@ function chart(steps: Step[], knee: number, mode: string): string {
       { label: 'order p99 limit 1 s', color: '#1f77b4', y: ORDER_LIMIT_MS },
       { label: 'applied p99 limit 500 ms', color: '#d62728', y: APPLIED_LIMIT_MS },
     ],
+    notes: sorted.filter((s) => !s.held).map(whyFailed),
     ...(knee > 0 ? { marker: { x: knee, label: `knee ${knee}/s` } } : {}),
   });
+}
+
+/** One short line: what made a step fail. */
+function whyFailed(s: Step): string {
+  const why =
+    s.orders.failed > 0
+      ? `${s.orders.failed} of ${s.orders.sent} orders failed`
+      : s.unapplied > 0
+        ? `${s.unapplied} events not applied`
+        : s.orders.p99 >= ORDER_LIMIT_MS
+          ? `order p99 ${ms(s.orders.p99)}`
+          : `applied p99 ${ms(s.applied.p99)}`;
+  return `${s.rate}/s failed: ${why}`;
 }
 
 function maxOutboxId() {
