@@ -528,13 +528,13 @@ function chart(steps: Step[], knee: number, mode: string): string {
 function whyFailed(s: Step): string {
   const why =
     s.orders.failed > 0
-      ? `${s.orders.failed} of ${s.orders.sent} orders failed`
+      ? `${s.orders.failed}/${s.orders.sent} orders failed`
       : s.unapplied > 0
-        ? `${s.unapplied} events not applied`
+        ? `${s.unapplied} events unapplied`
         : s.orders.p99 >= ORDER_LIMIT_MS
           ? `order p99 ${ms(s.orders.p99)}`
           : `applied p99 ${ms(s.applied.p99)}`;
-  return `${s.rate}/s failed: ${why}`;
+  return `${s.rate}/s: ${why}`;
 }
 
 function maxOutboxId() {
