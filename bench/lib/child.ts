@@ -50,3 +50,47 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/**
+ * Runs the built CLI (`bin/run.js`, as deployed: `npm run bench` builds it first) in a child process,
+ * stdout ignored, the last 4 KiB of stderr kept for the error when it dies. `nodeArgs` go to node
+ * itself (e.g. `--cpu-prof`).
+ */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): ChildProcess & { stderrTail: () => string } {
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/run.js', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let tail = '';
+  child.stderr!.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4096)));
+  return Object.assign(child, { stderrTail: () => tail });
+}
+
+/** A TCP port free on 127.0.0.1 right now (the kernel's pick; a small race until the child binds it). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited after `timeoutMs`. */
+export async function stopChildWithin(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
