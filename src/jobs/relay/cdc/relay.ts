@@ -70,6 +70,7 @@ export class CdcRelay implements Loop {
   private stream?: CdcStream;
   private loop?: Promise<void>;
   private lastSweep = 0;
+  private streamed = false;
   private heartbeat?: NodeJS.Timeout;
 
   constructor(private readonly deps: RelayDeps) {
@@ -212,12 +213,16 @@ export class CdcRelay implements Loop {
         continue;
       }
       if (created) {
-        this.logger.info(
-          { slot },
-          'CDC relay: created the slot: publishing what came before it by the polling claim',
-        );
+        // A slot this process streamed from is gone (dropped while we were disconnected): the fallback.
+        if (this.streamed) await this.slotLost(`replication slot ${slot} was dropped`);
+        else
+          this.logger.info(
+            { slot },
+            'CDC relay: created the slot: publishing what came before it by the polling claim',
+          );
         await this.sweep(true);
       }
+      this.streamed = true;
       this.lifecycle.set('running', { slot, publication, from: state.confirmedLsn });
       const stream = new CdcStream(
         {
@@ -273,7 +278,7 @@ export class CdcRelay implements Loop {
       { slot: this.deps.options.cdc.slot, reason },
       'CDC relay: replication slot lost: publishing unmarked rows by the polling claim, then streaming from a new slot',
     );
-    await dropDeadSlot(this.deps.pool, this.deps.options.cdc.slot);
+    await dropDeadSlot(this.deps.pool, this.deps.options.cdc.slot).catch(() => false);
   }
 
   private startHeartbeat(): void {

@@ -78,6 +78,7 @@ export class CdcStream {
   private wakeReceiver?: () => void;
   private marks: { ids: number[]; lsn?: string } = { ids: [] };
   private marking = Promise.resolve();
+  private markQueued = false;
   private stopping = false;
   private readonly service: LogicalReplicationService;
   private sender?: Promise<void>;
@@ -224,34 +225,37 @@ export class CdcStream {
       }
       const entries = this.take();
       const events = entries.flatMap((e) => e.events).filter((e) => !this.deps.held.has(aggregateKey(e)));
-      if (events.length > 0) {
+      // A transaction larger than a batch goes out in batch-size sends; the slot confirms it at its end.
+      for (let i = 0; i < events.length && !this.stopping;) {
+        const slice = events.slice(i, i + this.deps.batchSize);
         const started = Date.now();
-        const outcome = await this.deps.publisher.publish(events, noRenewal);
+        const outcome = await this.deps.publisher.publish(slice, noRenewal);
         if (outcome.unavailable !== undefined) {
-          // Kafka is down: the same entries again after a pause (rows already acknowledged are sent
-          // again: at least once). Nothing moves the slot meanwhile.
+          // Kafka is down: the same rows again after a pause (any it acknowledged are sent again: at
+          // least once). Nothing moves the slot meanwhile.
           this.deps.onPause(outcome.unavailable);
-          this.queue.unshift(...entries);
-          this.queuedRows += entries.reduce((n, e) => n + e.events.length, 0);
           await sleep(backoffDelay(++failures, SEND_BACKOFF), this.abort.signal).catch(() => undefined);
           continue;
         }
         failures = 0;
+        i += slice.length;
         if (outcome.rejected.length > 0 || outcome.held.length > 0) {
-          const byId = new Map(events.map((e) => [e.id, e]));
+          const byId = new Map(slice.map((e) => [e.id, e]));
           for (const id of [...outcome.rejected.map((r) => r.id), ...outcome.held]) {
             const event = byId.get(id);
             if (event) this.deps.held.add(aggregateKey(event));
           }
-          await this.deps.recordRejected(events, outcome);
+          await this.deps.recordRejected(slice, outcome);
         }
         this.deps.onPublished(outcome.published.length, Date.now() - started);
         this.marks.ids.push(...outcome.published);
+        this.mark(undefined);
       }
+      // Stopped before the entries were all sent: none of them is confirmed (streamed again next time).
+      if (this.stopping) break;
       this.unconfirmed.push(...entries);
-      this.marks.lsn = entries[entries.length - 1]!.lsn;
       this.wakeReceiver?.();
-      this.mark();
+      this.mark(entries[entries.length - 1]!.lsn);
       // Off the hot path, but bounded: no more than a few batches acknowledged and not yet marked.
       if (this.marks.ids.length >= 4 * this.deps.batchSize) await this.marking;
     }
@@ -271,25 +275,32 @@ export class CdcStream {
     return taken;
   }
 
-  /** Starts a mark of what is acknowledged unless one runs (the next one takes everything since). */
-  private mark(): void {
+  /**
+   * Queues acknowledged rows (and, once a group of entries is all sent, the LSN that confirms them) for
+   * the marker: one mark at a time, each taking everything queued since the last one.
+   */
+  private mark(lsn: string | undefined): void {
+    if (lsn !== undefined) this.marks.lsn = lsn;
+    if (this.markQueued) return;
+    this.markQueued = true;
     this.marking = this.marking.then(async () => {
+      this.markQueued = false;
       let failures = 0;
-      while (this.marks.lsn !== undefined) {
-        const { ids, lsn } = this.marks;
+      while (this.marks.ids.length > 0 || this.marks.lsn !== undefined) {
+        const { ids, lsn: upTo } = this.marks;
         this.marks = { ids: [] };
         try {
           if (ids.length > 0) await markPublishedInBulk(this.deps.db, ids);
         } catch (err) {
-          // PostgreSQL unavailable: keep the rows to mark, do not confirm; the session's end or a
-          // restart streams them again if this never succeeds.
-          this.marks = { ids: [...ids, ...this.marks.ids], lsn: this.marks.lsn ?? lsn };
+          // PostgreSQL unavailable: keep the rows to mark and do not confirm; if this never succeeds,
+          // the next session streams them again.
+          this.marks = { ids: [...ids, ...this.marks.ids], lsn: this.marks.lsn ?? upTo };
           this.deps.logger.warn({ err }, 'could not mark published rows: retrying');
-          if (this.abort.signal.aborted && this.stopping) return;
+          if (this.stopping) return;
           await sleep(backoffDelay(++failures, SEND_BACKOFF));
           continue;
         }
-        this.confirm(lsn!);
+        if (upTo !== undefined) this.confirm(upTo);
       }
     });
   }
