@@ -25,7 +25,7 @@ describe('relay run --mode cdc', () => {
 
   beforeAll(async () => {
     cluster = await logicalCluster(29700);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     for (const { child } of relays)
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -64,8 +64,13 @@ describe('relay run --mode cdc', () => {
     return r;
   };
   /** The relay streams: its walsender holds the slot. */
-  const streaming = (ctx: TestContext) =>
-    eventually(async () => (await slotRow(ctx.pool, slotOf(ctx)))?.active === true, 30_000, 100);
+  const streaming = async (ctx: TestContext, r?: Relay) => {
+    try {
+      await eventually(async () => (await slotRow(ctx.pool, slotOf(ctx)))?.active === true, 60_000, 100);
+    } catch (err) {
+      throw new Error(`not streaming: ${(err as Error).message}\n${r?.output.join('').slice(-3000)}`);
+    }
+  };
   const published = (ctx: TestContext) => countOutbox(ctx.pool, `status = 'PUBLISHED'`);
 
   it('refuses to start on a server without wal_level=logical: exit 3 naming the setting, no stack trace', async () => {
@@ -81,7 +86,7 @@ describe('relay run --mode cdc', () => {
   it('SIGKILL and SIGTERM mid-stream lose and reorder nothing per aggregate', async () => {
     const ctx = await context();
     const first = relay(ctx, ['--batch-size', '20']);
-    await streaming(ctx);
+    await streaming(ctx, first);
     const events = viewEvents(40, 60); // 2,400 rows, written while the relays turn over
     const chunk = events.length / 3;
     // Small transactions, so the stream is mid-way through many of them when the relay is killed.
@@ -100,7 +105,7 @@ describe('relay run --mode cdc', () => {
         first.child.kill('SIGCONT');
         return false;
       },
-      30_000,
+      60_000,
       5,
     );
     first.child.kill('SIGKILL');
@@ -108,14 +113,14 @@ describe('relay run --mode cdc', () => {
 
     await write(chunk, 2 * chunk);
     const second = relay(ctx, ['--batch-size', '20']);
-    await streaming(ctx);
+    await streaming(ctx, second);
     const before = await published(ctx);
-    await eventually(async () => (await published(ctx)) > before, 30_000, 5);
+    await eventually(async () => (await published(ctx)) > before, 60_000, 5);
     expect(await stopCli(second.child)).toBe(0);
 
     await write(2 * chunk, events.length);
     const third = relay(ctx);
-    await eventually(async () => (await countOutbox(ctx.pool, `status <> 'PUBLISHED'`)) === 0, 45_000, 100);
+    await eventually(async () => (await countOutbox(ctx.pool, `status <> 'PUBLISHED'`)) === 0, 60_000, 100);
     expect(await stopCli(third.child)).toBe(0);
 
     const delivery = checkDelivery(
@@ -125,15 +130,15 @@ describe('relay run --mode cdc', () => {
     expect(delivery.missing).toEqual([]);
     expect(delivery.outOfOrder).toEqual([]);
     expect(delivery.splitKeys).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('a dropped slot falls back to the polling claim, then streams from a new slot: nothing lost', async () => {
     const ctx = await context();
     const r = relay(ctx, ['--batch-size', '50']);
-    await streaming(ctx);
+    await streaming(ctx, r);
     const events = viewEvents(20, 40); // 800 rows
     await insertEvents(ctx.pool, events.slice(0, 400), ctx.config.kafka.topics);
-    await eventually(async () => (await published(ctx)) > 0, 30_000, 20);
+    await eventually(async () => (await published(ctx)) > 0, 60_000, 20);
     // Freeze the relay, end its walsender, drop the slot: what it had not confirmed is unmarked.
     r.child.kill('SIGSTOP');
     const pid = (await slotRow(ctx.pool, slotOf(ctx)))!.activePid;
@@ -144,7 +149,7 @@ describe('relay run --mode cdc', () => {
     expect(await countOutbox(ctx.pool, `status = 'PENDING'`)).toBeGreaterThanOrEqual(400);
     r.child.kill('SIGCONT');
 
-    await eventually(async () => (await countOutbox(ctx.pool, `status <> 'PUBLISHED'`)) === 0, 45_000, 100);
+    await eventually(async () => (await countOutbox(ctx.pool, `status <> 'PUBLISHED'`)) === 0, 60_000, 100);
     await streaming(ctx); // a new slot
     expect(r.output.join('')).toMatch(/replication slot lost/);
     // And it streams again: a row written now is published through the new slot.
@@ -159,12 +164,12 @@ describe('relay run --mode cdc', () => {
     );
     expect(delivery.missing).toEqual([]);
     expect(delivery.outOfOrder).toEqual([]);
-  }, 90_000);
+  }, 150_000);
 
   it('an idle database does not pin WAL: the heartbeat moves the slot while other databases write', async () => {
     const ctx = await context();
     const r = relay(ctx);
-    await streaming(ctx);
+    await streaming(ctx, r);
     // 32 MB of WAL from another database of the cluster: nothing the slot's publication sees.
     const other = new URL(cluster.url);
     other.pathname = '/postgres';
@@ -201,26 +206,26 @@ describe('relay run --mode cdc', () => {
       await noise.end();
     }
     expect(await stopCli(r.child)).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('two CDC relays at once: the second stands by, publishes nothing, and takes over when the first dies', async () => {
     const ctx = await context();
     const a = relay(ctx);
-    await streaming(ctx);
+    await streaming(ctx, a);
     const b = relay(ctx);
     await eventually(
       async () => /another relay owns the slot: standing by/.test(b.output.join('')),
-      30_000,
+      60_000,
       50,
     );
     const events = viewEvents(10, 30);
     await insertEvents(ctx.pool, events.slice(0, 150), ctx.config.kafka.topics);
-    await eventually(async () => (await published(ctx)) === 150, 30_000, 50);
+    await eventually(async () => (await published(ctx)) === 150, 60_000, 50);
     await sleep(300);
     expect(b.output.join('')).not.toMatch(/taking over/);
     a.child.kill('SIGKILL');
     await insertEvents(ctx.pool, events.slice(150), ctx.config.kafka.topics);
-    await eventually(async () => (await countOutbox(ctx.pool, `status <> 'PUBLISHED'`)) === 0, 45_000, 100);
+    await eventually(async () => (await countOutbox(ctx.pool, `status <> 'PUBLISHED'`)) === 0, 60_000, 100);
     expect(b.output.join('')).toMatch(/the slot is ours now: taking over/);
     expect(await stopCli(b.child)).toBe(0);
 
@@ -230,5 +235,5 @@ describe('relay run --mode cdc', () => {
     );
     expect(delivery.missing).toEqual([]);
     expect(delivery.outOfOrder).toEqual([]);
-  }, 90_000);
+  }, 150_000);
 });
