@@ -68,7 +68,9 @@ describe('relay run --mode cdc', () => {
     try {
       await eventually(async () => (await slotRow(ctx.pool, slotOf(ctx)))?.active === true, 60_000, 100);
     } catch (err) {
-      throw new Error(`not streaming: ${(err as Error).message}\n${r?.output.join('').slice(-3000)}`);
+      throw new Error(`not streaming: ${(err as Error).message}\n${r?.output.join('').slice(-3000)}`, {
+        cause: err,
+      });
     }
   };
   const published = (ctx: TestContext) => countOutbox(ctx.pool, `status = 'PUBLISHED'`);
