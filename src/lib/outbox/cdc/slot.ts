@@ -6,8 +6,8 @@ import {
   CDC_IDENTIFIER,
   createPublication,
   createSlot,
-  dropSlot,
-  emitHeartbeat,
+  deleteSlot,
+  recordHeartbeat,
   markPublishedBulk,
   selectPublication,
   selectSlot,
@@ -118,7 +118,7 @@ export async function ensureSlot(
 /** Drops a slot that can no longer stream (invalidated); false if it is gone or in use. */
 export async function dropDeadSlot(db: Queryable, slot: string): Promise<boolean> {
   try {
-    await db.query(dropSlot(slot));
+    await db.query(deleteSlot(slot));
     return true;
   } catch (err) {
     const state = sqlStateOf(err);
@@ -135,7 +135,7 @@ export async function tryOwnSlotLock(client: pg.ClientBase, slot: string): Promi
 export const HEARTBEAT_PREFIX = 'commerce.outbox.cdc.heartbeat';
 
 export async function sendHeartbeat(db: Queryable): Promise<void> {
-  await db.query(emitHeartbeat(HEARTBEAT_PREFIX));
+  await db.query(recordHeartbeat(HEARTBEAT_PREFIX));
 }
 
 export function slotLag(

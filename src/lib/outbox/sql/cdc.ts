@@ -9,13 +9,13 @@ import { blocked, pending, UNLEASE, unpublished } from './states.js';
 
 /** `logical` is what logical decoding needs; `replica` (the default) cannot decode. */
 export function selectWalLevel() {
-  return sql('outbox.cdc.wal-level', `SELECT current_setting('wal_level') AS "walLevel"`);
+  return sql('outbox.select-wal-level', `SELECT current_setting('wal_level') AS "walLevel"`);
 }
 
 /** Whether the publication exists and publishes inserts into outbox_event. */
 export function selectPublication(publication: string) {
   return sql(
-    'outbox.cdc.publication',
+    'outbox.select-publication',
     `SELECT p.pubinsert AS inserts,
             EXISTS (SELECT 1 FROM pg_publication_tables t
                      WHERE t.pubname = p.pubname AND t.tablename = 'outbox_event'
@@ -32,7 +32,7 @@ export function selectPublication(publication: string) {
  */
 export function createPublication(publication: string) {
   return sql(
-    `outbox.cdc.create-publication.${publication}`,
+    `outbox.create-publication-${publication}`,
     `CREATE PUBLICATION "${publication}" FOR TABLE outbox_event WITH (publish = 'insert')`,
   );
 }
@@ -42,7 +42,7 @@ export const CDC_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function selectSlot(slot: string) {
   return sql(
-    'outbox.cdc.slot',
+    'outbox.select-slot',
     `SELECT s.plugin, s.database = current_database() AS "sameDatabase", s.active,
             s.active_pid AS "activePid", s.confirmed_flush_lsn::text AS "confirmedLsn",
             s.wal_status AS "walStatus"
@@ -53,20 +53,20 @@ export function selectSlot(slot: string) {
 
 export function createSlot(slot: string) {
   return sql(
-    'outbox.cdc.create-slot',
+    'outbox.create-slot',
     `SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`,
     [slot],
   );
 }
 
 /** Only an inactive slot can be dropped (a lost one, before it is created again). */
-export function dropSlot(slot: string) {
-  return sql('outbox.cdc.drop-slot', `SELECT pg_drop_replication_slot($1)`, [slot]);
+export function deleteSlot(slot: string) {
+  return sql('outbox.delete-slot', `SELECT pg_drop_replication_slot($1)`, [slot]);
 }
 
 /** One CDC relay per slot: a session advisory lock held by the owner for as long as it streams. */
 export function tryOwnSlot(slot: string) {
-  return sql('outbox.cdc.try-own-slot', `SELECT pg_try_advisory_lock(hashtext('outbox.cdc:' || $1)) AS ok`, [
+  return sql('outbox.try-own-slot', `SELECT pg_try_advisory_lock(hashtext('outbox.cdc:' || $1)) AS ok`, [
     slot,
   ]);
 }
@@ -75,14 +75,16 @@ export function tryOwnSlot(slot: string) {
  * The heartbeat: a non-transactional logical message (no table, no row) the relay reads back from its
  * own stream and confirms, so an idle slot's confirmed position follows the WAL instead of pinning it.
  */
-export function emitHeartbeat(prefix: string) {
-  return sql('outbox.cdc.heartbeat', `SELECT pg_logical_emit_message(false, $1, '')::text AS lsn`, [prefix]);
+export function recordHeartbeat(prefix: string) {
+  return sql('outbox.record-heartbeat', `SELECT pg_logical_emit_message(false, $1, '')::text AS lsn`, [
+    prefix,
+  ]);
 }
 
 /** How far the slot is behind the WAL: unconfirmed bytes, and bytes of WAL it keeps from being recycled. */
 export function selectSlotLag(slot: string) {
   return sql(
-    'outbox.cdc.slot-lag',
+    'outbox.select-slot-lag',
     `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::float8 AS "lagBytes",
             pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::float8 AS "retainedBytes"
        FROM pg_replication_slots s WHERE s.slot_name = $1`,
@@ -97,7 +99,7 @@ export function selectSlotLag(slot: string) {
  */
 export function markPublishedBulk(ids: number[]) {
   return sql(
-    'outbox.cdc.mark-published',
+    'outbox.mark-published-bulk',
     `WITH done AS (
        UPDATE outbox_event o
           SET status = 'PUBLISHED', published_at = now(), ${UNLEASE}, blocked = false
@@ -117,7 +119,7 @@ export function markPublishedBulk(ids: number[]) {
 /** Of these aggregates, the ones that still have an unpublished row (the CDC relay keeps holding them). */
 export function selectUnpublishedAggregates(aggregates: Array<{ type: string; id: string }>) {
   return sql(
-    'outbox.cdc.unpublished-aggregates',
+    'outbox.select-unpublished-aggregates',
     `SELECT a.type, a.id FROM unnest($1::text[], $2::text[]) AS a(type, id)
       WHERE EXISTS (SELECT 1 FROM outbox_event o
                      WHERE o.aggregate_type = a.type AND o.aggregate_id = a.id AND ${unpublished('o')})`,
