@@ -7,6 +7,7 @@ import { e2eStage } from './stages/e2e.js';
 import { aggregateStage } from './stages/aggregate.js';
 import { paymentsStage } from './stages/payments.js';
 import { wakeupStage } from './stages/wakeup.js';
+import { cdcStage } from './stages/cdc.js';
 import { describeMachine, printTable, writeResults } from './lib/report.js';
 import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js';
 
@@ -17,6 +18,7 @@ import type { Figure, StageOptions, StageResult, Target } from './lib/measure.js
  */
 const STAGES: Record<string, (o: StageOptions) => Promise<StageResult>> = {
   relay: relayStage,
+  cdc: cdcStage,
   collector: collectorStage,
   aggregate: aggregateStage,
   api: apiStage,

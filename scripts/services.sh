@@ -50,7 +50,8 @@
 #   A private PostgreSQL (e.g. for a fault test that terminates backends or restarts the server; the
 #   machine's cluster on 5432 is never stopped or reconfigured): initdb + pg_ctl of the installed
 #   PostgreSQL (pg_config --bindir), run as the `postgres` OS user when we are root, data, socket and
-#   log in $SERVICES_DIR/postgres, listening on 127.0.0.1:$PG_PORT only, trust auth. pg-up on a cluster
+#   log in $SERVICES_DIR/postgres, listening on 127.0.0.1:$PG_PORT only, trust auth, wal_level=logical
+#   (for the CDC relay; 16 replication slots and walsenders). pg-up on a cluster
 #   that has data restarts it with that data (a restart test); pg-down stops it with pg_ctl -m fast.
 #     SERVICES_DIR=/tmp/x PG_PORT=15432 scripts/services.sh pg-up
 #     SERVICES_DIR=/tmp/x PG_PORT=15432 scripts/services.sh pg-down
@@ -194,9 +195,12 @@ pgp_up() {
     port_open "$port" && die "port $port is taken by another process; set PG_PORT"
     log "starting private PostgreSQL on $HOST:$port (dir $PGP_HOME)"
     # fsync off: a test cluster; a clean or immediate stop of the server still loses no commit.
+    # wal_level=logical (+ slots and walsenders): the CDC relay (relay run --mode cdc) and its tests
+    # and bench need logical decoding, which the machine's shared cluster (wal_level=replica) lacks.
+    # Costs the other users of a private cluster nothing measurable (a few more bytes of WAL per change).
     # 7>&-: the server must not inherit our lock file, or it would hold it forever.
     as_pg "$bin/pg_ctl" -D "$PGP_DATA" -l "$PGP_LOG" -w -t 60 start -o \
-      "-p $port -c listen_addresses=$HOST -c unix_socket_directories=$PGP_HOME -c max_connections=200 -c fsync=off" >&2 7>&- \
+      "-p $port -c listen_addresses=$HOST -c unix_socket_directories=$PGP_HOME -c max_connections=200 -c fsync=off -c wal_level=logical -c max_replication_slots=16 -c max_wal_senders=16" >&2 7>&- \
       || { tail -n 20 "$PGP_LOG" >&2; die "private PostgreSQL did not start (log $PGP_LOG)"; }
   fi
   local _; for _ in $(seq 1 60); do pgp_ready "$port" && break; sleep 0.5; done

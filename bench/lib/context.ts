@@ -40,8 +40,8 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl() });
+async function admin<T>(fn: (client: pg.Client) => Promise<T>, server = serverUrl()): Promise<T> {
+  const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
     return await fn(client);
@@ -50,12 +50,16 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createBenchContext(extraEnv: Record<string, string> = {}): Promise<BenchContext> {
+/** `server`: another PostgreSQL server than DATABASE_URL's (the cdc stage's private logical cluster). */
+export async function createBenchContext(
+  extraEnv: Record<string, string> = {},
+  server = serverUrl(),
+): Promise<BenchContext> {
   const id = randomBytes(4).toString('hex');
   const database = `commerce_bench_${id}`;
-  await admin((c) => c.query(`CREATE DATABASE "${database}"`));
+  await admin((c) => c.query(`CREATE DATABASE "${database}"`), server);
   const env: Record<string, string> = {
-    DATABASE_URL: withDatabase(serverUrl(), database),
+    DATABASE_URL: withDatabase(server, database),
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_KEY_PREFIX: `bench:${id}:`,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
@@ -94,7 +98,7 @@ export async function createBenchContext(extraEnv: Record<string, string> = {}):
       redis.disconnect();
       const topics = [...pipelineTopics(config.kafka).map((t) => t.name), ...extraTopics];
       await withAdmin(kafka, (a) => a.deleteTopics({ topics })).catch(() => undefined);
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`), server);
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Kafka, Message } from 'kafkajs';
 import { rows } from '../../src/lib/db/query.js';
 import { createLogger } from '../../src/lib/log.js';
 import { Relay } from '../../src/jobs/relay/relay.js';
@@ -6,9 +5,9 @@ import { parseRelayOptions, RELAY_DEFAULTS } from '../../src/jobs/relay/options.
 import { toMessage } from '../../src/jobs/relay/batch.js';
 import type { ClaimedEvent } from '../../src/lib/outbox/claim.js';
 import { claimEvents } from '../../test/support/outbox-reference.js';
-import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
 import { createBenchContext } from '../lib/context.js';
+import { sendAllBare } from '../lib/producer.js';
 import { insertOutbox, viewEvents } from '../lib/events.js';
 import { figure, perSecond, target, timed, type StageOptions, type StageResult } from '../lib/measure.js';
 
@@ -35,7 +34,7 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
     const topic = await ctx.createTopic('baseline-catalog');
 
     log('relay: bare producer baseline');
-    const bare = await timed(() => sendAll(ctx.kafka, topic, messages, RELAY_DEFAULTS.batchSize));
+    const bare = await timed(() => sendAllBare(ctx.kafka, topic, messages, RELAY_DEFAULTS.batchSize));
     log('relay: relay drain');
     const relay = new Relay({
       config: ctx.config,
@@ -216,18 +215,4 @@ async function flatness(
 function onOtherProducts(event: DomainEvent): DomainEvent {
   const productId = Number(event.aggregateId) + 100_000;
   return createEvent('ProductViewed', productId, event.version, { productId, count: 1 });
-}
-
-async function sendAll(kafka: Kafka, topic: string, messages: Message[], batch: number) {
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  try {
-    for (let i = 0; i < messages.length; i += batch)
-      await producer.sendBatch({
-        topicMessages: [{ topic, messages: messages.slice(i, i + batch) }],
-        ...SEND_ACKS_ALL,
-      });
-  } finally {
-    await producer.disconnect();
-  }
 }

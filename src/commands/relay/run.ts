@@ -11,18 +11,22 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
     'Claims due outbox rows with a lease, or with --mode lock row locks held while sending (several ' +
     'relays can run at once, in either mode), publishes them with an ' +
     'idempotent producer (acks=all) and marks them. Runs until SIGTERM/SIGINT, or with --once drains ' +
-    'what is due and exits (1 if an event reached FAILED).';
+    'what is due and exits (1 if an event reached FAILED). With --mode cdc it reads committed outbox ' +
+    'rows from the WAL instead (a logical replication slot, pgoutput; needs wal_level=logical, exit 3 ' +
+    'otherwise), creating the publication and slot if missing; a second CDC relay on the same slot ' +
+    'stands by until the first stops.';
   static override examples = [
     '<%= config.bin %> relay run',
     '<%= config.bin %> relay run --batch-size 1000 --lease 1m --metrics-port 9464',
     '<%= config.bin %> relay run --once --json',
     '<%= config.bin %> relay run --mode lock',
+    '<%= config.bin %> relay run --mode cdc --slot commerce_outbox_relay --publication commerce_outbox',
   ];
   static override flags = {
     once: Flags.boolean({ summary: 'Publish what is due now, print a summary and exit.' }),
     mode: Flags.string({
       summary:
-        'How a claimed batch is held while sent: lease (rows leased) or lock (row locks, one write per event).',
+        'lease (rows leased while sent), lock (row locks, one write per event) or cdc (read from the WAL through a replication slot).',
       options: [...RELAY_MODES],
       default: RELAY_DEFAULTS.mode,
     }),
@@ -46,6 +50,21 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
       summary: 'First retry delay of a rejected event (doubles, with jitter).',
       default: RELAY_DEFAULTS.retryBackoff,
     }),
+    slot: Flags.string({
+      summary: 'CDC: the logical replication slot (created if missing).',
+      env: 'RELAY_CDC_SLOT',
+      default: RELAY_DEFAULTS.slot,
+    }),
+    publication: Flags.string({
+      summary: 'CDC: the publication of outbox_event inserts (created if missing).',
+      env: 'RELAY_CDC_PUBLICATION',
+      default: RELAY_DEFAULTS.publication,
+    }),
+    heartbeat: Flags.string({
+      summary: 'CDC: how often a heartbeat message moves an idle slot forward.',
+      env: 'RELAY_CDC_HEARTBEAT',
+      default: RELAY_DEFAULTS.heartbeat,
+    }),
     'metrics-port': Flags.integer({ summary: 'Serve Prometheus /metrics on this port (env METRICS_PORT).' }),
   };
 
@@ -64,6 +83,9 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
         pollInterval: this.flags['poll-interval'],
         maxAttempts: this.flags['max-attempts'],
         retryBackoff: this.flags['retry-backoff'],
+        slot: this.flags.slot,
+        publication: this.flags.publication,
+        heartbeat: this.flags.heartbeat,
       },
     );
     this.log(

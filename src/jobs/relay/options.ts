@@ -2,9 +2,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../../lib/duration.js';
 import { UsageError } from '../../lib/errors.js';
+import { CDC_IDENTIFIER } from '../../lib/outbox/cdc/slot.js';
 import { MIN_LEASE_MS } from './send-budget.js';
 
-export const RELAY_MODES = ['lease', 'lock'] as const;
+export const RELAY_MODES = ['lease', 'lock', 'cdc'] as const;
 export type RelayMode = (typeof RELAY_MODES)[number];
 
 export interface RelayOptions {
@@ -22,6 +23,8 @@ export interface RelayOptions {
   /** First retry delay of a rejected event; doubles per attempt up to maxBackoffMs. */
   retryBackoffMs: number;
   maxBackoffMs: number;
+  /** CDC mode (cdc/): the logical replication slot, the publication, how often the heartbeat is sent. */
+  cdc: { slot: string; publication: string; heartbeatMs: number };
 }
 
 export const RELAY_DEFAULTS = {
@@ -32,6 +35,9 @@ export const RELAY_DEFAULTS = {
   maxAttempts: 10,
   retryBackoff: '1s',
   maxBackoff: '5m',
+  slot: 'commerce_outbox_relay',
+  publication: 'commerce_outbox',
+  heartbeat: '10s',
 } as const;
 
 export function newRelayId(): string {
@@ -47,6 +53,9 @@ export function parseRelayOptions(raw: {
   retryBackoff?: string;
   relayId?: string;
   mode?: string;
+  slot?: string;
+  publication?: string;
+  heartbeat?: string;
 }): RelayOptions {
   const mode = raw.mode ?? RELAY_DEFAULTS.mode;
   if (!(RELAY_MODES as readonly string[]).includes(mode))
@@ -72,7 +81,20 @@ export function parseRelayOptions(raw: {
     maxAttempts,
     retryBackoffMs: duration('--retry-backoff', raw.retryBackoff ?? RELAY_DEFAULTS.retryBackoff),
     maxBackoffMs: parseDuration(RELAY_DEFAULTS.maxBackoff),
+    cdc: {
+      slot: identifier('--slot', raw.slot ?? RELAY_DEFAULTS.slot),
+      publication: identifier('--publication', raw.publication ?? RELAY_DEFAULTS.publication),
+      heartbeatMs: duration('--heartbeat', raw.heartbeat ?? RELAY_DEFAULTS.heartbeat),
+    },
   };
+}
+
+function identifier(flag: string, name: string): string {
+  if (!CDC_IDENTIFIER.test(name))
+    throw new UsageError(
+      `${flag} must be a lower-case identifier (a-z, 0-9, _; at most 63 characters), got ${name}`,
+    );
+  return name;
 }
 
 function duration(flag: string, text: string): number {
