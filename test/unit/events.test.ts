@@ -53,7 +53,13 @@ describe('events', () => {
     expect(topicFor(expired, topics)).toBe('order-events');
     expect(contributions(expired)).toEqual([{ productId: 4, views: 0, likes: 0, units: -3, amount: -600 }]);
     expect(() =>
-      createEvent('OrderExpired', 8, 2, { orderId: 8, userId: 'u1', items: [], totalAmount: 0, expiresAt: 'x' }),
+      createEvent('OrderExpired', 8, 2, {
+        orderId: 8,
+        userId: 'u1',
+        items: [],
+        totalAmount: 0,
+        expiresAt: 'x',
+      }),
     ).toThrow(/items|expiresAt/);
   });
 

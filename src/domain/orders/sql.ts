@@ -152,3 +152,73 @@ export const setOrderStatus = (id: number, status: OrderStatus) =>
     `UPDATE orders SET status = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version`,
     [id, status],
   );
+
+/** An order whose payment window has closed, as the expiry job claims it. */
+export interface DueOrderRow {
+  id: number;
+  user_id: string;
+  total_amount: number;
+  expires_at: Date;
+}
+
+const DUE = `o.status = 'CREATED' AND o.expires_at <= now()`;
+const NO_LIVE_PAYMENT = `NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id
+         AND p.status IN ('REQUESTED', 'PENDING', 'SUCCEEDED', 'REFUND_REQUESTED'))`;
+
+/**
+ * Claims up to `limit` unpaid orders past their deadline, oldest deadline first, skipping the rows
+ * another transaction holds (a pay, a cancel, a settlement, another expiry run): the job runs beside
+ * live traffic and beside itself. Orders with a payment in flight are not claimed; the caller checks
+ * again under the locks (expiry.ts: this statement's snapshot may predate a payment committed meanwhile).
+ */
+export const claimDueOrders = (limit: number) =>
+  sql(
+    'orders.claim-due-orders',
+    `SELECT o.id, o.user_id, o.total_amount, o.expires_at FROM orders o
+      WHERE ${DUE} AND ${NO_LIVE_PAYMENT}
+      ORDER BY o.expires_at, o.id LIMIT $1 FOR UPDATE OF o SKIP LOCKED`,
+    [limit],
+  );
+
+/** What --dry-run lists: the orders the next run would expire (no lock). */
+export const selectDueOrders = (limit: number) =>
+  sql(
+    'orders.select-due-orders',
+    `SELECT o.id, o.user_id, o.total_amount, o.expires_at FROM orders o
+      WHERE ${DUE} AND ${NO_LIVE_PAYMENT}
+      ORDER BY o.expires_at, o.id LIMIT $1`,
+    [limit],
+  );
+
+/** Unpaid orders past their deadline that wait for a payment in flight (REQUESTED/PENDING) to settle. */
+export const countDueWaitingForPayment = () =>
+  sql(
+    'orders.count-due-waiting-for-payment',
+    `SELECT count(*)::int AS n FROM orders o WHERE ${DUE} AND NOT ${NO_LIVE_PAYMENT}`,
+  );
+
+/** Of the given (locked) orders, those with a live payment: read with a fresh snapshot, under the locks. */
+export const selectOrdersWithLivePayment = (ids: number[]) =>
+  sql(
+    'orders.select-orders-with-live-payment',
+    `SELECT DISTINCT order_id AS id FROM payments
+      WHERE order_id = ANY($1::bigint[]) AND status IN ('REQUESTED', 'PENDING', 'SUCCEEDED', 'REFUND_REQUESTED')`,
+    [ids],
+  );
+
+export const selectItemsOf = (ids: number[]) =>
+  sql(
+    'orders.select-items-of',
+    `SELECT order_id, product_id AS "productId", quantity, unit_price AS "unitPrice"
+       FROM order_items WHERE order_id = ANY($1::bigint[]) ORDER BY order_id, product_id`,
+    [ids],
+  );
+
+/** CREATED -> EXPIRED for the given locked orders; returns each one's new version. */
+export const markExpired = (ids: number[]) =>
+  sql(
+    'orders.mark-expired',
+    `UPDATE orders SET status = 'EXPIRED', version = version + 1, updated_at = now()
+      WHERE id = ANY($1::bigint[]) AND status = 'CREATED' RETURNING id, version`,
+    [ids],
+  );

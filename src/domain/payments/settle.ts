@@ -31,7 +31,8 @@ export interface GatewayState {
 }
 
 /** 'refund-requested': the gateway charged an order that is no longer payable; the refund is due. */
-export type SettleOutcome = 'pending' | 'succeeded' | 'refund-requested' | 'failed' | 'refunded' | 'unchanged';
+export type SettleOutcome =
+  'pending' | 'succeeded' | 'refund-requested' | 'failed' | 'refunded' | 'unchanged';
 
 /**
  * The payment state machine, one transition per call, in one transaction with its event:
