@@ -69,7 +69,7 @@ describe('orders expire', () => {
     ).toBe('ORDER_EXPIRED');
     expect(await stockOf(product.id)).toBe(4);
     expect((await place('late', product.id)).status).toBe(201);
-  });
+  }, 120_000);
 
   it('killed mid-batch and between batches, then re-run: every due order expired once, stock exact, killed runs abandoned', async () => {
     const product = await seedProduct(s.api, { price: 100, stock: 1000 });
@@ -128,7 +128,7 @@ describe('orders expire', () => {
       { status: 'FAILED', error: 'abandoned: the process running it died' },
       { status: 'SUCCEEDED', error: null },
     ]);
-  });
+  }, 120_000);
 
   it('an invalid ORDER_PAYMENT_TTL or flag exits naming it, changing nothing', async () => {
     const bad = await expire([], { ORDER_PAYMENT_TTL: 'soon' });
