@@ -229,4 +229,56 @@ describe('orders expire beside payments', () => {
     expect(recover.code, recover.stderr).toBe(0);
     expect(recover.json.counts.refunded).toBe(0);
   }, 60_000);
+  it('payments recover refunds, once, the charges it finds on expired orders (their callbacks lost)', async () => {
+    const product = await seedProduct(s.api, { price: 800, stock: 10 });
+    const orders: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const order = await s.api.call('POST', '/orders', {
+        user: 'late-recover',
+        body: { items: [{ productId: product.id, quantity: 1 }] },
+      });
+      // The payment as the pay route writes it, sent to the slow gateway with a callback address
+      // nobody listens on (29801, this file's range): its callback is lost, only recover can learn.
+      const { rows } = await s.ctx.pool.query(
+        `INSERT INTO payments (order_id, amount, status) VALUES ($1, 800, 'PENDING') RETURNING payment_key`,
+        [order.body.id],
+      );
+      const sent = await fetch(`${slow.gateway.url}/payments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          paymentId: rows[0].payment_key,
+          orderId: order.body.id,
+          amount: 800,
+          callbackUrl: 'http://127.0.0.1:29801/nobody',
+        }),
+      });
+      expect(sent.ok).toBe(true);
+      // Expired while its payment was in flight: a state only a hand or an older release makes.
+      await s.ctx.pool.query(`UPDATE orders SET status = 'EXPIRED' WHERE id = $1`, [order.body.id]);
+      orders.push(order.body.id);
+    }
+    const truth = async () =>
+      Promise.all(orders.map(async (id) => (await slow.gateway.byOrder(id))[0]!.status));
+    await eventually(async () => (await truth()).every((t) => t !== 'PENDING'), 20_000, 200);
+    const charged = (await truth()).filter((t) => t === 'SUCCESS').length;
+    expect(charged).toBeGreaterThan(0);
+    const recover = () =>
+      runCli(['payments', 'recover', '--older-than', '1ms', '--json'], {
+        ...s.ctx.env,
+        GATEWAY_URL: slow.gateway.url,
+        GATEWAY_SECRET,
+      });
+    const first = await recover();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json.counts).toMatchObject({ refunded: charged, failed: orders.length - charged });
+    expect((await truth()).filter((t) => t === 'SUCCESS')).toEqual([]);
+    const { rows } = await s.ctx.pool.query(
+      `SELECT status, count(*)::int AS n FROM payments WHERE order_id = ANY($1) GROUP BY status ORDER BY status`,
+      [orders],
+    );
+    expect(rows.find((r) => r.status === 'REFUNDED')?.n ?? 0).toBe(charged);
+    const again = await recover();
+    expect(again.json.examined).toBe(0);
+  }, 120_000);
 });
