@@ -123,13 +123,15 @@ CREATE TABLE orders (
   version bigint DEFAULT 0 NOT NULL,
   created_at timestamp with time zone DEFAULT now() NOT NULL,
   updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  expires_at timestamp with time zone DEFAULT (now() + '00:30:00'::interval) NOT NULL,
   CONSTRAINT orders_pkey PRIMARY KEY (id),
   CONSTRAINT orders_idempotency_key UNIQUE (user_id, idempotency_key),
   CONSTRAINT orders_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
-  CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['CREATED'::text, 'PAID'::text, 'CANCELLED'::text]))),
+  CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['CREATED'::text, 'PAID'::text, 'CANCELLED'::text, 'EXPIRED'::text]))),
   CONSTRAINT orders_total_amount_check CHECK ((total_amount >= 0)),
   CONSTRAINT orders_user_id_check CHECK (((length(user_id) >= 1) AND (length(user_id) <= 100)))
 );
+CREATE INDEX orders_unpaid_expiry_idx ON orders USING btree (expires_at, id) WHERE (status = 'CREATED'::text);
 CREATE INDEX orders_user_idx ON orders USING btree (user_id, created_at DESC, id DESC);
 
 CREATE TABLE outbox_event (

@@ -73,6 +73,8 @@ describe('commerce dev and commerce demo', () => {
         json.payments.payments,
       );
       expect(json.payments.recoverRuns).toBeGreaterThan(0);
+      // Orders left unpaid expired during the run (a 3 s window), their stock back (checked above).
+      expect(json.traffic.expired).toBeGreaterThan(0);
       expect(json.pipeline.written).toBeGreaterThan(0);
       expect(json.pipeline.published).toBe(json.pipeline.written);
       expect(json.pipeline.consumed).toBe(json.pipeline.written);

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
     ['EVENT_HANDLED_RETENTION', 'forever', /EVENT_HANDLED_RETENTION/],
     ['WEBHOOK_URL', 'ftp://receiver/hook', /WEBHOOK_URL.*http/],
     ['WEBHOOK_SECRET', 'short', /WEBHOOK_SECRET.*16/],
+    ['ORDER_PAYMENT_TTL', 'soon', /ORDER_PAYMENT_TTL/],
+    ['ORDER_PAYMENT_TTL', '500ms', /ORDER_PAYMENT_TTL.*at least 1s/],
   ])('rejects %s=%s naming the variable', (name, value, pattern) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(pattern);
@@ -42,6 +44,11 @@ describe('loadConfig', () => {
       WEBHOOK_SECRET: 'a-secret-of-16-chars',
     };
     expect(loadConfig(env).webhook).toEqual({ url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET });
+  });
+
+  it('reads the payment window, 30 minutes by default', () => {
+    expect(loadConfig({}).orders.paymentTtlMs).toBe(30 * 60_000);
+    expect(loadConfig({ ORDER_PAYMENT_TTL: '90s' }).orders.paymentTtlMs).toBe(90_000);
   });
 
   it('treats empty strings as unset', () => {

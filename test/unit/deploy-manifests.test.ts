@@ -140,6 +140,7 @@ describe('deploy/k8s manifests', () => {
     expect(crons.map((c) => podSpec(c).containers[0].args.join(' ')).sort()).toEqual([
       'aggregate --period monthly',
       'aggregate --period weekly',
+      'orders expire',
       'outbox cleanup --older-than 7d --batch-size 1000',
       'payments recover --older-than 1m --limit 1000',
       'ranking carry-over',

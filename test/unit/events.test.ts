@@ -6,6 +6,7 @@ import {
   PoisonMessageError,
   topicFor,
 } from '../../src/lib/events/index.js';
+import { contributions } from '../../src/lib/ranking/contribution.js';
 
 const topics = { catalog: 'catalog-events', order: 'order-events' };
 
@@ -37,6 +38,29 @@ describe('events', () => {
     expect(() => createEvent('PaymentRequested', 7, 2, { ...base, paymentKey: 'not-a-uuid' })).toThrow(
       /paymentKey/,
     );
+  });
+
+  it('OrderExpired is an order event that takes back the sales OrderCreated counted', () => {
+    const items = [{ productId: 4, quantity: 3, unitPrice: 200 }];
+    const expired = createEvent('OrderExpired', 8, 2, {
+      orderId: 8,
+      userId: 'u1',
+      items,
+      totalAmount: 600,
+      expiresAt: '2026-12-07T10:00:00.000Z',
+    });
+    expect(decodeEvent(encodeEvent(expired))).toEqual(expired);
+    expect(topicFor(expired, topics)).toBe('order-events');
+    expect(contributions(expired)).toEqual([{ productId: 4, views: 0, likes: 0, units: -3, amount: -600 }]);
+    expect(() =>
+      createEvent('OrderExpired', 8, 2, {
+        orderId: 8,
+        userId: 'u1',
+        items: [],
+        totalAmount: 0,
+        expiresAt: 'x',
+      }),
+    ).toThrow(/items|expiresAt/);
   });
 
   it('refuses to build an event whose payload is invalid', () => {

@@ -56,6 +56,7 @@ export async function createOrder(
           lines.map((l) => l.quantity),
           idempotencyKey ?? null,
           hash,
+          deps.config.orders.paymentTtlMs,
         ),
       );
       const unknown = placed.find((p) => p.price === null);
@@ -85,6 +86,7 @@ export async function createOrder(
         total_amount: row.total_amount!,
         created_at: row.created_at!,
         updated_at: row.updated_at!,
+        expires_at: row.expires_at!,
         items: priced,
       });
     });

@@ -8,11 +8,18 @@ import type { AppDeps } from '../deps.js';
 import { payBudgetMs, sendRefund } from '../payments/gateway.js';
 import { markRefundRequested, selectLivePayment, type PaymentRow } from '../payments/sql.js';
 import { toOrder, type Order } from './order.js';
-import { lockOrder, lockProducts, selectOrder, setOrderStatus, type OrderRow } from './sql.js';
+import {
+  lockOrder,
+  lockProducts,
+  selectOrder,
+  setOrderStatus,
+  type LockedOrderRow,
+  type OrderRow,
+} from './sql.js';
 import { moveOrderStock } from './stock.js';
 
 /**
- * Cancelling: CREATED|PAID -> CANCELLED (stock restored; cancelling again is 409). Paying lives in
+ * Cancelling: CREATED|PAID -> CANCELLED (stock restored; cancelling again, or an EXPIRED order, is 409). Paying lives in
  * ../payments. A paid order's payment becomes REFUND_REQUESTED in the same transaction and is refunded
  * through the gateway after the commit (same client, same guarantees; `payments recover` finishes a
  * refund the gateway did not answer). An order whose payment is still in flight cannot be cancelled
@@ -20,13 +27,12 @@ import { moveOrderStock } from './stock.js';
  */
 export async function cancelOrder(deps: AppDeps, userId: string, orderId: number): Promise<Order> {
   const cancelled = await withTransaction(deps.pool, async (client) => {
-    const order = await one<{ status: OrderRow['status']; total_amount: number }>(
-      client,
-      lockOrder(orderId, userId),
-    );
+    const order = await one<LockedOrderRow>(client, lockOrder(orderId, userId));
     if (!order) throw notFound('order', orderId);
     if (order.status === 'CANCELLED')
       throw conflict('ORDER_CANCELLED', `order ${orderId} is already cancelled`);
+    // Its stock went back when it expired: cancelling it would give it back twice.
+    if (order.status === 'EXPIRED') throw conflict('ORDER_EXPIRED', `order ${orderId} has expired`);
     const { items } = (await one<OrderRow>(client, selectOrder(orderId, userId)))!;
     await rows(client, lockProducts(items.map((i) => i.productId)));
     const stockEvents = await moveOrderStock(client, items, 1, 'order-cancelled', orderId);
@@ -46,7 +52,7 @@ export async function cancelOrder(deps: AppDeps, userId: string, orderId: number
       userId,
       items,
       totalAmount: order.total_amount,
-      previousStatus: order.status,
+      previousStatus: order.status as 'CREATED' | 'PAID',
     });
     await writeOutbox(client, [...stockEvents, event], deps.config.kafka.topics);
     return { order: toOrder((await one<OrderRow>(client, selectOrder(orderId, userId)))!), refund };

@@ -9,6 +9,8 @@ export interface Order {
   items: OrderRow['items'];
   createdAt: string;
   updatedAt: string;
+  /** When the payment window closes: an order still unpaid then is expired (its stock given back). */
+  expiresAt: string;
 }
 
 export function toOrder(row: OrderRow): Order {
@@ -20,5 +22,6 @@ export function toOrder(row: OrderRow): Order {
     items: row.items ?? [],
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
   };
 }

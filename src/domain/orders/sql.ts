@@ -1,17 +1,21 @@
 import { sql } from '../../lib/db/query.js';
 
 /** Statements over orders, their items and payments, and the stock they move. */
+export type OrderStatus = 'CREATED' | 'PAID' | 'CANCELLED' | 'EXPIRED';
+
 export interface OrderRow {
   id: number;
   user_id: string;
-  status: 'CREATED' | 'PAID' | 'CANCELLED';
+  status: OrderStatus;
   total_amount: number;
   created_at: Date;
   updated_at: Date;
+  /** The end of the payment window (created_at + ORDER_PAYMENT_TTL): then `orders expire` may expire it. */
+  expires_at: Date;
   items: Array<{ productId: number; quantity: number; unitPrice: number }>;
 }
 
-const ORDER_WITH_ITEMS = `SELECT o.id, o.user_id, o.status, o.total_amount, o.created_at, o.updated_at,
+const ORDER_WITH_ITEMS = `SELECT o.id, o.user_id, o.status, o.total_amount, o.created_at, o.updated_at, o.expires_at,
     (SELECT json_agg(json_build_object('productId', i.product_id, 'quantity', i.quantity,
        'unitPrice', i.unit_price) ORDER BY i.product_id) FROM order_items i WHERE i.order_id = o.id) AS items
   FROM orders o`;
@@ -61,6 +65,7 @@ export interface CreatedOrderRow {
   total_amount: number | null;
   created_at: Date | null;
   updated_at: Date | null;
+  expires_at: Date | null;
 }
 
 /**
@@ -79,6 +84,7 @@ export const createOrderRows = (
   quantities: number[],
   key: string | null,
   hash: string | null,
+  paymentTtlMs: number,
 ) =>
   sql(
     'orders.create-order-rows',
@@ -95,21 +101,22 @@ export const createOrderRows = (
        SELECT sum(l.price::numeric * w.quantity) AS total, count(l.id) AS found
          FROM wanted w LEFT JOIN locked l ON l.id = w.id
      ), placed AS (
-       INSERT INTO orders (user_id, total_amount, idempotency_key, request_hash, version)
-       SELECT $1, total, $4, $5, 1 FROM priced
+       INSERT INTO orders (user_id, total_amount, idempotency_key, request_hash, version, expires_at)
+       SELECT $1, total, $4, $5, 1, now() + make_interval(secs => $6::double precision / 1000) FROM priced
         WHERE found = cardinality($2::bigint[]) AND total <= 9007199254740991
        ON CONFLICT (user_id, idempotency_key) DO NOTHING
-       RETURNING id, version, status, total_amount, created_at, updated_at
+       RETURNING id, version, status, total_amount, created_at, updated_at, expires_at
      ), items AS (
        INSERT INTO order_items (order_id, product_id, quantity, unit_price)
        SELECT o.id, w.id, w.quantity, l.price FROM placed o, wanted w JOIN locked l ON l.id = w.id
      )
      SELECT w.id AS product_id, l.price, m.stock, m.version, pr.total,
-            o.id AS order_id, o.version AS order_version, o.status, o.total_amount, o.created_at, o.updated_at
+            o.id AS order_id, o.version AS order_version, o.status, o.total_amount, o.created_at, o.updated_at,
+            o.expires_at
        FROM wanted w LEFT JOIN locked l ON l.id = w.id LEFT JOIN moved m ON m.id = w.id
       CROSS JOIN priced pr LEFT JOIN placed o ON true
       ORDER BY w.id`,
-    [userId, ids, quantities, key, hash],
+    [userId, ids, quantities, key, hash, paymentTtlMs],
   );
 
 /** Adds `delta` (negative: remove) per product; a row without enough stock is skipped, not updated. */
@@ -126,13 +133,92 @@ export const moveStock = (ids: number[], deltas: number[]) =>
 export const lockOrder = (id: number, userId: string) =>
   sql(
     'orders.lock-order',
-    `SELECT status, total_amount FROM orders WHERE id = $1 AND user_id = $2 FOR UPDATE`,
+    `SELECT status, total_amount, expires_at, expires_at <= now() AS past_deadline
+       FROM orders WHERE id = $1 AND user_id = $2 FOR UPDATE`,
     [id, userId],
   );
 
-export const setOrderStatus = (id: number, status: OrderRow['status']) =>
+/** lockOrder's row: past_deadline is decided by the database clock, as the expiry job decides it. */
+export interface LockedOrderRow {
+  status: OrderStatus;
+  total_amount: number;
+  expires_at: Date;
+  past_deadline: boolean;
+}
+
+export const setOrderStatus = (id: number, status: OrderStatus) =>
   sql(
     'orders.set-order-status',
     `UPDATE orders SET status = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version`,
     [id, status],
+  );
+
+/** An order whose payment window has closed, as the expiry job claims it. */
+export interface DueOrderRow {
+  id: number;
+  user_id: string;
+  total_amount: number;
+  expires_at: Date;
+}
+
+const DUE = `o.status = 'CREATED' AND o.expires_at <= now()`;
+const NO_LIVE_PAYMENT = `NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id
+         AND p.status IN ('REQUESTED', 'PENDING', 'SUCCEEDED', 'REFUND_REQUESTED'))`;
+
+/**
+ * Claims up to `limit` unpaid orders past their deadline, oldest deadline first, skipping the rows
+ * another transaction holds (a pay, a cancel, a settlement, another expiry run): the job runs beside
+ * live traffic and beside itself. Orders with a payment in flight are not claimed; the caller checks
+ * again under the locks (expiry.ts: this statement's snapshot may predate a payment committed meanwhile).
+ */
+export const claimDueOrders = (limit: number) =>
+  sql(
+    'orders.claim-due-orders',
+    `SELECT o.id, o.user_id, o.total_amount, o.expires_at FROM orders o
+      WHERE ${DUE} AND ${NO_LIVE_PAYMENT}
+      ORDER BY o.expires_at, o.id LIMIT $1 FOR UPDATE OF o SKIP LOCKED`,
+    [limit],
+  );
+
+/** What --dry-run lists: the orders the next run would expire (no lock). */
+export const selectDueOrders = (limit: number) =>
+  sql(
+    'orders.select-due-orders',
+    `SELECT o.id, o.user_id, o.total_amount, o.expires_at FROM orders o
+      WHERE ${DUE} AND ${NO_LIVE_PAYMENT}
+      ORDER BY o.expires_at, o.id LIMIT $1`,
+    [limit],
+  );
+
+/** Unpaid orders past their deadline that wait for a payment in flight (REQUESTED/PENDING) to settle. */
+export const countDueWaitingForPayment = () =>
+  sql(
+    'orders.count-due-waiting-for-payment',
+    `SELECT count(*)::int AS n FROM orders o WHERE ${DUE} AND NOT ${NO_LIVE_PAYMENT}`,
+  );
+
+/** Of the given (locked) orders, those with a live payment: read with a fresh snapshot, under the locks. */
+export const selectOrdersWithLivePayment = (ids: number[]) =>
+  sql(
+    'orders.select-orders-with-live-payment',
+    `SELECT DISTINCT order_id AS id FROM payments
+      WHERE order_id = ANY($1::bigint[]) AND status IN ('REQUESTED', 'PENDING', 'SUCCEEDED', 'REFUND_REQUESTED')`,
+    [ids],
+  );
+
+export const selectItemsOf = (ids: number[]) =>
+  sql(
+    'orders.select-items-of',
+    `SELECT order_id, product_id AS "productId", quantity, unit_price AS "unitPrice"
+       FROM order_items WHERE order_id = ANY($1::bigint[]) ORDER BY order_id, product_id`,
+    [ids],
+  );
+
+/** CREATED -> EXPIRED for the given locked orders; returns each one's new version. */
+export const markExpired = (ids: number[]) =>
+  sql(
+    'orders.mark-expired',
+    `UPDATE orders SET status = 'EXPIRED', version = version + 1, updated_at = now()
+      WHERE id = ANY($1::bigint[]) AND status = 'CREATED' RETURNING id, version`,
+    [ids],
   );

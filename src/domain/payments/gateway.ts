@@ -38,11 +38,12 @@ export async function sendPayment(
   );
   if (answer.ok) {
     const t = answer.value;
-    return applyGatewayState(deps, payment, {
+    const applied = await applyGatewayState(deps, payment, {
       status: t.status,
       transactionKey: t.transactionKey,
       reason: t.reason,
     });
+    return refundIfRequested(deps, applied, signal);
   }
   if (answer.reason === 'rejected') {
     const reason = `GATEWAY_REJECTED: ${answer.status ?? ''} ${answer.message}`.slice(0, 200);
@@ -67,6 +68,24 @@ export async function sendRefund(
       transactionKey: answer.value.transactionKey,
     });
   return noAnswer(deps, payment, `${answer.reason}: ${answer.message}`);
+}
+
+/**
+ * After a settlement: a charge that landed on an order no longer payable (outcome 'refund-requested',
+ * the payment REFUND_REQUESTED in the same transaction) is refunded at once through sendRefund. Exactly
+ * once: only the caller whose transaction moved the payment to REFUND_REQUESTED gets that outcome, the
+ * gateway's refund is idempotent on the payment key, and REFUND_REQUESTED -> REFUNDED happens once;
+ * without an answer the payment stays REFUND_REQUESTED for `payments recover`.
+ */
+export async function refundIfRequested(
+  deps: PaymentDeps,
+  applied: { outcome: SettleOutcome; payment: PaymentRow },
+  signal?: AbortSignal,
+): Promise<GatewayCallOutcome> {
+  if (applied.outcome !== 'refund-requested') return applied;
+  const refunded = await sendRefund(deps, applied.payment, signal);
+  // The charge was taken back (or will be by recover): the caller sees what happened to the money.
+  return refunded.outcome === 'refunded' ? refunded : { ...refunded, outcome: 'refund-requested' };
 }
 
 async function noAnswer(deps: PaymentDeps, payment: PaymentRow, error: string): Promise<GatewayCallOutcome> {

@@ -3,7 +3,7 @@ import { writeOutbox } from '../../lib/outbox/write.js';
 import { one, rows } from '../../lib/db/query.js';
 import { withTransaction } from '../../lib/db/transaction.js';
 import { conflict, notFound } from '../errors.js';
-import { lockOrder, selectOrder } from '../orders/sql.js';
+import { lockOrder, selectOrder, type LockedOrderRow } from '../orders/sql.js';
 import { payBudgetMs, sendPayment, type PaymentDeps } from './gateway.js';
 import { toPayment, type Payment } from './payment.js';
 import { bumpOrder, insertPayment, selectLivePayment, selectOrderPayments, type PaymentRow } from './sql.js';
@@ -24,12 +24,16 @@ export interface PayResult {
  */
 export async function payOrder(deps: PaymentDeps, userId: string, orderId: number): Promise<PayResult> {
   const { row, created } = await withTransaction(deps.pool, async (client) => {
-    const order = await one<{ status: string; total_amount: number }>(client, lockOrder(orderId, userId));
+    const order = await one<LockedOrderRow>(client, lockOrder(orderId, userId));
     if (!order) throw notFound('order', orderId);
     if (order.status === 'PAID') throw conflict('ORDER_ALREADY_PAID', `order ${orderId} is already paid`);
     if (order.status === 'CANCELLED') throw conflict('ORDER_CANCELLED', `order ${orderId} is cancelled`);
+    if (order.status === 'EXPIRED') throw orderExpired(orderId, order.expires_at);
     const live = await one<PaymentRow>(client, selectLivePayment(orderId));
     if (live) return { row: live, created: false };
+    // The window closed and the expiry job has not run yet: no new payment (one already in flight was
+    // returned above and may still settle: the job waits for it).
+    if (order.past_deadline) throw orderExpired(orderId, order.expires_at);
     const payment = (await one<PaymentRow>(client, insertPayment(orderId, order.total_amount)))!;
     const version = (await one<{ version: number }>(client, bumpOrder(orderId, null)))!.version;
     const event = createEvent('PaymentRequested', orderId, version, {
@@ -48,6 +52,9 @@ export async function payOrder(deps: PaymentDeps, userId: string, orderId: numbe
   const sent = await sendPayment(deps, row, AbortSignal.timeout(payBudgetMs(deps.config)));
   return { payment: toPayment(sent.payment), created };
 }
+
+const orderExpired = (orderId: number, at: Date) =>
+  conflict('ORDER_EXPIRED', `order ${orderId} expired at ${at.toISOString()}: its payment window is closed`);
 
 /** GET /orders/:id/payments: the payment history of the caller's own order, oldest first. */
 export async function listPayments(deps: PaymentDeps, userId: string, orderId: number): Promise<Payment[]> {

@@ -30,11 +30,14 @@ export interface GatewayState {
   reason?: string | null;
 }
 
-export type SettleOutcome = 'pending' | 'succeeded' | 'failed' | 'refunded' | 'unchanged';
+/** 'refund-requested': the gateway charged an order that is no longer payable; the refund is due. */
+export type SettleOutcome =
+  'pending' | 'succeeded' | 'refund-requested' | 'failed' | 'refunded' | 'unchanged';
 
 /**
  * The payment state machine, one transition per call, in one transaction with its event:
- * REQUESTED -> PENDING (gateway accepted), REQUESTED|PENDING -> SUCCEEDED (order PAID + OrderPaid) or
+ * REQUESTED -> PENDING (gateway accepted), REQUESTED|PENDING -> SUCCEEDED (order PAID + OrderPaid; an
+ * order already EXPIRED or CANCELLED stays so and the payment goes on to REFUND_REQUESTED) or
  * FAILED (PaymentFailed; the order stays payable), REFUND_REQUESTED -> REFUNDED (PaymentRefunded).
  * Anything else changes nothing: duplicate, late and out-of-order news about a settled payment is
  * 'unchanged'. The order row is locked first (as the pay and cancel routes do), then the payment.
@@ -79,12 +82,16 @@ export async function applyGatewayState(
         const row = (await one<{ version: number }>(client, bumpOrder(order.id, 'PAID')))!;
         events.push(createEvent('OrderPaid', order.id, row.version, base));
       } else {
-        // Cannot happen through the API (cancel refuses a payment in flight); if it does, give it back.
+        // A charge on an order that is no longer payable (EXPIRED or CANCELLED): the money goes back.
+        // Cancel and expiry both wait for a payment in flight, so only a state they did not decide
+        // leads here (an order expired or cancelled by hand, by a release before that rule); the
+        // caller sends the refund at once (refundIfRequested), `payments recover` if it gets no answer.
         deps.logger.warn(
-          { paymentId: current.id, orderStatus: order.status },
+          { paymentId: current.id, orderId: order.id, orderStatus: order.status },
           'payment succeeded on an order that is not payable: refunding',
         );
         updated = await one<PaymentRow>(client, markRefundRequested(current.id));
+        outcome = 'refund-requested';
       }
     } else if (
       state.status === 'FAILED' &&

@@ -16,6 +16,7 @@ import { seedCatalog } from './seed.js';
 import { runTraffic } from './traffic.js';
 import type { Ledger } from './expected.js';
 import { compareMetrics, compareScores, type Mismatch } from './verify.js';
+import { DEMO_PAYMENT_TTL_MS, expireDemoOrders } from './expiry.js';
 import { checkDemoPayments, recoverDemoPayments, startDemoGateway, type PaymentFigures } from './payments.js';
 
 export interface DemoDeps extends PipelineDeps {
@@ -75,7 +76,11 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
   await ensureTopics(deps.kafka, pipelineTopics(deps.config.kafka));
   const day = dateInZone(new Date(), deps.config.timezone);
   const gateway = await startDemoGateway(deps.config, logger);
-  const config: AppConfig = { ...gateway.config, api: { ...deps.config.api, adminToken } };
+  const config: AppConfig = {
+    ...gateway.config,
+    api: { ...deps.config.api, adminToken },
+    orders: { paymentTtlMs: DEMO_PAYMENT_TTL_MS },
+  };
   let pipeline: Pipeline | undefined;
   try {
     pipeline = await startPipeline({ ...deps, config }, { host: '127.0.0.1', port: 0 });
@@ -99,6 +104,15 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
     // (its OrderPaid events then go through the pipeline like any other).
     stage('settling payments (payments recover)');
     const recovery = await recoverDemoPayments({ pool, config, logger }, pipeline.url, signal);
+    // The orders left unpaid: expired once their window closes, their stock back (events through the
+    // pipeline like any other).
+    stage('expiring unpaid orders (orders expire)');
+    const expiry = await expireDemoOrders(
+      { pool, redis: deps.redis, config, logger },
+      ledger,
+      userPrefix,
+      signal,
+    );
     await pipeline.api.close(); // flushes the buffered views into the outbox
     const caughtUp = await waitForCatchUp({
       pool,
@@ -131,10 +145,14 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
     if (day === today) mismatches.push(...compareScores(expected, scores, config.ranking));
     const payments = await checkDemoPayments(pool, gateway.simulator, userPrefix);
     return {
-      verified: mismatches.length === 0 && ledger.counts.unexpected === 0 && payments.problems.length === 0,
+      verified:
+        mismatches.length === 0 &&
+        ledger.counts.unexpected === 0 &&
+        payments.problems.length === 0 &&
+        expiry.problems.length === 0,
       mismatches,
       unexpectedResponses: ledger.unexpected,
-      paymentProblems: payments.problems,
+      paymentProblems: [...payments.problems, ...expiry.problems],
       payments: { ...payments.figures, recovered: recovery.recovered, recoverRuns: recovery.runs },
       brand: seed.brandName,
       products: seed.products.length,

@@ -30,6 +30,8 @@ export class Ledger {
     soldOut: 0,
     paid: 0,
     cancelled: 0,
+    /** Orders left unpaid past the demo's payment window, expired by `orders expire`. */
+    expired: 0,
     unexpected: 0,
   };
   readonly unexpected: string[] = [];
@@ -64,6 +66,12 @@ export class Ledger {
 
   cancelled(items: OrderItem[]): void {
     this.counts.cancelled++;
+    this.move(items, -1);
+  }
+
+  /** An order that expired: its stock went back and its sales no longer count, as for a cancel. */
+  expired(items: OrderItem[]): void {
+    this.counts.expired++;
     this.move(items, -1);
   }
 

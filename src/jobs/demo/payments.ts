@@ -125,6 +125,9 @@ export async function checkDemoPayments(
     const theirs = truth.status === 'REFUNDED' ? 'SUCCESS' : truth.status;
     if (theirs !== 'PENDING' && ours !== theirs)
       problems.push(`payment ${p.id}: gateway says ${truth.status}, PostgreSQL says ${p.status}`);
+    // Money where the order's state says: an expired or cancelled order keeps no charge.
+    if (p.status === 'SUCCEEDED' && p.order_status !== 'PAID')
+      problems.push(`payment ${p.id}: charged, not refunded, but order ${p.order_id} is ${p.order_status}`);
     if (ours === 'SUCCESS') {
       successes.set(p.order_id, (successes.get(p.order_id) ?? 0) + 1);
       if (p.order_paid_events !== 1)

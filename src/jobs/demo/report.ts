@@ -20,7 +20,7 @@ export function renderReport(r: DemoResult): string {
   const figures: Array<[string, string | number]> = [
     [
       'HTTP requests',
-      `${t.requests} (views ${t.views}, likes ${t.likeCalls}, orders ${t.orders} + ${t.soldOut} sold out, paid ${t.paid}, cancelled ${t.cancelled})`,
+      `${t.requests} (views ${t.views}, likes ${t.likeCalls}, orders ${t.orders} + ${t.soldOut} sold out, paid ${t.paid}, cancelled ${t.cancelled}, expired ${t.expired})`,
     ],
     [
       'payments (gateway simulator)',

@@ -66,3 +66,25 @@ export const selectDemoPayments = (userPrefix: string) =>
       WHERE o.user_id LIKE $1 || '%'`,
     [userPrefix],
   );
+
+/** How long until this run's last unpaid order reaches its deadline (0 when none is left or all have). */
+export const selectDemoLastDeadline = (userPrefix: string) =>
+  sql(
+    'demo.select-demo-last-deadline',
+    `SELECT coalesce(greatest(0, extract(epoch FROM max(expires_at) - now()) * 1000), 0)::int AS wait_ms
+       FROM orders WHERE user_id LIKE $1 || '%' AND status = 'CREATED'`,
+    [userPrefix],
+  );
+
+/** This run's orders by final status, with their items (the expired ones go into the ledger). */
+export const selectDemoOrders = (userPrefix: string) =>
+  sql(
+    'demo.select-demo-orders',
+    `SELECT o.id, o.status, o.expires_at <= now() AS past_deadline,
+            (SELECT json_agg(json_build_object('productId', i.product_id, 'quantity', i.quantity,
+               'unitPrice', i.unit_price)) FROM order_items i WHERE i.order_id = o.id) AS items,
+            (SELECT count(*)::int FROM outbox_event e WHERE e.aggregate_type = 'order'
+                AND e.aggregate_id = o.id::text AND e.event_type = 'OrderExpired') AS expired_events
+       FROM orders o WHERE o.user_id LIKE $1 || '%'`,
+    [userPrefix],
+  );

@@ -19,7 +19,7 @@ export interface TrafficOptions {
 interface OpenOrder {
   id: number;
   items: OrderItem[];
-  status: 'CREATED' | 'PAID' | 'CANCELLED';
+  status: 'CREATED' | 'PAID' | 'CANCELLED' | 'EXPIRED';
 }
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
@@ -89,7 +89,7 @@ export async function runTraffic(options: TrafficOptions): Promise<Ledger> {
       `${cancel ? 'cancel' : 'pay'} order ${order.id}`,
       () => client.call('POST', `/orders/${order.id}/${cancel ? 'cancel' : 'pay'}`, { user }),
       (res) => {
-        // 409: already paid / cancelled / a payment still in flight: nothing moved.
+        // 409: already paid / cancelled / expired (its window closed) / a payment in flight: nothing moved.
         if (res.status !== (cancel ? 200 : 202)) return res.status === 409;
         if (cancel) ledger.cancelled(order.items);
         else ledger.counts.paid++;

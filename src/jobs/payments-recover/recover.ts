@@ -4,8 +4,13 @@ import { batchJob } from '../../lib/jobs/registry.js';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { GatewayClientOptions, GatewayTransaction } from '../../lib/payments/gateway-client.js';
 import { gatewayClientOptions } from '../../lib/payments/options.js';
-import { sendPayment, sendRefund, type PaymentDeps } from '../../domain/payments/gateway.js';
-import { applyGatewayState } from '../../domain/payments/settle.js';
+import {
+  refundIfRequested,
+  sendPayment,
+  sendRefund,
+  type PaymentDeps,
+} from '../../domain/payments/gateway.js';
+import { applyGatewayState, type SettleOutcome } from '../../domain/payments/settle.js';
 import { selectStale, type PaymentRow, type PaymentStatus } from '../../domain/payments/sql.js';
 
 export const RECOVER_JOB = batchJob('payments-recover');
@@ -37,7 +42,7 @@ export interface RecoverOptions {
 export type RecoverAction =
   | 'succeeded' // settled SUCCEEDED from the gateway's truth (order PAID + OrderPaid)
   | 'failed' // settled FAILED from the gateway's truth (PaymentFailed)
-  | 'refunded' // a pending refund confirmed by the gateway
+  | 'refunded' // a pending refund confirmed by the gateway, or a charge of an expired/cancelled order refunded
   | 'resent' // the gateway never got it: sent again (same key), now PENDING there
   | 'waiting' // the gateway has it and has not settled it yet: nothing to do now
   | 'unchanged' // settled meanwhile (a callback won the race)
@@ -127,14 +132,19 @@ async function recoverOne(
     return outcomeOf(sent.payment.status, sent.outcome, sent.error);
   }
   const t = truth.transaction;
-  const applied = await applyGatewayState(deps, payment, {
-    status: t.status,
-    transactionKey: t.transactionKey,
-    reason: t.reason ?? null,
-  });
+  // A charge of an order that expired or was cancelled meanwhile is refunded here and now.
+  const applied = await refundIfRequested(
+    deps,
+    await applyGatewayState(deps, payment, {
+      status: t.status,
+      transactionKey: t.transactionKey,
+      reason: t.reason ?? null,
+    }),
+    signal,
+  );
   if (applied.outcome === 'pending' || (applied.outcome === 'unchanged' && t.status === 'PENDING'))
     return { to: applied.payment.status, action: 'waiting' };
-  return outcomeOf(applied.payment.status, applied.outcome);
+  return outcomeOf(applied.payment.status, applied.outcome, applied.error);
 }
 
 /** Calls again (same idempotency key) when a call got no answer, unless the breaker has opened. */
@@ -152,10 +162,12 @@ async function persist(
 
 function outcomeOf(
   to: PaymentStatus,
-  outcome: 'pending' | 'succeeded' | 'failed' | 'refunded' | 'unchanged' | 'no-answer',
+  outcome: SettleOutcome | 'no-answer',
   error?: string,
 ): { to: PaymentStatus; action: RecoverAction; error?: string } {
   if (outcome === 'no-answer') return { to, action: 'error', error };
+  // Charged on an order no longer payable, and the refund got no answer: still owed (the next run).
+  if (outcome === 'refund-requested') return { to, action: 'error', error: error ?? 'refund not answered' };
   if (outcome === 'pending') return { to, action: 'waiting' };
   return { to, action: outcome };
 }

@@ -28,7 +28,7 @@ const CONTRIBUTIONS = `
          s.sign * (i->>'quantity')::bigint, s.sign * (i->>'quantity')::bigint * (i->>'unitPrice')::bigint
     FROM applied, LATERAL (SELECT CASE WHEN event_type = 'OrderCreated' THEN 1 ELSE -1 END AS sign) s,
          jsonb_array_elements(p->'items') i
-   WHERE event_type IN ('OrderCreated', 'OrderCancelled')`;
+   WHERE event_type IN ('OrderCreated', 'OrderCancelled', 'OrderExpired')`;
 
 /** Makes the collector's upserts of product_metrics wait until the rebuild commits (reads go on). */
 export function lockProductMetrics(): Sql {
@@ -208,7 +208,7 @@ export function selectDayContributions(date: string, timeZone: string): Sql {
     `WITH applied AS (${APPLIED})
      SELECT DISTINCT a.event_id::text, x.product_id::text
        FROM applied a, LATERAL (${ENVELOPE_PRODUCTS}) AS x
-      WHERE a.event_type IN ('ProductViewed', 'LikeChanged', 'OrderCreated', 'OrderCancelled')
+      WHERE a.event_type IN ('ProductViewed', 'LikeChanged', 'OrderCreated', 'OrderCancelled', 'OrderExpired')
         AND (a.occurred_at AT TIME ZONE $2::text)::date = $1::date`,
     [date, timeZone],
   );

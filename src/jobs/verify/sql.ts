@@ -36,7 +36,7 @@ export function selectInFlightProducts(): Sql {
 
 /**
  * Per product, the metrics row beside what its sources say: likes rows, products.stock, order items
- * of orders not cancelled, the ProductViewed events in event_log, and the daily rows summed.
+ * of orders neither cancelled nor expired, the ProductViewed events in event_log, and the daily rows summed.
  * `since` (a date in `timeZone`) keeps products with an event since then; `ids` keeps those products. Ordered, for a cursor.
  */
 export function selectProductChecks(ids: number[] | null, since: string | null, timeZone: string): Sql {
@@ -51,7 +51,7 @@ export function selectProductChecks(ids: number[] | null, since: string | null, 
      sold AS (
        SELECT i.product_id, sum(i.quantity) AS units, sum(i.quantity * i.unit_price) AS amount
          FROM order_items i JOIN orders o ON o.id = i.order_id
-        WHERE o.status <> 'CANCELLED' GROUP BY i.product_id
+        WHERE o.status NOT IN ('CANCELLED', 'EXPIRED') GROUP BY i.product_id
      ),
      viewed AS (
        SELECT (envelope->'payload'->>'productId')::bigint AS product_id,

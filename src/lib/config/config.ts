@@ -37,6 +37,8 @@ export interface AppConfig {
   readonly timezone: string;
   readonly ranking: { view: number; like: number; order: number };
   readonly eventHandledRetentionMs: number;
+  /** ORDER_PAYMENT_TTL: an order not paid by created_at + this is expired (`orders expire`). */
+  readonly orders: { paymentTtlMs: number };
   /** WEBHOOK_URL / WEBHOOK_SECRET: unset unless the webhook handler runs (it checks them). */
   readonly webhook: { url: string | undefined; secret: string | undefined };
   /**
@@ -89,6 +91,7 @@ export function toConfig(env: Env): AppConfig {
       order: env.RANKING_WEIGHT_ORDER,
     },
     eventHandledRetentionMs: retention,
+    orders: { paymentTtlMs: paymentTtl(env.ORDER_PAYMENT_TTL) },
     webhook: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET },
     gateway: {
       url: env.GATEWAY_URL.replace(/\/+$/, ''),
@@ -117,6 +120,13 @@ function minInsyncReplicas(env: Env): number {
       `invalid KAFKA_MIN_INSYNC_REPLICAS=${value}: expected at most KAFKA_REPLICATION_FACTOR (${env.KAFKA_REPLICATION_FACTOR})`,
     );
   return value;
+}
+
+/** At least one second: a shorter window could expire an order before its owner can pay it. */
+function paymentTtl(value: string): number {
+  const ms = durationVar('ORDER_PAYMENT_TTL', value);
+  if (ms < 1_000) throw new ConfigError(`invalid ORDER_PAYMENT_TTL=${value}: expected at least 1s`);
+  return ms;
 }
 
 function durationVar(name: string, value: string): number {

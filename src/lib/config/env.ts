@@ -60,6 +60,8 @@ export const envSchema = z.object({
   GATEWAY_SECRET: z.string().default(''),
   GATEWAY_TIMEOUT: z.string().default('1s'),
   GATEWAY_BREAKER_HALF_OPEN: z.string().default('10s'),
+  // How long an order may stay unpaid: then `orders expire` gives its stock back (EXPIRED).
+  ORDER_PAYMENT_TTL: z.string().default('30m'),
   PAYMENT_CALLBACK_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')

@@ -83,6 +83,15 @@ export const payloadSchemas = {
     totalAmount: money,
     previousStatus: z.enum(['CREATED', 'PAID']),
   }),
+  // Issue 25: an unpaid order whose payment window closed; its stock went back in the same transaction
+  // (one StockAdjusted per item, reason 'order-expired'). Sales count it as they count a cancel.
+  OrderExpired: z.object({
+    orderId: id,
+    userId,
+    items: z.array(orderItemSchema).min(1),
+    totalAmount: money,
+    expiresAt: z.iso.datetime({ offset: true }),
+  }),
 } as const;
 
 export type EventType = keyof typeof payloadSchemas;
@@ -100,6 +109,7 @@ export const AGGREGATE_OF: Record<EventType, 'product' | 'order'> = {
   OrderCreated: 'order',
   OrderPaid: 'order',
   OrderCancelled: 'order',
+  OrderExpired: 'order',
   PaymentRequested: 'order',
   PaymentFailed: 'order',
   PaymentRefunded: 'order',

@@ -65,6 +65,14 @@ const JOBS = [
     stale: { alert: 'CommercePaymentsRecoverNotRun', afterSeconds: 15 * MINUTE },
   },
   {
+    name: 'orders-expire',
+    lockKey: 'orders-expire',
+    command: ['orders', 'expire'],
+    schedule: '* * * * *', // every minute: an unpaid order holds its stock at most one minute past its window
+    // Five runs missed: abandoned orders keep their stock (a flash sale sells out to nobody).
+    stale: { alert: 'CommerceOrdersExpireNotRun', afterSeconds: 5 * MINUTE },
+  },
+  {
     name: 'ranking-carry-over',
     lockKey: 'ranking-carry-over',
     command: ['ranking', 'carry-over'],

@@ -3,7 +3,8 @@ import type { DomainEvent } from '../events/index.js';
 /**
  * The additive part of one event's effect on one product (views, net likes, units, amount), shared by
  * the live ranking and the collector's metrics fold. Sales count created orders: OrderCreated adds
- * units and amount, OrderCancelled subtracts them, OrderPaid changes nothing.
+ * units and amount, OrderCancelled and OrderExpired (the order gave its stock back unsold) subtract
+ * them, OrderPaid changes nothing.
  */
 export interface Contribution {
   productId: number;
@@ -31,7 +32,8 @@ export function contributions(event: DomainEvent): Contribution[] {
         },
       ];
     case 'OrderCreated':
-    case 'OrderCancelled': {
+    case 'OrderCancelled':
+    case 'OrderExpired': {
       const sign = event.eventType === 'OrderCreated' ? 1 : -1;
       return event.payload.items.map((item) => ({
         productId: item.productId,
