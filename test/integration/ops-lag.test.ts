@@ -189,7 +189,7 @@ describe('commerce collector lag', () => {
     expect(later.lagSeconds! - p0.lagSeconds!).toBeGreaterThanOrEqual(1.4);
     const table = await runCli(['collector', 'lag', '--topics', 'order-events'], ctx.env);
     expect(table.stdout).toMatch(/Behind/);
-    expect(table.stdout).toMatch(new RegExp(`Group ${group}: total lag 4, 10\\.\\dm behind`));
+    expect(table.stdout).toMatch(new RegExp(`Group ${group}: total lag 4, \\d+\\.\\dm behind`));
 
     // The exporter's gauge: the same age, per partition.
     const exporter = startCli(['metrics', 'serve', '--port', '0', '--host', '127.0.0.1'], {
