@@ -158,6 +158,9 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
       'commerce_consumer_committed_offsets',
     );
     expect(sample(await scrape(`${exporterUrl}/metrics`), committedLine)).toBeGreaterThanOrEqual(1);
+    // Caught up: nothing unconsumed, so no time behind either.
+    const secondsLine = lagLine.replace('commerce_consumer_lag_messages', 'commerce_consumer_lag_seconds');
+    expect(sample(await scrape(`${exporterUrl}/metrics`), secondsLine)).toBe(0);
   }, 120_000);
 
   it('the exporter counts dead letters from the dead-letter topics, and reports a source it cannot read', async () => {

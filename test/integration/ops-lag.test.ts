@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 
 describe('commerce collector lag', () => {
@@ -142,6 +142,77 @@ describe('commerce collector lag', () => {
       await live.disconnect();
     }
   });
+
+  // Last: it adds messages to order partition 0, which the tests above count.
+  it('lag in seconds: the age of the oldest unconsumed message, growing while the group is stopped', async () => {
+    const group = ctx.config.kafka.groupId;
+    const minute = 60_000;
+    const producer = createIdempotentProducer(ctx.kafka);
+    await producer.connect();
+    const sentAt = Date.now();
+    // CreateTime set by the producer: three messages 20, 10 and 1 minutes old.
+    await producer.send({
+      topic: order,
+      ...SEND_ACKS_ALL,
+      messages: [20, 10, 1].map((m, i) => ({
+        partition: 0,
+        key: `aged${i}`,
+        value: 'x',
+        timestamp: String(sentAt - m * minute),
+      })),
+    });
+    await producer.disconnect();
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    // The (stopped) group consumed the 20-minute-old one: its oldest unconsumed message is 10 minutes old.
+    await admin.setOffsets({ groupId: group, topic: order, partitions: [{ partition: 0, offset: '1' }] });
+    await admin.disconnect();
+
+    const lagOf = async () => {
+      const result = await runCli(['collector', 'lag', '--topics', 'order-events', '--json'], ctx.env);
+      expect(result.code, result.stderr).toBe(0);
+      return result.json as {
+        maxLagSeconds: number;
+        partitions: Array<{ partition: number; lag: number; lagSeconds: number | null }>;
+      };
+    };
+    const first = await lagOf();
+    const p0 = first.partitions.find((p) => p.partition === 0)!;
+    expect(p0.lag).toBe(2);
+    expect(p0.lagSeconds!).toBeGreaterThanOrEqual(600);
+    expect(p0.lagSeconds!).toBeLessThan(600 + (Date.now() - sentAt) / 1000 + 1);
+    expect(first.partitions.find((p) => p.partition === 1)!.lagSeconds).toBe(0); // nothing there
+    expect(first.maxLagSeconds).toBe(p0.lagSeconds);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const later = (await lagOf()).partitions.find((p) => p.partition === 0)!;
+    expect(later.lag).toBe(2);
+    expect(later.lagSeconds! - p0.lagSeconds!).toBeGreaterThanOrEqual(1.4);
+    const table = await runCli(['collector', 'lag', '--topics', 'order-events'], ctx.env);
+    expect(table.stdout).toMatch(/Behind/);
+    expect(table.stdout).toMatch(new RegExp(`Group ${group}: total lag 4, \\d+\\.\\dm behind`));
+
+    // The exporter's gauge: the same age, per partition.
+    const exporter = startCli(['metrics', 'serve', '--port', '0', '--host', '127.0.0.1'], {
+      ...ctx.env,
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const url = (await waitForOutput(exporter, /listening on http:\/\/127\.0\.0\.1:\d+/, 45_000)).replace(
+        'listening on ',
+        '',
+      );
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) =>
+          l.startsWith(`commerce_consumer_lag_seconds{group="${group}",topic="${order}",partition="0"`),
+        );
+      expect(line, text).toBeDefined();
+      expect(Number(line!.slice(line!.lastIndexOf(' ') + 1))).toBeGreaterThanOrEqual(600);
+    } finally {
+      await stopCli(exporter);
+    }
+  }, 120_000);
 
   it('an unreachable broker exits 4', async () => {
     const result = await runCli(['collector', 'lag'], { ...ctx.env, KAFKA_BROKERS: '127.0.0.1:1' }, 90_000);

@@ -4,10 +4,13 @@ import { topicsFlag } from '../../lib/cli/flags.js';
 import { collectorLag, describeCollectorLag, type CollectorLagResult } from '../../jobs/collector/lag.js';
 
 export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
-  static override summary = "The collector group's committed offset, end offset and lag per partition.";
+  static override summary =
+    "The collector group's committed offset, end offset and lag per partition, in messages and in seconds.";
   static override description =
     'Read through the admin API: the group is not joined or disturbed. A partition the group has ' +
     'never committed on counts its lag from the low watermark (everything still on the log). ' +
+    'Lag in seconds (lagSeconds, "Behind") is the age of the oldest unconsumed message: the Kafka ' +
+    'timestamp of the message at the committed offset, read without joining any group; 0 when caught up. ' +
     '--all-groups shows every consumer group that consumes the topics (committed offsets or live members).';
   static override examples = [
     '<%= config.bin %> collector lag',

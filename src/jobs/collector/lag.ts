@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Column } from '../../lib/cli/table.js';
 import { prefixedTopic, type AppConfig } from '../../lib/config/config.js';
+import { formatDuration } from '../../lib/duration.js';
 import { allGroupsLag, consumerLag, type GroupLag, type PartitionLag } from '../../lib/kafka/consumer-lag.js';
 
 export type { GroupLag } from '../../lib/kafka/consumer-lag.js';
@@ -39,7 +40,7 @@ export function describeCollectorLag(lag: CollectorLagResult): {
 } {
   const all = 'groups' in lag;
   const groups = all ? lag.groups : [lag];
-  const lines = groups.map((g) => `Group ${g.groupId}: total lag ${g.total}`);
+  const lines = groups.map((g) => `Group ${g.groupId}: total lag ${g.total}, ${behind(g.maxLagSeconds)}`);
   if (all && groups.length === 0) lines.push('No consumer group consumes these topics.');
   return {
     rows: groups.flatMap((g) => g.partitions.map((p) => ({ group: g.groupId, ...p }))),
@@ -54,4 +55,15 @@ const COLUMNS: Column<LagRow>[] = [
   { header: 'Committed', get: (p) => p.committed ?? '-', align: 'right' },
   { header: 'End', get: (p) => p.end, align: 'right' },
   { header: 'Lag', get: (p) => p.lag, align: 'right' },
+  { header: 'Behind', get: (p) => age(p.lagSeconds), align: 'right' },
 ];
+
+/** "12.3s", or "?" when the oldest unconsumed message's time could not be read. */
+function age(seconds: number | null): string {
+  return seconds === null ? '?' : seconds === 0 ? '0' : formatDuration(seconds * 1000);
+}
+
+function behind(seconds: number | null): string {
+  if (seconds === 0) return 'caught up';
+  return `${age(seconds)} behind (age of the oldest unconsumed message)`;
+}

@@ -5,6 +5,7 @@ import type { AppConfig } from '../../lib/config/config.js';
 import { one, rows } from '../../lib/db/query.js';
 import { dlqTopic } from '../../lib/kafka/topics.js';
 import { consumerLagWith } from '../../lib/kafka/consumer-lag.js';
+import { openPartitionFetcher, type PartitionFetcher } from '../../lib/kafka/partition-fetch.js';
 import type { Logger } from '../../lib/log.js';
 import { RECORDED_JOBS } from '../../lib/jobs/registry.js';
 import { selectJobOutcomes, selectOldestUnsettledPayment, selectOutboxBacklog } from './sql.js';
@@ -118,6 +119,16 @@ export function createExporterMetrics(
     collect,
   });
 
+  // The lag in time: the same threshold means the same at 10 and at 10,000 events/s (alert
+  // CommerceCollectorLagging). Absent for a partition whose message time could not be read.
+  const lagSecondsGauge = new Gauge({
+    name: 'commerce_consumer_lag_seconds',
+    help: "Age of the oldest message the collector's group (KAFKA_GROUP_ID) has not consumed, per partition: now minus the Kafka timestamp of the message at its committed offset (0 when caught up).",
+    labelNames: ['group', 'topic', 'partition'],
+    registers,
+    collect,
+  });
+
   // Moves whenever the group commits, however far behind it is: standing still while lag is above 0
   // is a group that consumes nothing (alert CommerceConsumerGroupStalled).
   const committedGauge = new Gauge({
@@ -150,22 +161,35 @@ export function createExporterMetrics(
     oldestPending.set(backlog?.oldest_pending_age ?? 0);
     oldestUnsettledPayment.set(payments?.oldest_age ?? 0);
   };
-  // One admin connection kept between scrapes (connecting costs more than the reads); dropped on an
-  // error so the next scrape connects afresh.
-  let admin: Promise<Admin> | undefined;
+  // One admin connection and one partition fetcher (the lag's message times) kept between scrapes
+  // (connecting costs more than the reads); dropped on an error so the next scrape connects afresh.
+  let clients: Promise<{ admin: Admin; fetcher: PartitionFetcher }> | undefined;
   const dropAdmin = async () => {
-    const current = admin;
-    admin = undefined;
-    await current?.then((a) => a.disconnect()).catch(() => undefined);
+    const current = clients;
+    clients = undefined;
+    await current
+      ?.then(async (c) => {
+        await c.fetcher.close().catch(() => undefined);
+        await c.admin.disconnect();
+      })
+      .catch(() => undefined);
   };
-  const withKafkaAdmin = async <T>(fn: (admin: Admin) => Promise<T>): Promise<T> => {
-    admin ??= (async () => {
+  const withKafkaAdmin = async <T>(
+    fn: (admin: Admin, fetcher: PartitionFetcher) => Promise<T>,
+  ): Promise<T> => {
+    clients ??= (async () => {
       const a = deps.kafka.admin();
       await a.connect();
-      return a;
+      try {
+        return { admin: a, fetcher: await openPartitionFetcher(deps.kafka) };
+      } catch (err) {
+        await a.disconnect().catch(() => undefined);
+        throw err;
+      }
     })();
     try {
-      return await fn(await admin);
+      const c = await clients;
+      return await fn(c.admin, c.fetcher);
     } catch (err) {
       await dropAdmin();
       throw err;
@@ -174,7 +198,7 @@ export function createExporterMetrics(
   const groupId = deps.config.kafka.groupId;
   const readKafka = async () => {
     const topics = [deps.config.kafka.topics.catalog, deps.config.kafka.topics.order];
-    const offsets = await withKafkaAdmin(async (admin) => {
+    const offsets = await withKafkaAdmin(async (admin, fetcher) => {
       const existing = new Set(await admin.listTopics());
       const out: Array<{ topic: string; total: number; retained: number }> = [];
       // Dead letters: the offsets of each event topic's dead-letter topic.
@@ -191,7 +215,7 @@ export function createExporterMetrics(
         });
       }
       const present = topics.filter((t) => existing.has(t));
-      const lag = present.length > 0 ? await consumerLagWith(admin, groupId, present) : undefined;
+      const lag = present.length > 0 ? await consumerLagWith(admin, groupId, present, fetcher) : undefined;
       return { deadLetters: out, lag };
     });
     for (const o of offsets.deadLetters) {
@@ -200,6 +224,11 @@ export function createExporterMetrics(
     }
     consumerLagGauge.reset();
     committedGauge.reset();
+    lagSecondsGauge.reset();
+    for (const p of offsets.lag?.partitions ?? []) {
+      if (p.lagSeconds !== null)
+        lagSecondsGauge.set({ group: groupId, topic: p.topic, partition: String(p.partition) }, p.lagSeconds);
+    }
     for (const topic of new Set(offsets.lag?.partitions.map((p) => p.topic))) {
       const partitions = offsets.lag!.partitions.filter((p) => p.topic === topic);
       consumerLagGauge.set(
@@ -257,7 +286,7 @@ export function createExporterMetrics(
       guarded(
         'kafka',
         readKafka,
-        [deadLetters, deadLettersRetained, consumerLagGauge, committedGauge],
+        [deadLetters, deadLettersRetained, consumerLagGauge, committedGauge, lagSecondsGauge],
         dropAdmin,
       ),
     ])

@@ -1,5 +1,6 @@
 import { AssignerProtocol, type Admin, type Kafka } from 'kafkajs';
 import { withAdmin } from './admin.js';
+import { messageTimestamps, openPartitionFetcher, type PartitionFetcher } from './partition-fetch.js';
 import { retry } from '../retry.js';
 
 export interface PartitionLag {
@@ -11,17 +12,39 @@ export interface PartitionLag {
   end: string;
   /** end - committed; without a committed offset, end - low (everything still on the log is unread). */
   lag: number;
+  /**
+   * How far behind in time: the age in seconds of the oldest unconsumed message (the one at the
+   * committed offset, its Kafka timestamp); 0 when caught up; null when its time could not be read.
+   */
+  lagSeconds: number | null;
 }
 
 export interface GroupLag {
   groupId: string;
   partitions: PartitionLag[];
   total: number;
+  /** The largest lagSeconds of its partitions (null when none could be read and some lag). */
+  maxLagSeconds: number | null;
 }
 
 /** A group's lag per partition, read through the admin API: it does not join or disturb the group. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<GroupLag> {
-  return withAdmin(kafka, (admin) => consumerLagWith(admin, groupId, topics));
+  return withAdmin(kafka, (admin) =>
+    withFetcher(kafka, (fetcher) => consumerLagWith(admin, groupId, topics, fetcher)),
+  );
+}
+
+/** Runs `fn` with a connected partition fetcher (the lag's message times) and always closes it. */
+export async function withFetcher<T>(
+  kafka: Kafka,
+  fn: (fetcher: PartitionFetcher) => Promise<T>,
+): Promise<T> {
+  const fetcher = await openPartitionFetcher(kafka);
+  try {
+    return await fn(fetcher);
+  } finally {
+    await fetcher.close().catch(() => undefined);
+  }
 }
 
 /**
@@ -29,25 +52,34 @@ export async function consumerLag(kafka: Kafka, groupId: string, topics: string[
  * is subscribed to one right now), with its lag on those of the topics it consumes; sorted by group.
  */
 export async function allGroupsLag(kafka: Kafka, topics: string[]): Promise<GroupLag[]> {
-  return withAdmin(kafka, async (admin) => {
-    const { groups } = await admin.listGroups();
-    const ids = groups
-      .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
-      .map((g) => g.groupId)
-      .sort();
-    const subscribed = await subscriptions(admin, ids);
-    const result: GroupLag[] = [];
-    for (const groupId of ids) {
-      const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
-      const consumed = topics.filter(
-        (t) =>
-          subscribed.get(groupId)?.has(t) ||
-          committed.some((c) => c.topic === t && c.partitions.some((p) => p.offset !== '-1')),
-      );
-      if (consumed.length > 0) result.push(await consumerLagWith(admin, groupId, consumed));
-    }
-    return result;
-  });
+  return withAdmin(kafka, (admin) =>
+    withFetcher(kafka, (fetcher) => allGroupsLagWith(admin, fetcher, topics)),
+  );
+}
+
+/** allGroupsLag on clients the caller holds (doctor). */
+export async function allGroupsLagWith(
+  admin: Admin,
+  fetcher: PartitionFetcher | undefined,
+  topics: string[],
+): Promise<GroupLag[]> {
+  const { groups } = await admin.listGroups();
+  const ids = groups
+    .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
+    .map((g) => g.groupId)
+    .sort();
+  const subscribed = await subscriptions(admin, ids);
+  const result: GroupLag[] = [];
+  for (const groupId of ids) {
+    const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
+    const consumed = topics.filter(
+      (t) =>
+        subscribed.get(groupId)?.has(t) ||
+        committed.some((c) => c.topic === t && c.partitions.some((p) => p.offset !== '-1')),
+    );
+    if (consumed.length > 0) result.push(await consumerLagWith(admin, groupId, consumed, fetcher));
+  }
+  return result;
 }
 
 /** The topics each group's current members subscribe to (from their join metadata). */
@@ -69,10 +101,21 @@ async function subscriptions(admin: Admin, groupIds: string[]): Promise<Map<stri
   return result;
 }
 
-/** consumerLag on an admin client the caller keeps connected (the metrics exporter, scrape after scrape). */
-export async function consumerLagWith(admin: Admin, groupId: string, topics: string[]): Promise<GroupLag> {
+/**
+ * consumerLag on an admin client the caller keeps connected (the metrics exporter, scrape after scrape).
+ * With a fetcher, each lagging partition's lagSeconds is read from the timestamp of the message at
+ * its committed offset (one Fetch per leader for all of them); without one it is null.
+ */
+export async function consumerLagWith(
+  admin: Admin,
+  groupId: string,
+  topics: string[],
+  fetcher?: PartitionFetcher,
+  now: () => number = Date.now,
+): Promise<GroupLag> {
   const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
   const partitions: PartitionLag[] = [];
+  const oldest: Array<{ topic: string; partition: number; offset: string }> = [];
   for (const topic of topics) {
     const stored = new Map(
       (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
@@ -89,10 +132,32 @@ export async function consumerLagWith(admin: Admin, groupId: string, topics: str
         low: p.low,
         end: p.high,
         lag,
+        lagSeconds: lag === 0 ? 0 : null,
       });
+      if (lag > 0) oldest.push({ topic, partition: p.partition, offset: from.toString() });
     }
   }
-  return { groupId, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
+  if (fetcher && oldest.length > 0) {
+    const times = await messageTimestamps(fetcher, oldest);
+    const at = now();
+    for (const p of partitions) {
+      const time = times.get(`${p.topic}:${p.partition}`);
+      if (p.lag > 0 && time != null) p.lagSeconds = Math.max(0, Math.round(at - time) / 1000);
+    }
+  }
+  return {
+    groupId,
+    partitions,
+    total: partitions.reduce((sum, p) => sum + p.lag, 0),
+    maxLagSeconds: maxLagSeconds(partitions),
+  };
+}
+
+/** The largest lag in seconds; null when a lagging partition's time is unknown and none is known. */
+export function maxLagSeconds(partitions: Pick<PartitionLag, 'lagSeconds'>[]): number | null {
+  const known = partitions.map((p) => p.lagSeconds).filter((s): s is number => s !== null);
+  if (known.length === 0) return partitions.length === 0 ? 0 : null;
+  return Math.max(...known);
 }
 
 /**
