@@ -24,7 +24,7 @@ import {
 } from '../lib/measure.js';
 
 /**
- * Collector: Kafka -> committed effects (event_handled, event_log, product_metrics, daily metrics,
+ * Collector: Kafka -> committed effects (event_inbox: marks and audit columns, product_metrics, daily metrics,
  * Redis) for N events, against a bare kafkajs consumer reading the same topic and committing per
  * batch; then the same N events again, all duplicates, replayed by the same consumer group. Then the
  * webhook handler against a local receiver answering 204 (webhookCase).
