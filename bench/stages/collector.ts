@@ -60,7 +60,7 @@ export async function collectorStage({ quick, log }: StageOptions): Promise<Stag
     return {
       figures: [newRate, dupRate, webhook],
       targets: [
-        target('collector', 'collector / bare consumer >= 0.25', newRate.ratio!, 'min', 0.25),
+        target('collector', 'collector / bare consumer >= 0.35', newRate.ratio!, 'min', 0.35),
         target('collector', 'duplicates / new events >= 1', dupRate.value / newRate.value, 'min', 1),
       ],
     };
