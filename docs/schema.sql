@@ -11,31 +11,29 @@ CREATE TABLE brands (
   CONSTRAINT brands_name_key UNIQUE (name)
 );
 
-CREATE TABLE event_handled (
-  event_id uuid NOT NULL,
-  handler text NOT NULL,
-  handled_at timestamp with time zone DEFAULT now() NOT NULL,
-  CONSTRAINT event_handled_pkey1 PRIMARY KEY (event_id, handler)
-);
-CREATE INDEX event_handled_handled_at_idx ON event_handled USING btree (handled_at);
-
-CREATE TABLE event_log (
+CREATE TABLE event_inbox (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   event_id uuid NOT NULL,
-  consumer text NOT NULL,
-  event_type text NOT NULL,
-  aggregate_type text NOT NULL,
-  aggregate_id text NOT NULL,
-  version bigint NOT NULL,
-  topic text NOT NULL,
-  partition integer NOT NULL,
-  "offset" bigint NOT NULL,
-  envelope json NOT NULL,
-  occurred_at timestamp with time zone NOT NULL,
-  received_at timestamp with time zone DEFAULT now() NOT NULL,
-  CONSTRAINT event_log_pkey PRIMARY KEY (event_id)
+  consumer text,
+  event_type text,
+  aggregate_type text,
+  aggregate_id text,
+  version bigint,
+  topic text,
+  partition integer,
+  "offset" bigint,
+  envelope json,
+  occurred_at timestamp with time zone,
+  received_at timestamp with time zone,
+  handlers text[] NOT NULL,
+  added smallint,
+  handled_at timestamp with time zone DEFAULT now() NOT NULL,
+  ranked_at timestamp with time zone,
+  CONSTRAINT event_inbox_pkey PRIMARY KEY (event_id),
+  CONSTRAINT event_inbox_audit_check CHECK ((('audit'::text = ANY (handlers)) = ((envelope IS NOT NULL) AND (received_at IS NOT NULL))))
 );
-CREATE INDEX event_log_received_at_idx ON event_log USING brin (received_at);
+CREATE INDEX event_inbox_received_at_idx ON event_inbox USING brin (received_at);
+CREATE INDEX event_inbox_unaudited_handled_at_idx ON event_inbox USING btree (handled_at) WHERE (NOT ('audit'::text = ANY (handlers)));
 
 CREATE TABLE job_run (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
@@ -243,3 +241,20 @@ CREATE TABLE schema_migrations (
   applied_at timestamp with time zone DEFAULT now() NOT NULL,
   CONSTRAINT schema_migrations_pkey PRIMARY KEY (version)
 );
+
+CREATE VIEW event_log AS
+ SELECT event_inbox.id,
+    event_inbox.event_id,
+    event_inbox.consumer,
+    event_inbox.event_type,
+    event_inbox.aggregate_type,
+    event_inbox.aggregate_id,
+    event_inbox.version,
+    event_inbox.topic,
+    event_inbox.partition,
+    event_inbox."offset",
+    event_inbox.envelope,
+    event_inbox.occurred_at,
+    event_inbox.received_at
+   FROM event_inbox
+  WHERE 'audit'::text = ANY (event_inbox.handlers);

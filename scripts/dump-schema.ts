@@ -59,6 +59,12 @@ export async function dumpSchema(db: Db): Promise<string> {
     for (const i of indexes) parts.push(`${i.line.replace(' ON public.', ' ON ')};`);
     parts.push('');
   }
+  const views = await list<{ name: string; body: string }>(
+    db,
+    `SELECT c.relname AS name, pg_get_viewdef(c.oid, true) AS body FROM pg_class c
+      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'v' ORDER BY c.relname`,
+  );
+  for (const v of views) parts.push(`CREATE VIEW ${v.name} AS\n${v.body.trimEnd()}\n`);
   const functions = await list<{ line: string }>(
     db,
     `SELECT pg_get_functiondef(p.oid) AS line FROM pg_proc p

@@ -6,7 +6,7 @@ import { createEvent } from '../../src/lib/events/index.js';
 import { dailyRankingKey } from '../../src/lib/ranking/score.js';
 import { compactDate, dateInZone } from '../../src/lib/time/dates.js';
 
-// Ranking marks live two days, idempotency marks (event_handled) thirty: a replay in between must
+// Ranking marks live two days, unaudited inbox rows (event_inbox) thirty: a replay in between must
 // not count an event in the live ranking a second time.
 describe('collector: a replay after the ranking marks expired', () => {
   let ctx: TestContext;
@@ -21,9 +21,9 @@ describe('collector: a replay after the ranking marks expired', () => {
     const key = dailyRankingKey(compactDate(dateInZone(new Date(), ctx.config.timezone)));
     // Both were handled before; the ranking step never ran for them (a crash) and their marks are gone.
     await ctx.pool.query(
-      `INSERT INTO event_handled (event_id, handler, handled_at)
-       SELECT e, h, now() - age FROM unnest(ARRAY['metrics', 'ranking']) AS h,
-              (VALUES ($1::uuid, interval '5 minutes'), ($2::uuid, interval '3 days')) AS t(e, age)`,
+      `INSERT INTO event_inbox (event_id, handlers, handled_at, ranked_at)
+       SELECT e, ARRAY['metrics', 'ranking'], now() - age, now() - age
+         FROM (VALUES ($1::uuid, interval '5 minutes'), ($2::uuid, interval '3 days')) AS t(e, age)`,
       [recent.eventId, old.eventId],
     );
 

@@ -89,7 +89,7 @@ describe('collector: a PostgreSQL or Redis outage pauses partitions, never the g
     published.push(...events);
   };
   const count = async (query: string) => Number((await ctx.pool.query(query)).rows[0].n);
-  const handled = () => count(`SELECT count(*) AS n FROM event_handled WHERE handler = 'metrics'`);
+  const handled = () => count(`SELECT count(*) AS n FROM event_inbox WHERE 'metrics' = ANY (handlers)`);
   const state = async () => {
     const text = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
     return /^collector_state\{[^}]*state="(\w+)"[^}]*\} 1$/m.exec(text)?.[1];

@@ -89,7 +89,8 @@ describe('collector: a slow webhook receiver', () => {
     const acknowledged = receiver.requests.filter((r) => 'status' in r.answer && r.answer.status === 200);
     expect(acknowledged.map((r) => r.eventId).sort()).toEqual(events.map((e) => e.eventId).sort());
     const { rows } = await ctx.pool.query(
-      `SELECT count(*)::int AS n FROM event_handled WHERE handler = 'webhook' AND event_id = ANY($1::uuid[])`,
+      `SELECT count(*)::int AS n FROM event_inbox, unnest(handlers) AS h
+        WHERE h = 'webhook' AND event_id = ANY($1::uuid[])`,
       [events.map((e) => e.eventId)],
     );
     expect(rows[0].n).toBe(events.length);

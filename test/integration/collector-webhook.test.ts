@@ -68,7 +68,7 @@ describe('collector: the webhook handler', () => {
     new Set(
       (
         await ctx.pool.query(
-          `SELECT event_id::text FROM event_handled WHERE handler = 'webhook' AND event_id = ANY($1::uuid[])`,
+          `SELECT event_id::text FROM event_inbox WHERE 'webhook' = ANY (handlers) AND event_id = ANY($1::uuid[])`,
           [ids],
         )
       ).rows.map((r) => r.event_id as string),

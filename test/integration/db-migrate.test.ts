@@ -58,7 +58,7 @@ describe('commerce db migrate / db status', () => {
       'order_items',
       'payments',
       'outbox_event',
-      'event_handled',
+      'event_inbox',
       'event_log',
       'product_metrics',
       'product_metrics_daily',

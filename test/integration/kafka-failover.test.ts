@@ -163,7 +163,7 @@ describe('a 3-broker Kafka cluster: a broker and the controller killed, the grou
       sql(
         'kafka-failover.handled',
         `SELECT o.event_id FROM outbox_event o
-          WHERE NOT EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = o.event_id AND h.handler = 'metrics')
+          WHERE NOT EXISTS (SELECT 1 FROM event_inbox h WHERE h.event_id = o.event_id AND 'metrics' = ANY (h.handlers))
              OR (SELECT count(*) FROM event_log l WHERE l.event_id = o.event_id) <> 1`,
       ),
     );

@@ -90,7 +90,7 @@ describe('metrics, dashboard and alerts against running processes and a real Pro
     await eventually(async () => {
       const { rows } = await ctx.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM outbox_event o
-          WHERE NOT EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = o.event_id AND h.handler = 'metrics')`,
+          WHERE NOT EXISTS (SELECT 1 FROM event_inbox h WHERE h.event_id = o.event_id AND 'metrics' = ANY (h.handlers))`,
       );
       return rows[0]!.n === 0;
     }, 45_000);

@@ -92,7 +92,10 @@ describe('dlq replay into a running collector', () => {
     const q = async (text: string) => (await ctx.pool.query(text)).rows;
     return {
       log: await q(`SELECT event_id::text, consumer, topic, envelope FROM event_log ORDER BY id`),
-      handled: await q(`SELECT event_id::text, handler FROM event_handled ORDER BY 1, 2`),
+      handled: await q(
+        `SELECT event_id::text, handler FROM event_inbox, unnest(handlers) AS handler
+          WHERE handler <> 'audit' ORDER BY 1, 2`,
+      ),
       metrics: await q(
         `SELECT product_id::int, sales_count::int, sales_amount::int, view_count::int
            FROM product_metrics ORDER BY 1`,

@@ -44,7 +44,7 @@ describe('commerce outbox status / retry / cleanup', () => {
   });
   afterAll(() => ctx?.close());
   beforeEach(async () => {
-    await ctx.pool.query('TRUNCATE outbox_event, event_handled, job_run');
+    await ctx.pool.query('TRUNCATE outbox_event, event_inbox, job_run');
   });
 
   it('status counts rows by status, reports the oldest pending age and recent failures', async () => {
@@ -137,16 +137,22 @@ describe('commerce outbox status / retry / cleanup', () => {
     const oldPending = await seed(ctx, 'PENDING', 2, 24 * 30);
     const oldFailed = await seed(ctx, 'FAILED', 2, 24 * 30);
     await ctx.pool.query(
-      `INSERT INTO event_handled (event_id, handler, handled_at)
-       SELECT gen_random_uuid(), 'metrics', now() - make_interval(days => d)
+      `INSERT INTO event_inbox (event_id, handlers, handled_at)
+       SELECT gen_random_uuid(), '{metrics}', now() - make_interval(days => d)
          FROM unnest(ARRAY[40, 40, 40, 31, 5]) AS d`,
+    );
+    // An audited event's row is the audit log: kept, however old, and its marks with it.
+    await ctx.pool.query(
+      `INSERT INTO event_inbox (event_id, handlers, handled_at, consumer, envelope, received_at)
+       VALUES (gen_random_uuid(), '{audit,metrics}', now() - interval '40 days', 'g', '{}',
+               now() - interval '40 days')`,
     );
 
     const dry = await runCli(['outbox', 'cleanup', '--older-than', '7d', '--dry-run', '--json'], ctx.env);
     expect(dry.code).toBe(0);
     expect(dry.json.tables.map((t: { deleted: number }) => t.deleted)).toEqual([23, 4]);
     expect((await ctx.pool.query('SELECT count(*)::int AS n FROM outbox_event')).rows[0].n).toBe(30);
-    expect((await ctx.pool.query('SELECT count(*)::int AS n FROM event_handled')).rows[0].n).toBe(5);
+    expect((await ctx.pool.query('SELECT count(*)::int AS n FROM event_inbox')).rows[0].n).toBe(6);
     expect((await ctx.pool.query('SELECT count(*)::int AS n FROM job_run')).rows[0].n).toBe(0);
 
     const result = await runCli(
@@ -156,14 +162,17 @@ describe('commerce outbox status / retry / cleanup', () => {
     expect(result.code).toBe(0);
     expect(result.json.tables).toMatchObject([
       { table: 'outbox_event', deleted: 23, batches: 5 },
-      { table: 'event_handled', deleted: 4, batches: 1 },
+      { table: 'event_inbox', deleted: 4, batches: 1 },
     ]);
     const { rows } = await ctx.pool.query<{ id: number }>('SELECT id FROM outbox_event ORDER BY id');
     expect(rows.map((r) => Number(r.id))).toEqual(
       [...recent, ...oldPending, ...oldFailed].sort((a, b) => a - b),
     );
     expect(rows.some((r) => old.includes(Number(r.id)))).toBe(false);
-    expect((await ctx.pool.query('SELECT count(*)::int AS n FROM event_handled')).rows[0].n).toBe(1);
+    expect(
+      (await ctx.pool.query(`SELECT array_agg(handlers::text ORDER BY handled_at) AS h FROM event_inbox`))
+        .rows[0].h,
+    ).toEqual(['{audit,metrics}', '{metrics}']);
     const runs = await ctx.pool.query(`SELECT job_name, status, rows_written FROM job_run`);
     expect(runs.rows).toEqual([{ job_name: 'outbox-cleanup', status: 'SUCCEEDED', rows_written: 27 }]);
 

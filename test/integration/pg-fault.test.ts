@@ -176,7 +176,7 @@ describe('PostgreSQL connections terminated and the server restarted under traff
         'pg-fault.handled',
         `SELECT o.event_id, (SELECT count(*)::int FROM event_log l WHERE l.event_id = o.event_id) AS n
            FROM outbox_event o
-          WHERE NOT EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = o.event_id AND h.handler = 'metrics')
+          WHERE NOT EXISTS (SELECT 1 FROM event_inbox h WHERE h.event_id = o.event_id AND 'metrics' = ANY (h.handlers))
              OR (SELECT count(*) FROM event_log l WHERE l.event_id = o.event_id) <> 1`,
       ),
     );

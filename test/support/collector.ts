@@ -50,7 +50,8 @@ export function startTestCollector(
 }
 
 /**
- * A handler that keeps failing, for real: PostgreSQL refuses the audit row (event_log) of these
+ * A handler that keeps failing, for real: PostgreSQL refuses the audit row (the audit columns of the
+ * event's event_inbox row, inserted or filled in) of these
  * events, or of every event, with `message`, so the collector's database step fails and its
  * transaction rolls back. `attempts()` counts the refusals (a sequence: it survives the rollbacks).
  * The collector's group must run the audit handler.
@@ -58,19 +59,24 @@ export function startTestCollector(
 export async function refuseEvents(pool: pg.Pool, eventIds: string[] | 'all', message: string) {
   const uuid = /^[0-9a-f-]{36}$/;
   if (eventIds !== 'all' && !eventIds.every((id) => uuid.test(id))) throw new Error('not event ids');
-  const when = eventIds === 'all' ? '' : `WHEN (NEW.event_id = ANY ('{${eventIds.join(',')}}'::uuid[]))`;
+  const these = eventIds === 'all' ? 'true' : `NEW.event_id = ANY ('{${eventIds.join(',')}}'::uuid[])`;
+  const args = `'${message.replaceAll("'", "''")}'`;
   await pool.query(`
     CREATE SEQUENCE test_refusals;
     CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM nextval('test_refusals'); RAISE EXCEPTION USING MESSAGE = TG_ARGV[0]; END $$;
-    CREATE TRIGGER test_refuse_event BEFORE INSERT ON event_log FOR EACH ROW ${when}
-      EXECUTE FUNCTION test_refuse_event('${message.replaceAll("'", "''")}');`);
+    CREATE TRIGGER test_refuse_event BEFORE INSERT ON event_inbox FOR EACH ROW
+      WHEN (NEW.envelope IS NOT NULL AND ${these}) EXECUTE FUNCTION test_refuse_event(${args});
+    CREATE TRIGGER test_refuse_event_update BEFORE UPDATE ON event_inbox FOR EACH ROW
+      WHEN (OLD.envelope IS NULL AND NEW.envelope IS NOT NULL AND ${these})
+      EXECUTE FUNCTION test_refuse_event(${args});`);
   return {
     attempts: async (): Promise<number> =>
       (await pool.query(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM test_refusals`))
         .rows[0].n,
     remove: () =>
-      pool.query(`DROP TRIGGER test_refuse_event ON event_log; DROP FUNCTION test_refuse_event();
+      pool.query(`DROP TRIGGER test_refuse_event ON event_inbox;
+                  DROP TRIGGER test_refuse_event_update ON event_inbox; DROP FUNCTION test_refuse_event();
                   DROP SEQUENCE test_refusals;`),
   };
 }

@@ -106,8 +106,10 @@ export async function effectsOf(ctx: TestContext, base: number, day: string, eve
       )
     )[0],
     marks: await q(
+      // One entry per (event, handler) in the event's inbox row; a handler twice would count twice.
       `SELECT handler, count(*)::int AS rows, count(DISTINCT event_id)::int AS events
-         FROM event_handled WHERE event_id = ANY($1::uuid[]) GROUP BY 1 ORDER BY 1`,
+         FROM event_inbox, unnest(handlers) AS handler
+        WHERE event_id = ANY($1::uuid[]) AND handler <> 'audit' GROUP BY 1 ORDER BY 1`,
       [ids],
     ),
     ranking: scores,

@@ -15,7 +15,8 @@ export default class OutboxCleanup extends BaseCommand<typeof OutboxCleanup> {
   static override flags = {
     'older-than': durationFlag({ required: true, summary: 'Retention of PUBLISHED rows: 7d, 12h, 30m.' }),
     'handled-older-than': durationFlag({
-      summary: 'Retention of event_handled marks (default EVENT_HANDLED_RETENTION).',
+      summary:
+        'Retention of the collector inbox rows without an audit row (default EVENT_HANDLED_RETENTION).',
     }),
     'batch-size': Flags.integer({ default: 1000, min: 1, max: 100_000, summary: 'Rows per delete.' }),
     'dry-run': Flags.boolean({ default: false, summary: 'Count what would be deleted; delete nothing.' }),

@@ -13,8 +13,12 @@ export const ENVELOPE_PRODUCTS = `
     CASE WHEN jsonb_typeof(env->'payload'->'items') = 'array' THEN env->'payload'->'items' ELSE '[]'::jsonb END) i`;
 
 /**
- * Marks older than the oldest 'metrics' mark still kept were removed by `outbox cleanup`: an
- * unmarked event received before it was handled long ago. Without any mark, everything counts as handled.
+ * Marks older than the oldest 'metrics' mark still kept were removed (by `outbox cleanup` before the
+ * inbox kept an audited event's marks with its audit row, migrations/014): an event received before it
+ * without a mark was handled long ago. Without any mark, everything counts as handled.
  * A one-row relation `cutoff(t)`.
  */
-export const METRICS_CUTOFF = `(SELECT coalesce(min(handled_at), now()) AS t FROM event_handled WHERE handler = 'metrics') cutoff`;
+export const METRICS_CUTOFF = `(SELECT coalesce(min(handled_at), now()) AS t FROM event_inbox WHERE 'metrics' = ANY (handlers)) cutoff`;
+
+/** Whether the metrics handler applied the inbox row `alias` (SQL fragment). */
+export const metricsApplied = (alias: string) => `'metrics' = ANY (${alias}.handlers)`;

@@ -4,7 +4,6 @@ import { withRetryingTransaction } from '../../lib/db/transaction.js';
 import { foldDaily, foldProducts } from './fold.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
 import type { HandlerSet } from './handlers.js';
-import { selectRecentlyHandled } from '../../lib/handled/sql.js';
 import { claimEvents, upsertMetrics, type LoggedEvent } from './sql.js';
 
 export interface ApplyResult {
@@ -23,11 +22,12 @@ export interface ApplyResult {
 const RANKABLE_DUPLICATE_SECONDS = RANKING_MARK_TTL_SECONDS - 3_600;
 
 /**
- * The database effects of the group's handlers for a batch, in ONE transaction: audit inserts the
- * event_log rows it does not have and metrics and ranking claim their marks (event id, handler), in
- * one statement; then metrics folds only the events it claimed (one statement for both tables). A
- * redelivered batch therefore changes nothing, whichever group redelivers it, whole, in part, or out
- * of order. Each handler's effect and mark commit together.
+ * The database effects of the group's handlers for a batch, in ONE transaction: one statement adds the
+ * group's database handlers (audit, metrics, ranking) to each event's inbox row (event_inbox; audit
+ * writes its columns of that row) and returns, per handler, the events new to it; then metrics folds
+ * only the events it claimed (one statement for both tables). A redelivered batch therefore changes
+ * nothing, whichever group redelivers it, whole, in part, or out of order. Each handler's effect and
+ * mark commit together.
  */
 export async function applyEvents(
   pool: pg.Pool,
@@ -36,19 +36,25 @@ export async function applyEvents(
 ): Promise<ApplyResult> {
   const { handlers } = options;
   const unique = dedupe(logged);
-  const claiming = (['metrics', 'ranking'] as const).filter((h) => handlers.has(h));
-  if (unique.length === 0 || (claiming.length === 0 && !handlers.has('audit')))
+  const claiming = (['audit', 'metrics', 'ranking'] as const).filter((h) => handlers.has(h));
+  if (unique.length === 0 || claiming.length === 0)
     return { applied: unique.length, duplicates: logged.length - unique.length, rankable: new Set() };
   return withRetryingTransaction(pool, async (client) => {
     const ids = unique.map((l) => l.event.eventId);
     const isNew = new Set<string>();
     const fresh = { metrics: new Set<string>(), ranking: new Set<string>() };
+    const rankable = new Set<string>();
     const audit = handlers.has('audit') ? { group: options.group } : undefined;
-    const claimed = await rows<{ handler: 'metrics' | 'ranking' | 'audit'; ids: string[] | null }>(
-      client,
-      claimEvents(claiming, unique, audit),
-    );
+    const ranking = handlers.has('ranking') ? RANKABLE_DUPLICATE_SECONDS : null;
+    const claimed = await rows<{
+      handler: 'audit' | 'metrics' | 'ranking' | 'ranked-recently';
+      ids: string[] | null;
+    }>(client, claimEvents(claiming, unique, audit, ranking));
     for (const c of claimed) {
+      if (c.handler === 'ranked-recently') {
+        for (const id of c.ids ?? []) rankable.add(id);
+        continue;
+      }
       for (const id of c.ids ?? ids) {
         if (c.handler !== 'audit') fresh[c.handler].add(id);
         isNew.add(id);
@@ -60,15 +66,7 @@ export async function applyEvents(
       const daily = foldDaily(toFold, options.timeZone);
       if (products.length > 0 || daily.length > 0) await exec(client, upsertMetrics(products, daily));
     }
-    const rankable = new Set(fresh.ranking);
-    const seen = handlers.has('ranking') ? ids.filter((id) => !fresh.ranking.has(id)) : [];
-    if (seen.length > 0) {
-      const recent = await rows<{ event_id: string }>(
-        client,
-        selectRecentlyHandled('ranking', seen, RANKABLE_DUPLICATE_SECONDS),
-      );
-      for (const r of recent) rankable.add(r.event_id);
-    }
+    for (const id of fresh.ranking) rankable.add(id);
     return { applied: isNew.size, duplicates: logged.length - isNew.size, rankable };
   });
 }

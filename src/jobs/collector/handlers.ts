@@ -5,15 +5,16 @@ import type { LoggedEvent } from './sql.js';
 /**
  * The collector's work as named handlers. Each owns one effect and its idempotency, keyed by
  * (event id, handler) and never by the Kafka group, so any number of groups may run any overlapping
- * sets of handlers over the same events and each effect still happens once per event:
- * - audit:   event_log, one row per event; its primary key event_id is its mark.
- * - metrics: product_metrics + product_metrics_daily; mark (event id, 'metrics') in the same transaction.
- * - ranking: the Redis live ranking; mark (event id, 'ranking') in PostgreSQL decides which duplicates
+ * sets of handlers over the same events and each effect still happens once per event. Every handler
+ * but cache marks itself in the event's one inbox row (event_inbox.handlers, migrations/014):
+ * - audit:   the audit columns of the event's inbox row (event_log, the view of audited rows).
+ * - metrics: product_metrics + product_metrics_daily; 'metrics' in the inbox row, same transaction.
+ * - ranking: the Redis live ranking; 'ranking' in the inbox row (and its ranked_at) decides which duplicates
  *            may still be ranked, and the Lua mark `ranking:applied:<event>:<product>` makes each
  *            increment happen once (the key has never named a group).
  * - cache:   Redis evictions of cached reads. No mark: deleting a key twice leaves the same state,
  *            and evicting again after a redelivery only costs a cache miss.
- * - webhook: a signed POST per selected event; mark (event id, 'webhook') once the receiver said 2xx.
+ * - webhook: a signed POST per selected event; 'webhook' added to the inbox row once the receiver said 2xx.
  */
 export const HANDLERS = ['audit', 'metrics', 'ranking', 'cache', 'webhook'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
@@ -56,9 +57,6 @@ export type WebhookStep = (
 export function isHandlerName(name: string): name is HandlerName {
   return (HANDLERS as readonly string[]).includes(name);
 }
-
-/** Handlers whose marks live in event_handled (audit's mark is its event_log row). */
-export const MARKED_IN_EVENT_HANDLED = ['metrics', 'ranking', 'webhook'] as const;
 
 /** `--handlers audit,metrics`: known names only (else exit 2 naming the flag), at least one. */
 export function parseHandlers(input: string): HandlerName[] {

@@ -4,9 +4,10 @@ import type { DomainEvent } from '../../lib/events/index.js';
 import type { DailyDelta, ProductDelta } from './fold.js';
 
 /**
- * The collector's statements, next to the code that owns event_log, product_metrics and
- * product_metrics_daily (the handlers' marks in event_handled: src/lib/handled/sql.ts). Every statement takes arrays (unnest): a chunk's
- * transaction is two round trips (marks and audit rows, then the metrics fold) besides BEGIN/COMMIT.
+ * The collector's statements, next to the code that owns event_inbox (its audit columns and the
+ * handlers' marks; the webhook's and retention's statements: src/lib/handled/sql.ts), product_metrics
+ * and product_metrics_daily. Every statement takes arrays (unnest): a chunk's transaction is two round
+ * trips (the inbox claim, then the metrics fold) besides BEGIN/COMMIT.
  */
 
 export interface LoggedEvent {
@@ -28,45 +29,85 @@ export interface LoggedEvent {
 const ENVELOPE_SEPARATOR = '\x1e'; // chr(30) in SQL
 
 /**
- * A chunk's marks in one statement (one round trip): `handlers` (metrics, ranking: any, none) claim
- * (event id, handler) in event_handled, and when `audit` is given the audit handler writes the
- * event_log rows it does not have (its primary key event_id is its mark; `audit.group` records which
- * group's collector wrote the row). Returns, per handler ('audit' for the event_log rows written
- * now), the events that are new to it: `ids`, or null when that is every event of `logged`.
+ * A chunk's claim in one statement (one round trip): the group's database handlers (`handlers`: audit,
+ * metrics, ranking: any of them) are added to each event's inbox row, which is inserted if the event
+ * has none (see migrations/014_collector_inbox.sql). With 'audit' among them, the audit columns are
+ * written too (`audit.group`: which group's collector wrote them). A row locked by INSERT ... ON
+ * CONFLICT DO UPDATE is the latest committed one, so of two groups claiming one handler for one event
+ * at once, exactly one appends it; `added` says how many handlers this write appended (NULL: the row
+ * is new), so the statement returns what is new to each handler. Rows that already have every handler
+ * in the statement's snapshot (duplicates) are not written, nor locked.
+ *
+ * Returns one row per handler with events new to it (`ids`, or null when that is every event of
+ * `logged`), and, when `rankedWithinSeconds` is given, a row 'ranked-recently' with the events the
+ * ranking handler had applied before and within that many seconds (their Redis marks still exist);
+ * pass it only when 'ranking' is among `handlers`. An event another transaction ranked while this
+ * statement ran counts as ranked recently: it was ranked moments ago.
  */
 export function claimEvents(
   handlers: string[],
   logged: LoggedEvent[],
   audit: { group: string } | undefined,
+  rankedWithinSeconds: number | null,
 ): Sql {
   const log = audit ? logged : [];
   return sql(
     'collector.claim-events',
-    `WITH claimed AS (
-       INSERT INTO event_handled (event_id, handler)
-       SELECT e.id, h.name FROM unnest($1::uuid[]) AS e(id) CROSS JOIN unnest($2::text[]) AS h(name)
-       ON CONFLICT (event_id, handler) DO NOTHING
-       RETURNING event_id, handler
-     ), audited AS (
-       INSERT INTO event_log (event_id, consumer, event_type, aggregate_type, aggregate_id, version,
-                              topic, partition, "offset", envelope, occurred_at)
-       SELECT e.event_id, $3, e.event_type, e.aggregate_type, e.aggregate_id, e.version,
-              e.topic, e.partition, e.off, e.envelope, e.occurred_at
-       FROM unnest($1::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
-                   $9::int[], $10::bigint[], string_to_array($11::text, chr(30))::json[],
-                   $12::timestamptz[])
+    `WITH e AS (
+       SELECT * FROM unnest($1::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
+                            $9::int[], $10::bigint[], string_to_array($11::text, chr(30))::json[],
+                            $12::timestamptz[])
             AS e(event_id, event_type, aggregate_type, aggregate_id, version, topic, partition, off,
                  envelope, occurred_at)
-       WHERE $3::text IS NOT NULL
-       ON CONFLICT (event_id) DO NOTHING
-       RETURNING event_id
+     ), seen AS (
+       -- A join, not "event_id = ANY ($1)": the planner sees the 500 events against the table (index
+       -- probes on a large table), whatever generic plan the prepared statement holds.
+       SELECT i.event_id, i.handlers, i.ranked_at FROM e JOIN event_inbox i ON i.event_id = e.event_id
+     ), written AS (
+       INSERT INTO event_inbox AS i (event_id, handlers, ranked_at, consumer, event_type, aggregate_type,
+                                     aggregate_id, version, topic, partition, "offset", envelope,
+                                     occurred_at, received_at)
+       SELECT e.event_id, $2::text[], CASE WHEN 'ranking' = ANY ($2::text[]) THEN now() END,
+              $3, e.event_type, e.aggregate_type, e.aggregate_id, e.version, e.topic, e.partition, e.off,
+              e.envelope, e.occurred_at, CASE WHEN $3::text IS NOT NULL THEN now() END
+         FROM e LEFT JOIN seen s ON s.event_id = e.event_id
+        WHERE s.event_id IS NULL OR NOT s.handlers @> $2::text[]
+        ORDER BY e.event_id
+       ON CONFLICT (event_id) DO UPDATE SET
+         handlers = i.handlers || ARRAY(SELECT h FROM unnest(excluded.handlers) AS h WHERE h <> ALL (i.handlers)),
+         added = cardinality(ARRAY(SELECT h FROM unnest(excluded.handlers) AS h WHERE h <> ALL (i.handlers))),
+         ranked_at = coalesce(i.ranked_at, excluded.ranked_at),
+         consumer = CASE WHEN 'audit' = ANY (i.handlers) THEN i.consumer ELSE excluded.consumer END,
+         event_type = CASE WHEN 'audit' = ANY (i.handlers) THEN i.event_type ELSE excluded.event_type END,
+         aggregate_type = CASE WHEN 'audit' = ANY (i.handlers) THEN i.aggregate_type ELSE excluded.aggregate_type END,
+         aggregate_id = CASE WHEN 'audit' = ANY (i.handlers) THEN i.aggregate_id ELSE excluded.aggregate_id END,
+         version = CASE WHEN 'audit' = ANY (i.handlers) THEN i.version ELSE excluded.version END,
+         topic = CASE WHEN 'audit' = ANY (i.handlers) THEN i.topic ELSE excluded.topic END,
+         partition = CASE WHEN 'audit' = ANY (i.handlers) THEN i.partition ELSE excluded.partition END,
+         "offset" = CASE WHEN 'audit' = ANY (i.handlers) THEN i."offset" ELSE excluded."offset" END,
+         envelope = CASE WHEN 'audit' = ANY (i.handlers) THEN i.envelope ELSE excluded.envelope END,
+         occurred_at = CASE WHEN 'audit' = ANY (i.handlers) THEN i.occurred_at ELSE excluded.occurred_at END,
+         received_at = CASE WHEN 'audit' = ANY (i.handlers) THEN i.received_at ELSE excluded.received_at END
+       WHERE NOT i.handlers @> excluded.handlers
+       RETURNING event_id, handlers[cardinality(handlers) - coalesce(added, cardinality(handlers)) + 1:] AS fresh
+     ), fresh AS (
+       SELECT h AS handler, w.event_id FROM written w, unnest(w.fresh) AS h
+     ), ranked AS (
+       -- Ranked before this statement and not by it: recently, by the snapshot's row, or by a
+       -- transaction that added 'ranking' after the snapshot was taken (moments ago).
+       SELECT e.event_id FROM e LEFT JOIN seen s ON s.event_id = e.event_id
+        WHERE (s.ranked_at IS NULL OR s.ranked_at > now() - make_interval(secs => $13::double precision))
+          AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.event_id = e.event_id AND f.handler = 'ranking')
      )
      -- Per handler, how many events are new, and which only when not all of them are (the common
-     -- case, a chunk of new events, then parses three rows instead of one per event and handler).
+     -- case, a chunk of new events, then parses a few rows instead of one per event and handler).
      SELECT handler, count(*)::int AS n,
             CASE WHEN count(*) < cardinality($1::uuid[]) THEN array_agg(event_id::text) END AS ids
-       FROM (SELECT event_id, handler FROM claimed UNION ALL SELECT event_id, 'audit' FROM audited) AS fresh
-      GROUP BY handler`,
+       FROM fresh GROUP BY handler
+     UNION ALL
+     SELECT 'ranked-recently', count(*)::int, array_agg(event_id::text)
+       FROM ranked WHERE $13::double precision IS NOT NULL
+     HAVING count(*) > 0`,
     // Every value here was validated (uuid, known names, numeric ids, ISO timestamps) or is a number:
     // plain array literals; the envelopes travel as one separator-joined text.
     [
@@ -82,6 +123,7 @@ export function claimEvents(
       plainArray(log.map((l) => l.offset)),
       log.map((l) => l.envelope).join(ENVELOPE_SEPARATOR),
       plainArray(log.map((l) => l.event.occurredAt)),
+      rankedWithinSeconds,
     ],
   );
 }

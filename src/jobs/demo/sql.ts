@@ -18,7 +18,7 @@ export const selectProgress = (watermark: string) =>
             count(*) FILTER (WHERE o.status = 'FAILED')::int AS failed,
             count(h.event_id)::int AS consumed
        FROM outbox_event o
-       LEFT JOIN event_handled h ON h.event_id = o.event_id AND h.handler = 'metrics'
+       LEFT JOIN event_inbox h ON h.event_id = o.event_id AND 'metrics' = ANY (h.handlers)
       WHERE o.id > $1`,
     [watermark],
   );

@@ -7,7 +7,7 @@ import { countPublishedBefore, deletePublishedBatch } from '../../lib/outbox/cle
 export interface CleanupOptions {
   /** PUBLISHED outbox rows published longer ago than this are deleted. */
   olderThanMs: number;
-  /** event_handled marks older than this are deleted. */
+  /** event_inbox rows without an audit row first handled longer ago than this are deleted. */
   handledOlderThanMs: number;
   batchSize: number;
   dryRun: boolean;
@@ -16,7 +16,7 @@ export interface CleanupOptions {
 }
 
 export interface TableCleanup {
-  table: 'outbox_event' | 'event_handled';
+  table: 'outbox_event' | 'event_inbox';
   cutoff: Date;
   /** Rows deleted, or under --dry-run the rows that would be deleted. */
   deleted: number;
@@ -48,7 +48,7 @@ export async function runOutboxCleanup(pool: pg.Pool, options: CleanupOptions): 
       deleteBatch: deletePublishedBatch,
     },
     {
-      table: 'event_handled' as const,
+      table: 'event_inbox' as const,
       cutoff: new Date(now - options.handledOlderThanMs),
       count: countHandledBefore,
       deleteBatch: deleteHandledBatch,

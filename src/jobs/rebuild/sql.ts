@@ -1,5 +1,5 @@
 import { sql, type Sql } from '../../lib/db/query.js';
-import { ENVELOPE_PRODUCTS, METRICS_CUTOFF } from '../../domain/metrics/event-log.js';
+import { ENVELOPE_PRODUCTS, METRICS_CUTOFF, metricsApplied } from '../../domain/metrics/event-log.js';
 
 /**
  * `commerce rebuild`: each read model recomputed from event_log into a temporary table, then swapped
@@ -10,9 +10,8 @@ import { ENVELOPE_PRODUCTS, METRICS_CUTOFF } from '../../domain/metrics/event-lo
  */
 const APPLIED = `
   SELECT l.event_id, l.event_type, l.version, l.occurred_at, x.env, x.env->'payload' AS p
-    FROM event_log l, LATERAL (SELECT l.envelope::jsonb) AS x(env), ${METRICS_CUTOFF}
-   WHERE l.received_at < cutoff.t
-      OR EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = l.event_id AND h.handler = 'metrics')`;
+    FROM event_inbox l, LATERAL (SELECT l.envelope::jsonb) AS x(env), ${METRICS_CUTOFF}
+   WHERE 'audit' = ANY (l.handlers) AND (l.received_at < cutoff.t OR ${metricsApplied('l')})`;
 
 /** The additive contributions of the applied events, as the collector folds them (fold.ts). */
 const CONTRIBUTIONS = `
@@ -48,8 +47,7 @@ export function lockDailyMetricsShared(): Sql {
 export function countUnaudited(): Sql {
   return sql(
     'rebuild.count-unaudited',
-    `SELECT count(*)::bigint AS n FROM event_handled h
-      WHERE h.handler = 'metrics' AND NOT EXISTS (SELECT 1 FROM event_log l WHERE l.event_id = h.event_id)`,
+    `SELECT count(*)::bigint AS n FROM event_inbox h WHERE ${metricsApplied('h')} AND NOT ('audit' = ANY (h.handlers))`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { sql, type Sql } from '../../lib/db/query.js';
-import { ENVELOPE_PRODUCTS, METRICS_CUTOFF } from '../../domain/metrics/event-log.js';
+import { ENVELOPE_PRODUCTS, METRICS_CUTOFF, metricsApplied } from '../../domain/metrics/event-log.js';
 
 /**
  * The read-only statements of `commerce verify`: each read model next to its source of truth.
@@ -20,14 +20,13 @@ export function selectInFlightProducts(): Sql {
        UNION ALL
        SELECT 'not-collected', o.payload FROM outbox_event o, ${METRICS_CUTOFF}
         WHERE o.status = 'PUBLISHED' AND o.published_at >= cutoff.t
-          AND NOT EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = o.event_id AND h.handler = 'metrics')
+          AND NOT EXISTS (SELECT 1 FROM event_inbox h WHERE h.event_id = o.event_id AND ${metricsApplied('h')})
        UNION ALL
-       SELECT 'not-collected', l.envelope::jsonb FROM event_log l, ${METRICS_CUTOFF}
-        WHERE l.received_at >= cutoff.t
-          AND NOT EXISTS (SELECT 1 FROM event_handled h WHERE h.event_id = l.event_id AND h.handler = 'metrics')
+       SELECT 'not-collected', l.envelope::jsonb FROM event_inbox l, ${METRICS_CUTOFF}
+        WHERE 'audit' = ANY (l.handlers) AND l.received_at >= cutoff.t AND NOT ${metricsApplied('l')}
        UNION ALL
-       SELECT 'not-audited', o.payload FROM event_handled h JOIN outbox_event o USING (event_id)
-        WHERE h.handler = 'metrics' AND NOT EXISTS (SELECT 1 FROM event_log l WHERE l.event_id = h.event_id)
+       SELECT 'not-audited', o.payload FROM event_inbox h JOIN outbox_event o USING (event_id)
+        WHERE ${metricsApplied('h')} AND NOT ('audit' = ANY (h.handlers))
      )
      SELECT DISTINCT e.reason, p.product_id::text AS product_id
        FROM events e, LATERAL (${ENVELOPE_PRODUCTS}) AS p`,

@@ -64,7 +64,7 @@ export async function withTransaction<T>(
 /**
  * Like withTransaction, retrying a `conflict` (serialization failure, deadlock, lock not available) a
  * few times, and PostgreSQL `unavailable` too (a lost connection, a server restarting): only for work
- * that is idempotent (the collector's event_handled claims), since a COMMIT whose connection died may
+ * that is idempotent (the collector's event_inbox claims), since a COMMIT whose connection died may
  * have landed. The view buffer settles such a flush itself.
  */
 export function withRetryingTransaction<T>(
