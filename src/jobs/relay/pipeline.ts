@@ -31,8 +31,6 @@ export interface StepResult {
 /**
  * The relay's batch cycle, pipelined: while batch N is sent, batch N+1 is claimed and batch N-1 is
  * marked, each on its own connection; sends stay one at a time (acks=all, one request in flight).
- * The claim ahead runs whether or not batch N was full, so at ordinary load an event committed while
- * N is sent goes out right after N, not after N's mark, a wait and a fresh claim.
  *
  * Why aggregate order still holds: a claim takes a row only if every earlier unpublished row of its
  * aggregate is in the same claim; rows of batches still in flight are PENDING and leased, so they
@@ -67,10 +65,8 @@ export class RelayPipeline {
       return { claimed: 0, more: blocked > 0 };
     }
     const full = events.length === this.deps.options.batchSize;
-    // Claim the next batch while this one is sent, full or not: under a backlog it is the next full
-    // batch; at ordinary load it takes what committed since this claim, so those rows go out right
-    // after this send instead of after this batch's mark, a wait and a claim.
-    if (!this.deps.signal.aborted) this.ahead = settle(this.claim());
+    // A full batch suggests more is due: claim the next one while this one is sent.
+    if (full && !this.deps.signal.aborted) this.ahead = settle(this.claim());
     const timer = this.deps.metrics.batchDuration.startTimer();
     let outcome;
     try {
@@ -81,26 +77,12 @@ export class RelayPipeline {
     }
     await this.marked();
     this.marking = settle(this.settled(batch, batch.record(outcome)).then(() => void timer()));
-    // Not full: the claim ahead has usually returned by now; if it found nothing, drop it, so that
-    // the next claim comes after the wait and sees this batch's rows settled.
-    if (!full && outcome.unavailable === undefined) await this.dropEmptyAhead();
     // Only a batch followed by another one is marked in the background; otherwise finish now, so
     // that the next claim sees this batch's rows settled.
     if (outcome.unavailable !== undefined || !this.ahead) await this.finish();
     // A batch claimed early may be short only because this batch's rows still blocked their
-    // successors: do not go to sleep on it, nor with a batch claimed ahead waiting.
-    return {
-      claimed: events.length,
-      more: full || early || this.ahead !== undefined,
-      unavailable: outcome.unavailable,
-    };
-  }
-
-  private async dropEmptyAhead(): Promise<void> {
-    const ahead = this.ahead;
-    if (!ahead) return;
-    const claimed = await ahead;
-    if (claimed.ok && claimed.value.events.length === 0 && this.ahead === ahead) this.ahead = undefined;
+    // successors: do not go to sleep on it.
+    return { claimed: events.length, more: full || early, unavailable: outcome.unavailable };
   }
 
   /** Waits for marks in flight and gives back a batch claimed ahead. Throws a failed mark's error. */
