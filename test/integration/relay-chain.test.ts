@@ -5,6 +5,7 @@ import { insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { rows } from '../../src/lib/db/query.js';
 import { decideClaim, type WindowRow } from '../../src/lib/outbox/chain.js';
 import { selectClaimWindow } from '../../src/lib/outbox/sql/claim.js';
+import { claimLeased } from '../../src/lib/outbox/sql/claim-lease.js';
 import { claimEvents } from '../support/outbox-reference.js';
 
 /** A small deterministic generator, so a failing shape can be replayed from its seed. */
@@ -27,8 +28,9 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
   }
 }
 
-// The relay applies the claim's chain rule in TypeScript (chain.ts); the single-statement SQL claim
-// (claimEvents) is the reference. Both must pick and block the same rows on any backlog.
+// Lock mode applies the claim's chain rule in TypeScript (chain.ts), lease mode in its one-statement
+// claim (claimLeased); the single-statement SQL claim (claimEvents) is the reference. All must pick and
+// block the same rows on any backlog.
 describe('claim chain rule: chain.ts agrees with the SQL claim', () => {
   let ctx: TestContext;
   beforeAll(async () => {
@@ -50,7 +52,16 @@ describe('claim chain rule: chain.ts agrees with the SQL claim', () => {
         .rows;
       return { picked: picked.map((r) => r.id), flagged: flagged.map((r) => r.id) };
     });
-    return { reference, ours };
+    const leased = await inTransaction(ctx.pool, async (c) => {
+      const claimed = await rows<{ id: number | null }>(c, claimLeased('lease-claim', limit, 60_000, true));
+      const flagged = (await c.query<{ id: number }>(`SELECT id FROM outbox_event WHERE blocked ORDER BY id`))
+        .rows;
+      return {
+        picked: claimed.flatMap((r) => (r.id === null ? [] : [r.id])),
+        flagged: flagged.map((r) => r.id),
+      };
+    });
+    return { reference, ours, leased };
   }
 
   it('on 60 random backlogs (published, FAILED, retrying, blocked and leased rows mixed)', async () => {
@@ -82,8 +93,9 @@ describe('claim chain rule: chain.ts agrees with the SQL claim', () => {
         if (change) await ctx.pool.query(`UPDATE outbox_event SET ${change} WHERE id = $1`, [id]);
       }
       const limit = 1 + Math.floor(next() * 30);
-      const { reference, ours } = await both(limit);
+      const { reference, ours, leased } = await both(limit);
       expect({ seed, ...ours }).toEqual({ seed, ...reference });
+      expect({ seed, ...leased }).toEqual({ seed, ...reference });
       if (reference.picked.length > 0) picking++;
       if (reference.flagged.length > 0) blocking++;
     }
@@ -99,8 +111,9 @@ describe('claim chain rule: chain.ts agrees with the SQL claim', () => {
       `UPDATE outbox_event SET status = 'FAILED' WHERE aggregate_id = '2' AND aggregate_version = 3`,
     );
     for (const limit of [100, 500]) {
-      const { reference, ours } = await both(limit);
+      const { reference, ours, leased } = await both(limit);
       expect(ours).toEqual(reference);
+      expect(leased).toEqual(reference);
       expect(ours.picked.length).toBeGreaterThan(0);
     }
   }, 60_000);

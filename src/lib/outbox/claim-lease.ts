@@ -1,14 +1,8 @@
 import type pg from 'pg';
 import { exec, rows, type Queryable } from '../db/query.js';
-import { withTransaction } from '../db/transaction.js';
-import {
-  applyClaimSettings,
-  takeClaimTurn,
-  walkWindow,
-  type ClaimedEvent,
-  type ClaimResult,
-} from './claim.js';
-import { markLeased, releaseEvents, releaseLeases, renewLease } from './sql/claim-lease.js';
+import { sleep } from '../sleep.js';
+import { CLAIM_TURN_RETRY_MS, CLAIM_TURN_WAIT_MS, type ClaimedEvent, type ClaimResult } from './claim.js';
+import { claimLeased, releaseEvents, releaseLeases, renewLease } from './sql/claim-lease.js';
 
 /**
  * Lease mode: a claimed row carries `locked_by`/`locked_until` (one write at the claim, one at the
@@ -16,20 +10,34 @@ import { markLeased, releaseEvents, releaseLeases, renewLease } from './sql/clai
  * lease was taken over changes nothing.
  */
 
+type ClaimRow = { turn: boolean; blocked: number } & (ClaimedEvent | { [K in keyof ClaimedEvent]: null });
+
 /**
- * The claim, in its own short transaction: the window and its probes (rows locked), the chain rule
- * (chain.ts), then the picked rows leased and the stuck ones flagged (markLeased).
+ * The claim, one statement (claimLeased): the window and its probes (rows locked), the chain rule,
+ * the stuck rows flagged and the picked ones leased, in one round trip and one commit. While another
+ * relay's claim holds the turn it tries again every few ms, for CLAIM_TURN_WAIT_MS at most, then
+ * claims without the turn (claim.ts says why).
  */
-export function claimBatch(pool: pg.Pool, relayId: string, limit: number, leaseMs: number) {
-  return withTransaction(pool, async (client): Promise<ClaimResult> => {
-    await applyClaimSettings(client, leaseMs);
-    await takeClaimTurn(client);
-    const { picked, block } = await walkWindow(client, limit);
-    if (picked.length === 0 && block.length === 0) return { events: [], blocked: 0 };
-    const ids = picked.map((r) => r.id);
-    const events = await rows<ClaimedEvent>(client, markLeased(relayId, ids, block, leaseMs));
-    return { events: events.sort((a, b) => a.id - b.id), blocked: block.length };
-  });
+export async function claimBatch(
+  pool: pg.Pool,
+  relayId: string,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimResult> {
+  const deadline = Date.now() + CLAIM_TURN_WAIT_MS;
+  for (;;) {
+    const tryTurn = Date.now() < deadline;
+    const result = await rows<ClaimRow>(pool, claimLeased(relayId, limit, leaseMs, tryTurn));
+    const head = result[0]!;
+    if (!head.turn) {
+      await sleep(CLAIM_TURN_RETRY_MS);
+      continue;
+    }
+    const events: ClaimedEvent[] = [];
+    for (const { turn: _turn, blocked: _blocked, ...event } of result)
+      if (event.id !== null) events.push(event as ClaimedEvent);
+    return { events: events.sort((a, b) => a.id - b.id), blocked: head.blocked };
+  }
 }
 
 /**

@@ -39,7 +39,9 @@ export interface ClaimResult {
  * the others, so after CLAIM_TURN_WAIT_MS a claim runs concurrently, which is correct, only less
  * efficient.
  */
-const CLAIM_TURN_WAIT_MS = 250;
+export const CLAIM_TURN_WAIT_MS = 250;
+/** How long a claim that found the turn taken waits before trying again. */
+export const CLAIM_TURN_RETRY_MS = 5;
 
 /** Whether the turn was taken (false: the wait ran out and the claim runs concurrently). */
 export async function takeClaimTurn(client: pg.PoolClient, attempt = tryClaimTurn): Promise<boolean> {
@@ -47,7 +49,7 @@ export async function takeClaimTurn(client: pg.PoolClient, attempt = tryClaimTur
   for (;;) {
     if ((await one<{ ok: boolean }>(client, attempt()))?.ok) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(5);
+    await sleep(CLAIM_TURN_RETRY_MS);
   }
 }
 

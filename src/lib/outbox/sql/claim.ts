@@ -24,11 +24,11 @@ export function claimWindow(limit: number): number {
  * FOR UPDATE SKIP LOCKED (outbox_event_claim_window_idx, migration 008). `limit` is a placeholder such
  * as '$4': the statements pass claimWindow().
  */
-export function claimWindowCte(limit: string): string {
+export function claimWindowCte(limit: string, gate?: string): string {
   return `win AS (
        SELECT o.id, o.aggregate_type, o.aggregate_id
          FROM outbox_event o
-        WHERE ${claimable('o')}
+        WHERE ${claimable('o')}${gate ? `\n          AND ${gate}` : ''}
         ORDER BY o.id
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
@@ -49,10 +49,35 @@ export const PREDECESSOR_PROBE = `LEFT JOIN LATERAL (
 export const PREDECESSOR_STUCK = `coalesce(${stuck('p')}, false)`;
 
 /**
- * The window and its probes, for the relay to apply the chain rule (chain.ts): the window's rows
- * locked FOR UPDATE SKIP LOCKED, each with its immediate predecessor and whether that one is stuck.
- * Then markLeased (lease mode, same transaction) or, in lock mode, a rollback to a savepoint taken
- * before it and lockPicked.
+ * The chain rule (chain.ts) in SQL, over `win` probed by PREDECESSOR_PROBE: `decided` holds each window
+ * row with `claimable` (every earlier unpublished row of its aggregate is before it in the window) and
+ * `block` (its chain starts behind a stuck predecessor). The same rule as decideClaim and as the
+ * reference claim (test/support/outbox-reference.ts), which relay-chain.test.ts checks them against.
+ */
+export const CHAIN_RULE_CTES = `probed AS (
+       SELECT w.id, w.aggregate_type, w.aggregate_id,
+              p.id IS DISTINCT FROM lag(w.id) OVER agg AS brk,
+              ${PREDECESSOR_STUCK} AS stuck
+         FROM win w ${PREDECESSOR_PROBE}
+       WINDOW agg AS (PARTITION BY w.aggregate_type, w.aggregate_id ORDER BY w.id)
+     ), chained AS (
+       SELECT id, aggregate_type, aggregate_id, brk, stuck,
+              NOT bool_or(brk) OVER agg AS claimable,
+              count(*) FILTER (WHERE brk) OVER agg AS chain
+         FROM probed
+       WINDOW agg AS (PARTITION BY aggregate_type, aggregate_id ORDER BY id)
+     ), decided AS (
+       SELECT id, claimable,
+              first_value(brk AND stuck) OVER (PARTITION BY aggregate_type, aggregate_id, chain ORDER BY id)
+                AS block
+         FROM chained
+     )`;
+
+/**
+ * The window and its probes, for lock mode to apply the chain rule in the relay (chain.ts): the
+ * window's rows locked FOR UPDATE SKIP LOCKED, each with its immediate predecessor and whether that
+ * one is stuck; then a rollback to a savepoint taken before it, and lockPicked. (Lease mode's claim,
+ * claimLeased, is the same window and the same rule in one statement.)
  */
 export function selectClaimWindow(limit: number) {
   return sql(
@@ -89,7 +114,7 @@ export function setClaimSettings(idleMs: number) {
 /** The claim's turn (claim.ts): an advisory lock, only tried. */
 export const CLAIM_TURN_KEY = 0x6f7574626f78; // 'outbox'
 
-/** The turn, transaction-scoped (lease mode: the claim's transaction ends with the claim). */
+/** The turn, transaction-scoped (the claim's transaction ends with the claim). */
 export function tryClaimTurn() {
   return sql('outbox.try-claim-turn', `SELECT pg_try_advisory_xact_lock($1::bigint) AS ok`, [CLAIM_TURN_KEY]);
 }
