@@ -543,11 +543,10 @@ function maxOutboxId() {
 
 /** The events of outbox rows (from, to] and when each group applied them (null: not yet). */
 const APPLIED = `
-  SELECT o.event_type, o.created_at, o.published_at, l.received_at, r.handled_at,
-         (l.received_at IS NULL OR r.handled_at IS NULL) AS missing
+  SELECT o.event_type, o.created_at, o.published_at, i.received_at, i.ranked_at AS handled_at,
+         (i.received_at IS NULL OR i.ranked_at IS NULL) AS missing
     FROM outbox_event o
-    LEFT JOIN event_log l ON l.event_id = o.event_id
-    LEFT JOIN event_handled r ON r.event_id = o.event_id AND r.handler = 'ranking'
+    LEFT JOIN event_inbox i ON i.event_id = o.event_id
    WHERE o.id > $1 AND o.id <= $2`;
 
 function unapplied(from: number, to: number) {

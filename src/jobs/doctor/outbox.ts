@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { one } from '../../lib/db/query.js';
 import { age, fail, ok, warn, type CheckResult } from './check.js';
-import { selectOutboxHealth } from './sql.js';
+import { selectOutboxHealth } from '../../lib/outbox/sql/status.js';
 
 const F = 'outbox';
 /** A relay publishes within seconds of a commit; the alert CommerceRelayLagging pages at 5 minutes. */

@@ -12,26 +12,6 @@ export function selectServer() {
   );
 }
 
-/**
- * The outbox as the relays see it: the backlog (PENDING, FAILED, the oldest PENDING's age), live
- * leases, and the last publish. Only unpublished rows are scanned (outbox_event_unpublished_aggregate_idx);
- * the last publish is one probe of outbox_event_published_idx.
- */
-export function selectOutboxHealth() {
-  return sql(
-    'doctor.select-outbox-health',
-    `SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
-            count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
-            coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'PENDING')), 0)::float8
-              AS oldest_pending_age,
-            count(DISTINCT locked_by) FILTER (WHERE status = 'PENDING' AND locked_until >= now())::int
-              AS relays_leasing,
-            (SELECT extract(epoch FROM now() - max(published_at))::float8
-               FROM outbox_event WHERE status = 'PUBLISHED') AS last_publish_age
-       FROM outbox_event WHERE status <> 'PUBLISHED'`,
-  );
-}
-
 /** The oldest payment the gateway has not settled yet (REQUESTED or PENDING), and how many there are. */
 export function selectUnsettledPayments(olderThanSeconds: number) {
   return sql(

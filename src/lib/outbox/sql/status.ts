@@ -1,5 +1,5 @@
 import { sql } from '../../db/query.js';
-import { blocked, due, failed, leased, notBlocked, pending } from './states.js';
+import { blocked, due, failed, leased, notBlocked, pending, published, unpublished } from './states.js';
 
 // What the outbox holds: `outbox status`, the relay's lag and why a claim came back empty.
 
@@ -74,5 +74,25 @@ export function selectAnyWaiting() {
     'outbox.select-any-waiting',
     `SELECT EXISTS (SELECT 1 FROM outbox_event
                      WHERE ${pending()} AND ${notBlocked()} AND ${due()}) AS waiting`,
+  );
+}
+
+/**
+ * The outbox as `doctor` sees it: the backlog (PENDING, FAILED, the oldest PENDING's age), live
+ * leases, and the last publish. Only unpublished rows are scanned (outbox_event_unpublished_aggregate_idx);
+ * the last publish is one probe of outbox_event_published_idx.
+ */
+export function selectOutboxHealth() {
+  return sql(
+    'outbox.select-outbox-health',
+    `SELECT count(*) FILTER (WHERE ${pending()})::int AS pending,
+            count(*) FILTER (WHERE ${failed()})::int AS failed,
+            coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE ${pending()})), 0)::float8
+              AS oldest_pending_age,
+            count(DISTINCT locked_by) FILTER (WHERE ${pending()} AND ${leased()})::int
+              AS relays_leasing,
+            (SELECT extract(epoch FROM now() - max(published_at))::float8
+               FROM outbox_event WHERE ${published()}) AS last_publish_age
+       FROM outbox_event WHERE ${unpublished()}`,
   );
 }
