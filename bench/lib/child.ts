@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+export { freePort } from '../../test/support/ports.js';
+
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Runs a TypeScript file under tsx in a child process (same loader as this process). */
@@ -69,20 +71,6 @@ export function spawnCli(
   let tail = '';
   child.stderr!.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4096)));
   return Object.assign(child, { stderrTail: () => tail });
-}
-
-/** A TCP port free on 127.0.0.1 right now (the kernel's pick; a small race until the child binds it). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** SIGTERM, then SIGKILL if it has not exited after `timeoutMs`. */

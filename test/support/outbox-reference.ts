@@ -9,8 +9,10 @@ import {
 import { msFromNow } from '../../src/lib/outbox/sql/states.js';
 
 /**
- * The reference claim: the relay's lease-mode claim in ONE statement (the relay runs the same window
- * and probes, selectClaimWindow, and applies the chain rule in TypeScript, chain.ts). Tests use it to
+ * The reference claim: the lease-mode claim as it was first written, in ONE statement, kept apart from
+ * the relay's (lease mode: claimLeased, its own copy of the chain rule in CHAIN_RULE_CTES; lock mode:
+ * the same window and probes with the rule in TypeScript, chain.ts), so a change to either is checked
+ * against a copy it did not touch. Tests use it to
  * check the relay's claim against it (relay-chain.test.ts) and to claim rows as another relay would;
  * the bench uses it to read the relay's messages. It ships nowhere: src never calls it.
  *
