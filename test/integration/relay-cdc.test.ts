@@ -6,6 +6,8 @@ import { eventually } from '../support/wait.js';
 import { readTopic } from '../support/topic-reader.js';
 import { checkDelivery, countOutbox, insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { cdcContext, logicalCluster, slotRow } from '../support/cdc.js';
+import { freePort } from '../support/ports.js';
+import { CDC_ONLY } from '../support/prometheus.js';
 
 // relay run --mode cdc on a private cluster with wal_level=logical (port 29700: this file's own), the
 // shared Kafka; the shared PostgreSQL (wal_level=replica) only for the refusal.
@@ -170,7 +172,8 @@ describe('relay run --mode cdc', () => {
 
   it('an idle database does not pin WAL: the heartbeat moves the slot while other databases write', async () => {
     const ctx = await context();
-    const r = relay(ctx);
+    const metricsPort = await freePort();
+    const r = relay(ctx, ['--metrics-port', String(metricsPort)]);
     await streaming(ctx, r);
     // 32 MB of WAL from another database of the cluster: nothing the slot's publication sees.
     const other = new URL(cluster.url);
@@ -203,6 +206,12 @@ describe('relay run --mode cdc', () => {
         20_000,
         500,
       );
+      // What the alerts read (CDC_ONLY: no other test process exports them): the slot's gauges.
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      for (const name of Object.keys(CDC_ONLY)) {
+        const value = new RegExp(`^${name}\\{slot="${slotOf(ctx)}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1];
+        expect(Number(value), `${name} in\n${text}`).toBeLessThan(BOUND);
+      }
     } finally {
       await noise.query('DROP TABLE IF EXISTS cdc_noise').catch(() => undefined);
       await noise.end();
