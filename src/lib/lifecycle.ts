@@ -39,6 +39,7 @@ export class Lifecycle {
   private readonly gauge: Gauge<'state'>;
   private readonly controller = new AbortController();
   private current: LoopState = 'starting';
+  private readonly detach: () => void;
 
   constructor(
     readonly component: string,
@@ -48,7 +49,11 @@ export class Lifecycle {
     this.logger = parent.logger.child({ component, instance });
     this.gauge = parent.gauge;
     if (parent.signal?.aborted) this.abort();
-    parent.signal?.addEventListener('abort', () => this.abort(), { once: true });
+    // Removed once stopped: a process that starts many loops on one signal (tests, the bench) would
+    // otherwise keep every stopped loop reachable from it.
+    const onAbort = () => this.abort();
+    parent.signal?.addEventListener('abort', onAbort, { once: true });
+    this.detach = () => parent.signal?.removeEventListener('abort', onAbort);
     this.setGauge();
     live.add(this);
   }
@@ -70,7 +75,10 @@ export class Lifecycle {
     if (next === from || from === 'stopped' || (from === 'stopping' && next !== 'stopped')) return;
     this.current = next;
     this.setGauge();
-    if (next === 'stopped') live.delete(this);
+    if (next === 'stopped') {
+      live.delete(this);
+      this.detach();
+    }
     const line = { ...fields, state: next, from };
     if (next === 'paused' || next === 'rejoining') this.logger.warn(line, `${this.component} ${next}`);
     else this.logger.info(line, `${this.component} ${next}`);

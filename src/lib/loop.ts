@@ -46,12 +46,6 @@ export class StopDeadline {
     return this.controller.signal.aborted;
   }
 
-  /** Resolves when the stop turns forceful (never, if it does not). */
-  get reached(): Promise<void> {
-    if (this.forced) return Promise.resolve();
-    return new Promise((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true }));
-  }
-
   arm(timeoutMs: number | undefined): void {
     if (timeoutMs === undefined || this.forced) return;
     if (timeoutMs <= 0) return this.force();
@@ -79,8 +73,14 @@ export function unlessForced<T>(work: Promise<T>, deadline: StopDeadline): Promi
     work.catch(() => undefined); // abandoned: its failure is nobody's business now
     return Promise.resolve(undefined);
   }
-  return Promise.race([work, deadline.reached.then(() => undefined)]).finally(() => {
-    if (deadline.forced) work.catch(() => undefined);
+  // The listener goes once the work settles: a loop calls this every step, on one deadline.
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onForced = () => {
+      work.catch(() => undefined);
+      resolve(undefined);
+    };
+    deadline.signal.addEventListener('abort', onForced, { once: true });
+    work.then(resolve, reject).finally(() => deadline.signal.removeEventListener('abort', onForced));
   });
 }
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ForcedStop, StopDeadline, unlessForced } from '../../src/lib/loop.js';
 
@@ -15,12 +16,19 @@ describe('StopDeadline', () => {
     const d = new StopDeadline();
     d.arm(20);
     d.arm(60_000);
-    await d.reached; // within the test timeout only if the 20 ms deadline held
+    await unlessForced(new Promise(() => undefined), d); // within the test timeout only if the 20 ms deadline held
     expect(d.forced).toBe(true);
   });
 });
 
 describe('unlessForced', () => {
+  it('leaves no listener on the deadline once the work settled (a loop calls it every step)', async () => {
+    const d = new StopDeadline();
+    for (let i = 0; i < 50; i++) await unlessForced(Promise.resolve(i), d);
+    await unlessForced(Promise.reject(new Error('x')), d).catch(() => undefined);
+    expect(getEventListeners(d.signal, 'abort')).toHaveLength(0);
+  });
+
   it("resolves with the work's value before the deadline, undefined once forced", async () => {
     const d = new StopDeadline();
     expect(await unlessForced(Promise.resolve(7), d)).toBe(7);
