@@ -100,7 +100,7 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
       figures: [f, lockFigure, ...hot, ...flat.figures],
       targets: [
         ...flat.targets,
-        target('relay', 'relay / bare producer >= 0.5', f.ratio!, 'min', 0.5),
+        target('relay', 'relay / bare producer >= 0.6 (issue 23)', f.ratio!, 'min', 0.6),
         target('relay', 'relay --mode lock / bare producer >= 0.5', lockFigure.ratio!, 'min', 0.5),
         ...hot.map((h) => target('relay', `${h.name} / spread-out >= 0.5 (within 2x)`, h.ratio!, 'min', 0.5)),
         target('relay', 'hot backlog: 2 relays / 1 relay >= 0.9', hot[1]!.value / hot[0]!.value, 'min', 0.9),
