@@ -11,6 +11,7 @@ export type DomainEvent = {
     aggregateType: AggregateType;
     aggregateId: string;
     version: number;
+    schemaVersion: number;
     occurredAt: string;
     payload: PayloadOf<T>;
   };
@@ -37,6 +38,7 @@ export function createEvent<T extends EventType>(
     aggregateType: AGGREGATE_OF[eventType],
     aggregateId: String(aggregateId),
     version,
+    schemaVersion: 1,
     occurredAt: occurredAt.toISOString(),
     payload,
   };

@@ -1,3 +1,4 @@
 export * from './envelope.js';
 export * from './payloads.js';
 export * from './event.js';
+export * from './schema-id.js';
