@@ -8,7 +8,9 @@ import { consumerLagWith } from '../../lib/kafka/consumer-lag.js';
 import { openPartitionFetcher, type PartitionFetcher } from '../../lib/kafka/partition-fetch.js';
 import type { Logger } from '../../lib/log.js';
 import { RECORDED_JOBS } from '../../lib/jobs/registry.js';
-import { selectJobOutcomes, selectOldestUnsettledPayment, selectOutboxBacklog } from './sql.js';
+import { selectJobOutcomes } from '../../lib/jobs/sql.js';
+import { selectOutboxHealth } from '../../lib/outbox/sql/status.js';
+import { selectUnsettledPayments } from '../../domain/payments/sql.js';
 
 /**
  * The label is job_name, not job: Prometheus sets `job` itself (the scrape job) and would rename ours.
@@ -143,9 +145,9 @@ export function createExporterMetrics(
     const jobs = await rows<JobOutcome>(deps.pool, selectJobOutcomes());
     const backlog = await one<{ pending: number; failed: number; oldest_pending_age: number }>(
       deps.pool,
-      selectOutboxBacklog(),
+      selectOutboxHealth(),
     );
-    const payments = await one<{ oldest_age: number }>(deps.pool, selectOldestUnsettledPayment());
+    const payments = await one<{ oldest_age: number }>(deps.pool, selectUnsettledPayments(0));
     lastSuccess.reset();
     lastDuration.reset();
     lastStatus.reset();
