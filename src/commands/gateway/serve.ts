@@ -61,6 +61,8 @@ export default class GatewayServe extends BaseCommand<typeof GatewayServe> {
     }),
   };
 
+  static override exitCodes = [] as const;
+
   public async run(): Promise<{ url: string; stats: unknown }> {
     const f = this.flags;
     return serveGateway(
