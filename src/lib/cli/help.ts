@@ -1,4 +1,4 @@
-import { CommandHelp, Help, type HelpSection } from '@oclif/core';
+import { CommandHelp, Help, type Command, type HelpSection } from '@oclif/core';
 import { ExitCode } from '../errors.js';
 import { EXIT_CODES, commandExitCodes, type ExitCodeName } from './exit-codes.js';
 
@@ -27,4 +27,9 @@ export function exitCodesSection(declared: unknown): HelpSection {
 
 export default class CommerceHelp extends Help {
   protected override CommandHelpClass = CommerceCommandHelp;
+
+  /** A command's help text, as `--help` prints it (for the generated pages). */
+  public commandHelp(command: Command.Loadable): string {
+    return this.formatCommand(command);
+  }
 }
