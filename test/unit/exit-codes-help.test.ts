@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, loadCommands, type CommandInfo } from '../../scripts/docs/commands.js';
@@ -55,6 +55,8 @@ describe('exit codes per command', () => {
 
 describe('--help (the built CLI: npm run build)', () => {
   it('lists the exit codes with their meanings', async () => {
+    const helpClass = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).oclif.helpClass;
+    expect(existsSync(join(ROOT, helpClass)), `${helpClass} missing: run \`npm run build\` first`).toBe(true);
     const [verify, gateway] = await Promise.all([
       runCli(['verify', '--help'], {}),
       runCli(['gateway', 'serve', '--help'], {}),
