@@ -63,4 +63,15 @@ describe('the generated reference', () => {
       for (const id of readers) expect(id === EVERY_COMMAND || ids.has(id), `${name}: ${id}`).toBe(true);
     }
   });
+
+  it("a command that opens a client is among its URL's readers (ENV_READERS)", () => {
+    const clients = { db: 'DATABASE_URL', redis: 'REDIS_URL', kafka: 'KAFKA_BROKERS' } as const;
+    for (const c of commands) {
+      const source = readFileSync(join(ROOT, c.file), 'utf8');
+      for (const [client, name] of Object.entries(clients)) {
+        if (new RegExp(`this\\.(${client}|deps)\\(\\)`).test(source))
+          expect(ENV_READERS[name], `${c.id} opens ${client}: add it to ENV_READERS.${name}`).toContain(c.id);
+      }
+    }
+  });
 });
