@@ -10,6 +10,7 @@ settings.enableAutoTranspile = false;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 pjson.oclif.commands = './src/commands';
+pjson.oclif.helpClass = './src/lib/cli/help.ts';
 const plugin = new Plugin({ ignoreManifest: true, isRoot: true, pjson, root });
 await plugin.load();
 await execute({
