@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Config, type Command } from '@oclif/core';
+import { Config, Plugin, type Command } from '@oclif/core';
 import CommerceHelp from '../../src/lib/cli/help.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -58,7 +58,10 @@ export async function loadCommands(): Promise<CommandInfo[]> {
 export async function loadCliConfig(): Promise<Config> {
   const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const { commands: _commands, ...oclif } = pjson.oclif;
-  return Config.load({ root: ROOT, pjson: { ...pjson, oclif } });
+  // Ignore the build's oclif.manifest.json: the pages must not depend on whether a build ran.
+  const plugin = new Plugin({ ignoreManifest: true, isRoot: true, pjson: { ...pjson, oclif }, root: ROOT });
+  await plugin.load();
+  return Config.load({ root: ROOT, pjson: { ...pjson, oclif }, plugins: new Map([[plugin.name, plugin]]) });
 }
 
 /** A command's `--help` as the CLI prints it (our help class, no colours, fixed width). */
