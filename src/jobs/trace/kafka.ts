@@ -1,4 +1,4 @@
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, KafkaMessage } from 'kafkajs';
 import { errorMessage } from '../../lib/errors.js';
 import { allGroupsLagWith, consumerLagWith, type GroupLag } from '../../lib/kafka/consumer-lag.js';
 import { headerString } from '../../lib/kafka/dead-letter.js';

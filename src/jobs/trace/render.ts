@@ -70,8 +70,8 @@ function renderEvent(e: TracedEvent): string[] {
     );
   for (const g of e.groups)
     row(
-      `group`,
-      `${g.groupId}: ${g.consumed ? 'consumed' : `NOT YET: partition ${g.partition} is ${g.lag.toLocaleString('en-US')} messages / ${g.lagSeconds === null ? '?' : `${g.lagSeconds} s`} behind`}`,
+      'group',
+      `${g.groupId}: ${g.consumed ? 'consumed' : `NOT YET (committed ${g.committed ?? 'never'} on partition ${g.partition})`}`,
     );
   for (const d of e.deadLetters)
     row(

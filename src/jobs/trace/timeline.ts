@@ -177,7 +177,7 @@ function missing(e: TracedEvent, kafka: KafkaPart | null): string[] {
     out.push(`no longer on ${e.kafka.topic} at offset ${e.kafka.offset} (retention)`);
   for (const g of e.groups) {
     if (g.consumed || e.kafka?.offset === null) continue;
-    const behind = g.lagSeconds === null ? '?' : `${g.lagSeconds} s`;
+    const behind = g.lagSeconds === null ? '?' : `${seconds(g.lagSeconds)} s`;
     out.push(
       `not yet consumed by group ${g.groupId}: partition ${g.partition} is ${g.lag.toLocaleString('en-US')} messages / ${behind} behind` +
         (g.committed === null ? ' (the group has never committed on it)' : '') +
@@ -221,4 +221,9 @@ export function tracePayment(p: PaymentRow): TracedPayment {
     transitions,
     refund: refunding ? { requested: true, refundedAt: p.refunded_at?.toISOString() ?? null } : null,
   };
+}
+
+/** 42 s, 4.2 s: whole seconds from 10 on. */
+function seconds(s: number): string {
+  return s >= 10 ? String(Math.round(s)) : String(Math.round(s * 10) / 10);
 }
