@@ -98,7 +98,7 @@ async function readPostgres(
       throw new UnavailableError('PostgreSQL', `${errorMessage(err)}: nothing to trace without it`, err);
     throw err;
   } finally {
-    await pool.end().catch(() => undefined);
+    await closing(pool.end());
   }
 }
 
@@ -150,11 +150,21 @@ async function readBroker(
     });
     return null;
   } finally {
-    await Promise.all([
-      clients.fetcher?.close().catch(() => undefined),
-      clients.admin?.disconnect().catch(() => undefined),
-    ]);
+    await closing(Promise.all([clients.fetcher?.close(), clients.admin?.disconnect()]));
   }
+}
+
+/**
+ * Waits for a client's close, at most a second: a pool whose query hangs on a server that does not
+ * answer would wait for it (the command's leak check ends the process if a socket stays open).
+ */
+async function closing(close: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    close.catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
+  ]);
+  clearTimeout(timer);
 }
 
 function wanted(db: DatabasePart, config: AppConfig): WantedEvent[] {
