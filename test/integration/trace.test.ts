@@ -258,7 +258,7 @@ describe('commerce trace', () => {
       [
         ['event', '3f0c2a9e-5b1d-4c8e-9f00-1a2b3c4d5e6f'],
         1,
-        /event 3f0c2a9e-.* is neither in the outbox nor in the inbox/,
+        /event 3f0c2a9e-.* is neither in the outbox nor in the inbox .*commerce dlq list/,
       ],
       [['product', String(productId)], 0, /ProductCreated v1/],
     ];

@@ -87,7 +87,11 @@ async function readEvent(pool: pg.Pool, eventId: string): Promise<DatabasePart> 
   const outbox = await one<OutboxRow>(pool, selectOutboxEvent(eventId));
   const inbox = await readInbox(pool, [eventId]);
   const row = inbox.get(eventId);
-  if (!outbox && !row) throw new NotFoundError(`event ${eventId} is neither in the outbox nor in the inbox`);
+  if (!outbox && !row)
+    throw new NotFoundError(
+      `event ${eventId} is neither in the outbox nor in the inbox ` +
+        '(a message never written through the outbox may be on a dead-letter topic: commerce dlq list)',
+    );
   const type = outbox?.aggregate_type ?? row?.aggregate_type ?? 'order';
   const aggregateId = outbox?.aggregate_id ?? row?.aggregate_id ?? '?';
   return {
