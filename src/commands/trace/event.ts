@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { TRACE_DESCRIPTION, traceFlags } from '../../jobs/trace/flags.js';
+import { TRACE_DESCRIPTION, traceFlags } from '../../lib/cli/trace-flags.js';
 import { renderTrace, runTrace, traceExitCode, type TraceReport } from '../../jobs/trace/trace.js';
 
 export default class TraceEvent extends BaseCommand<typeof TraceEvent> {

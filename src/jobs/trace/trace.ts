@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { AppConfig } from '../../lib/config/config.js';
+import { DEFAULT_TRACE_LIMIT, DEFAULT_TRACE_TIMEOUT_MS } from '../../lib/cli/trace-flags.js';
 import { createPool } from '../../lib/db/pool.js';
 import { unavailableService } from '../../lib/error-kind.js';
 import { CliError, ExitCode, UnavailableError, errorMessage } from '../../lib/errors.js';
@@ -14,9 +15,6 @@ import type { SourceStatus, TraceKind, TraceReport } from './types.js';
 
 export type { TraceReport } from './types.js';
 export { renderTrace } from './render.js';
-
-export const DEFAULT_TRACE_TIMEOUT_MS = 5_000;
-export const DEFAULT_TRACE_LIMIT = 50;
 
 export interface TraceOptions {
   kind: TraceKind;

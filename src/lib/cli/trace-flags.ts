@@ -1,8 +1,11 @@
 import { Flags } from '@oclif/core';
-import { durationFlag } from '../../lib/cli/flags.js';
-import { DEFAULT_TRACE_LIMIT, DEFAULT_TRACE_TIMEOUT_MS } from './trace.js';
+import { durationFlag } from './flags.js';
 
-/** The flags every `trace` command shares. */
+/** `trace`'s defaults (src/jobs/trace applies them): each source's timeout, the events shown. */
+export const DEFAULT_TRACE_TIMEOUT_MS = 5_000;
+export const DEFAULT_TRACE_LIMIT = 50;
+
+/** The flags every `trace` command shares (order, product, event, and `trace <kind> <id>`). */
 export const traceFlags = {
   limit: Flags.integer({
     min: 1,
