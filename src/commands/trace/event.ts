@@ -13,6 +13,8 @@ export default class TraceEvent extends BaseCommand<typeof TraceEvent> {
   static override args = { id: Args.string({ required: true, description: 'The event id (a uuid).' }) };
   static override flags = traceFlags;
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<TraceReport> {
     const f = this.flags;
     const report = await runTrace(

@@ -23,6 +23,8 @@ export default class Trace extends BaseCommand<typeof Trace> {
   };
   static override flags = traceFlags;
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<TraceReport> {
     const f = this.flags;
     const report = await runTrace(

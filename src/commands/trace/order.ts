@@ -14,6 +14,8 @@ export default class TraceOrder extends BaseCommand<typeof TraceOrder> {
   static override args = { id: Args.string({ required: true, description: 'The order id.' }) };
   static override flags = traceFlags;
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<TraceReport> {
     const f = this.flags;
     const report = await runTrace(
