@@ -7,6 +7,23 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const weight = z.coerce.number().finite().min(0);
+/**
+ * A webhook signing secret: Standard Webhooks' `whsec_<base64 key>` (a key of 16 bytes or more), or a
+ * plain secret of 16 characters or more, whose UTF-8 bytes are the key (its whsec_ form is
+ * `whsec_` + base64 of it).
+ */
+const webhookSecret = z
+  .string()
+  .refine(
+    (s) => (s.startsWith('whsec_') ? whsecKeyBytes(s.slice(6)) >= 16 : s.length >= 16),
+    'whsec_ + the base64 of a key of at least 16 bytes, or a plain secret of at least 16 characters',
+  );
+
+function whsecKeyBytes(base64: string): number {
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(base64) && base64.length % 4 === 0
+    ? Buffer.from(base64, 'base64').length
+    : 0;
+}
 
 export const envSchema = z.object({
   DATABASE_URL: z
@@ -52,7 +69,9 @@ export const envSchema = z.object({
     .string()
     .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, 'an http:// or https:// URL')
     .optional(),
-  WEBHOOK_SECRET: z.string().min(16, 'a secret of at least 16 characters').optional(),
+  WEBHOOK_SECRET: webhookSecret.optional(),
+  // While WEBHOOK_SECRET is rotated: the previous secret, which still signs (both signatures are sent).
+  WEBHOOK_SECRET_PREVIOUS: webhookSecret.optional(),
   GATEWAY_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')
