@@ -144,9 +144,7 @@ describe('webhook sender against a real HTTP receiver', () => {
       const seen = r.requests.filter((q) => q.event.aggregateId === String(1000 + o));
       const versions = seen.map((q) => q.event.version);
       expect(versions).toEqual([...versions].sort((a, b) => a - b));
-      expect(seen.filter((q) => statusOf(q) === 204).map((q) => q.event.version)).toEqual([
-        1, 2, 3, 4, 5,
-      ]);
+      expect(seen.filter((q) => statusOf(q) === 204).map((q) => q.event.version)).toEqual([1, 2, 3, 4, 5]);
       expect(new Set(seen.map((q) => q.eventId)).size).toBe(5);
     }
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { occurredAtOf, structuredCloudEvent, topLevelString } from '../../src/lib/cloud-event.js';
 import { createEvent, encodeEvent } from '../../src/lib/events/index.js';
 import { eventHeaders, readEventHeaders } from '../../src/lib/kafka/event-headers.js';
+import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 
 const event = createEvent('OrderCreated', 42, 1, {
   orderId: 42,
@@ -71,6 +72,19 @@ describe('eventHeaders (the relay)', () => {
     expect(readEventHeaders(legacyOnly)).toEqual({ ...fields, version: 1 });
     const ceOnly = { ...headers, 'event-id': 'stale', 'event-type': 'Other' };
     expect(readEventHeaders(ceOnly)).toMatchObject(fields);
+  });
+
+  it('without the legacy headers (relay run --no-legacy-headers): ce_* only, still read in full', () => {
+    const headers = eventHeaders(event, false);
+    expect(Object.keys(headers).filter((k) => !k.startsWith('ce_'))).toEqual(['content-type']);
+    expect(readEventHeaders(headers)).toEqual({
+      eventId: event.eventId,
+      eventType: 'OrderCreated',
+      aggregateType: 'order',
+      aggregateId: '42',
+    });
+    expect(parseRelayOptions({}).legacyHeaders).toBe(true);
+    expect(parseRelayOptions({ legacyHeaders: false }).legacyHeaders).toBe(false);
   });
 });
 

@@ -10,19 +10,22 @@ import { occurredAtOf } from '../../lib/cloud-event.js';
  * columns; occurredAt is read from the envelope's text without parsing it. Every mode (lease, lock,
  * CDC) sends its rows through here.
  */
-export function toMessage(event: ClaimedEvent): Message {
+export function toMessage(event: ClaimedEvent, legacyHeaders = true): Message {
   return {
     key: event.partitionKey,
     value: event.value,
-    headers: eventHeaders({
-      eventId: event.eventId,
-      eventType: event.eventType,
-      aggregateType: event.aggregateType,
-      aggregateId: event.aggregateId,
-      version: event.version,
-      schemaVersion: event.schemaVersion,
-      occurredAt: occurredAtOf(event.value),
-    }),
+    headers: eventHeaders(
+      {
+        eventId: event.eventId,
+        eventType: event.eventType,
+        aggregateType: event.aggregateType,
+        aggregateId: event.aggregateId,
+        version: event.version,
+        schemaVersion: event.schemaVersion,
+        occurredAt: occurredAtOf(event.value),
+      },
+      legacyHeaders,
+    ),
   };
 }
 

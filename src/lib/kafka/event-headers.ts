@@ -46,7 +46,7 @@ export const EVENT_HEADERS = {
  * `cloudevents` package validates and freezes each one) costs more than the headers themselves.
  * The tests parse these headers with the package's Kafka binding.
  */
-export function eventHeaders(e: WireEvent & { version: number }): IHeaders {
+export function eventHeaders(e: WireEvent & { version: number }, legacy = true): IHeaders {
   const headers: IHeaders = {
     [CE_HEADERS.specversion]: CE_SPEC_VERSION,
     [CE_HEADERS.id]: e.eventId,
@@ -57,6 +57,7 @@ export function eventHeaders(e: WireEvent & { version: number }): IHeaders {
     [CE_HEADERS.contentType]: CE_DATA_CONTENT_TYPE,
   };
   if (e.occurredAt !== undefined) headers[CE_HEADERS.time] = e.occurredAt;
+  if (!legacy) return headers;
   headers[EVENT_HEADERS.eventId] = e.eventId;
   headers[EVENT_HEADERS.eventType] = e.eventType;
   headers[EVENT_HEADERS.aggregateType] = e.aggregateType;
