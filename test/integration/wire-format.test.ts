@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { CloudEvent, HTTP } from 'cloudevents';
+import type { CloudEvent } from 'cloudevents';
+import { HTTP } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';

@@ -1,4 +1,5 @@
-import { CloudEvent, Kafka, type KafkaMessage } from 'cloudevents';
+import type { CloudEvent } from 'cloudevents';
+import { Kafka, type KafkaMessage } from 'cloudevents';
 import type { DomainEvent } from '../../src/lib/events/index.js';
 import { schemaIdOf } from '../../src/lib/events/index.js';
 import type { ReadMessage } from './topic-reader.js';

@@ -1,4 +1,5 @@
-import { CloudEvent, HTTP, Kafka, type KafkaMessage } from 'cloudevents';
+import type { CloudEvent } from 'cloudevents';
+import { HTTP, Kafka, type KafkaMessage } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import { occurredAtOf, structuredCloudEvent, topLevelString } from '../../src/lib/cloud-event.js';
 import { createEvent, encodeEvent } from '../../src/lib/events/index.js';
