@@ -151,6 +151,7 @@ CREATE TABLE outbox_event (
   created_at timestamp with time zone DEFAULT now() NOT NULL,
   published_at timestamp with time zone,
   blocked boolean DEFAULT false NOT NULL,
+  schema_version smallint DEFAULT 1 NOT NULL,
   CONSTRAINT outbox_event_pkey PRIMARY KEY (id),
   CONSTRAINT outbox_event_aggregate_version_key UNIQUE (aggregate_type, aggregate_id, aggregate_version),
   CONSTRAINT outbox_event_attempt_count_check CHECK ((attempt_count >= 0)),

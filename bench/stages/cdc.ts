@@ -54,7 +54,7 @@ export async function cdcStage({ quick, log }: StageOptions): Promise<StageResul
       await insertOutbox(ctx.pool, viewEvents(n), ctx.config.kafka.topics);
       const claimed = await rows<ClaimedEvent>(ctx.pool, claimEvents('bench-peek', n, 60_000));
       await ctx.pool.query('UPDATE outbox_event SET locked_by = NULL, locked_until = NULL');
-      const messages = claimed.sort((a, b) => a.id - b.id).map(toMessage);
+      const messages = claimed.sort((a, b) => a.id - b.id).map((e) => toMessage(e));
       const topic = await ctx.createTopic('baseline-catalog');
 
       log('cdc: bare producer baseline');

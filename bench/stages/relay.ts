@@ -30,7 +30,7 @@ export async function relayStage({ quick, log }: StageOptions): Promise<StageRes
     // The baseline's messages are the relay's own, read with the relay's claim and handed back.
     const claimed = await rows<ClaimedEvent>(ctx.pool, claimEvents('bench-peek', n, 60_000));
     await ctx.pool.query('UPDATE outbox_event SET locked_by = NULL, locked_until = NULL');
-    const messages = claimed.sort((a, b) => a.id - b.id).map(toMessage);
+    const messages = claimed.sort((a, b) => a.id - b.id).map((e) => toMessage(e));
     const topic = await ctx.createTopic('baseline-catalog');
 
     log('relay: bare producer baseline');

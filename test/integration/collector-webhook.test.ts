@@ -116,10 +116,10 @@ describe('collector: the webhook handler', () => {
     expect(await stopCli(child)).toBe(0);
 
     const requests = receiver.requests;
-    expect(requests.every((r) => r.verified)).toBe(true); // every signature verifies (verifyWebhook)
+    expect(requests.every((r) => r.verified)).toBe(true); // every signature verifies (standardwebhooks)
     const selected = events.filter((e) => SELECTED.includes(e.eventType));
     expect(requests.some((r) => r.eventType === 'ProductViewed')).toBe(false);
-    // Every selected event acknowledged once; bodies are the envelopes.
+    // Every selected event acknowledged once; bodies carry the envelopes (CloudEvents data).
     const ok = requests.filter((r) => 'status' in r.answer && r.answer.status === 200);
     expect(ok.map((r) => r.eventId).sort()).toEqual(
       selected
@@ -127,7 +127,7 @@ describe('collector: the webhook handler', () => {
         .map((e) => e.eventId)
         .sort(),
     );
-    for (const r of ok) expect(JSON.parse(r.body)).toEqual(events.find((e) => e.eventId === r.eventId));
+    for (const r of ok) expect(r.event).toEqual(events.find((e) => e.eventId === r.eventId));
     // In order per aggregate: an order's first request for version 2 comes after version 1 succeeded.
     for (const e of selected.filter((x) => x.version === 2)) {
       const created = selected.find((x) => x.aggregateId === e.aggregateId && x.version === 1)!;
@@ -180,7 +180,7 @@ describe('collector: the webhook handler', () => {
     expect(again.filter((r) => ackedAtKill.has(r.eventId))).toEqual([]);
     for (const r of again) {
       const original = receiver.requests.find((o) => o.eventId === r.eventId)!;
-      expect(r.headers['x-commerce-event-id']).toBe(original.headers['x-commerce-event-id']);
+      expect(r.headers['webhook-id']).toBe(original.headers['webhook-id']);
       expect(r.body).toBe(original.body);
     }
     // The first test's refused event is refused again by this new group (never marked), nothing else.

@@ -88,10 +88,10 @@ describe('webhook sender against a real HTTP receiver', () => {
     for (const req of r.requests) {
       expect(req.verified).toBe(true);
       const event = events.find((e) => e.eventId === req.eventId)!;
-      expect(JSON.parse(req.body)).toEqual(event);
+      expect(req.event).toEqual(event);
       expect(req.eventType).toBe(event.eventType);
-      expect(req.headers['content-type']).toBe('application/json');
-      expect(req.headers[WEBHOOK_HEADERS.signature]).toMatch(/^v1=[0-9a-f]{64}$/);
+      expect(req.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
+      expect(req.headers[WEBHOOK_HEADERS.signature]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     }
     for (const e of events)
       expect(outcomes.get(e.eventId)).toEqual({ kind: 'delivered', status: 200, attempts: 1 });
@@ -141,12 +141,10 @@ describe('webhook sender against a real HTTP receiver', () => {
     expect(await count(metrics, 'retried')).toBe(r.requests.filter((q) => statusOf(q) === 503).length);
     // Per aggregate, requests never go back in version, and the 2xx ones are exactly versions 1..5.
     for (let o = 1; o <= 4; o++) {
-      const seen = r.requests.filter((q) => JSON.parse(q.body).aggregateId === String(1000 + o));
-      const versions = seen.map((q) => JSON.parse(q.body).version as number);
+      const seen = r.requests.filter((q) => q.event.aggregateId === String(1000 + o));
+      const versions = seen.map((q) => q.event.version);
       expect(versions).toEqual([...versions].sort((a, b) => a - b));
-      expect(seen.filter((q) => statusOf(q) === 204).map((q) => JSON.parse(q.body).version)).toEqual([
-        1, 2, 3, 4, 5,
-      ]);
+      expect(seen.filter((q) => statusOf(q) === 204).map((q) => q.event.version)).toEqual([1, 2, 3, 4, 5]);
       expect(new Set(seen.map((q) => q.eventId)).size).toBe(5);
     }
   });
@@ -224,7 +222,7 @@ describe('webhook sender against a real HTTP receiver', () => {
     const outcomes = await delivering;
     for (const e of events) expect(outcomes.get(e.eventId)?.kind).toBe('delivered');
     for (const aggregateId of ['1001', '1002']) {
-      const mine = r.requests.map((q) => JSON.parse(q.body)).filter((e) => e.aggregateId === aggregateId);
+      const mine = r.requests.map((q) => q.event).filter((e) => e.aggregateId === aggregateId);
       expect(mine.map((e) => e.version)).toEqual([1, 2]);
     }
   });

@@ -1,13 +1,21 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { WEBHOOK_HEADERS, verifyWebhook } from '../../src/jobs/collector/webhook/signature.js';
+import { Webhook } from 'standardwebhooks';
+import { WEBHOOK_HEADERS, WHSEC_PREFIX } from '../../src/jobs/collector/webhook/signature.js';
+import type { DomainEvent } from '../../src/lib/events/index.js';
 
 export interface ReceivedRequest {
+  /** The webhook-id header (the event id: what receivers dedupe on). */
   eventId: string;
   eventType: string;
+  /** The body's CloudEvents `data`: the event's envelope. */
+  event: DomainEvent;
   headers: IncomingHttpHeaders;
   body: string;
-  /** The signature checked with the receiver's secret, as a real receiver would. */
+  /**
+   * The request checked as a real receiver would: Standard Webhooks' reference library verifies the
+   * signature with the receiver's secret (a plain secret in its whsec_ form) and the timestamp.
+   */
   verified: boolean;
   /** What the receiver answered (a status, or how it failed the request). */
   answer: Answer;
@@ -38,6 +46,17 @@ export async function startWebhookReceiver(
   respond: WebhookReceiver['respond'] = () => ({ status: 200 }),
   port = 0,
 ): Promise<WebhookReceiver> {
+  const verifier = new Webhook(
+    secret.startsWith(WHSEC_PREFIX) ? secret : WHSEC_PREFIX + Buffer.from(secret, 'utf8').toString('base64'),
+  );
+  const verify = (headers: IncomingHttpHeaders, body: string) => {
+    try {
+      verifier.verify(body, headers as Record<string, string>);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const sockets = new Set<Socket>();
   const receiver: WebhookReceiver = {
     url: '',
@@ -71,12 +90,14 @@ export async function startWebhookReceiver(
     req.on('error', () => undefined);
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      const event = dataOf(body);
       const seen = {
-        eventId: String(req.headers[WEBHOOK_HEADERS.eventId]),
-        eventType: String(req.headers[WEBHOOK_HEADERS.eventType]),
+        eventId: String(req.headers[WEBHOOK_HEADERS.id]),
+        eventType: String(event?.eventType),
+        event: event!,
         headers: req.headers,
         body,
-        verified: verifyWebhook(secret, req.headers, body),
+        verified: verify(req.headers, body),
       };
       const answer = receiver.respond(seen);
       receiver.requests.push({ ...seen, answer });
@@ -94,6 +115,15 @@ export async function startWebhookReceiver(
   receiver.port = (server.address() as AddressInfo).port;
   receiver.url = `http://127.0.0.1:${receiver.port}/hooks/commerce`;
   return receiver;
+}
+
+/** The envelope in a structured-mode CloudEvent body (undefined if the body is not one). */
+function dataOf(body: string): DomainEvent | undefined {
+  try {
+    return (JSON.parse(body) as { data?: DomainEvent }).data;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Sockets the receiver reset itself: their requests were not given up by the client. */

@@ -153,6 +153,7 @@ describe('sendRows (the relay)', () => {
     partitionKey: aggregateId,
     value: `{"id":${id}}`,
     attemptCount: 0,
+    schemaVersion: 1,
   });
   // Aggregates whose keys land on partition 0 and 1 of 2.
   const keyOn = (p: number) => {

@@ -21,6 +21,7 @@ describe('CDC decoding', () => {
         partition_key: '7',
         payload,
         attempt_count: '0',
+        schema_version: '2',
       },
     });
     expect(row).toEqual({
@@ -34,7 +35,17 @@ describe('CDC decoding', () => {
       partitionKey: '7',
       value: payload,
       attemptCount: 0,
+      schemaVersion: 2,
     });
+  });
+
+  it('a row inserted before migration 017 (no schema_version column in its relation) is version 1', () => {
+    const row = outboxRowOf({
+      tag: 'insert',
+      relation: relation('outbox_event'),
+      new: { id: '1', event_id: 'e1', aggregate_version: '1', payload: '{}' },
+    });
+    expect(row?.schemaVersion).toBe(1);
   });
 
   it('ignores other tables', () => {

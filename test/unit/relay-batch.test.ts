@@ -23,6 +23,7 @@ const row = (id: number, aggregateId: string, version: number, topic = 't'): Cla
   partitionKey: aggregateId,
   value: `{"id":${id}}`,
   attemptCount: 0,
+  schemaVersion: 1,
 });
 const protocol = (type: string, retriable: boolean) =>
   new KafkaJSProtocolError({ type, code: 1, retriable, message: type } as never);

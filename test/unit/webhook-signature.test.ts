@@ -1,66 +1,56 @@
 import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { WEBHOOK_HEADERS, signWebhook, verifyWebhook } from '../../src/jobs/collector/webhook/signature.js';
+import { webhookSigner } from '../../src/jobs/collector/webhook/signature.js';
+import { loadConfig } from '../../src/lib/config/load.js';
 
-const secret = 'whsec-unit-test-0123456789';
-const body = JSON.stringify({ eventId: 'e1', eventType: 'OrderPaid', payload: { amount: 1200 } });
-const now = 1_767_000_000;
+const key = Buffer.from('0123456789abcdef0123456789abcdef');
+const secret = `whsec_${key.toString('base64')}`;
+const body = JSON.stringify({ id: 'e1', type: 'commerce.OrderPaid', data: { amount: 1200 } });
+const id = '5b0c7a52-8a4e-4a43-9d2c-0a4f1d7b4e11';
+const now = Math.floor(Date.now() / 1000);
 
-function headers(timestamp: number, signature = signWebhook(secret, timestamp, body)) {
-  return { [WEBHOOK_HEADERS.timestamp]: String(timestamp), [WEBHOOK_HEADERS.signature]: signature };
-}
+const hmac = (k: Buffer, ts: number) =>
+  `v1,${createHmac('sha256', k).update(`${id}.${ts}.${body}`).digest('base64')}`;
+const headers = (ts: number, signature: string) => ({
+  'webhook-id': id,
+  'webhook-timestamp': String(ts),
+  'webhook-signature': signature,
+});
 
-describe('signWebhook', () => {
-  it('is v1= and the hex HMAC-SHA256 of "timestamp.body" (what a receiver recomputes)', () => {
-    const hex = createHmac('sha256', secret).update(`${now}.${body}`).digest('hex');
-    expect(signWebhook(secret, now, body)).toBe(`v1=${hex}`);
-    expect(signWebhook(secret, now + 1, body)).not.toBe(`v1=${hex}`);
-    expect(signWebhook('another-secret-0123456', now, body)).not.toBe(`v1=${hex}`);
+describe('webhookSigner (Standard Webhooks)', () => {
+  it('is v1, + the base64 HMAC-SHA256 of "id.timestamp.body" keyed by the whsec_ key', () => {
+    expect(webhookSigner([secret])(id, now, body)).toBe(hmac(key, now));
+  });
+
+  it("a plain secret's key is its UTF-8 bytes: receivers verify with whsec_ + its base64", () => {
+    const plain = 'a-plain-secret-of-some-length';
+    const signature = webhookSigner([plain])(id, now, body);
+    expect(signature).toBe(hmac(Buffer.from(plain), now));
+    const whsec = `whsec_${Buffer.from(plain).toString('base64')}`;
+    expect(() => new Webhook(whsec).verify(body, headers(now, signature))).not.toThrow();
+  });
+
+  it('with two secrets (rotation) sends both signatures, space-separated: either secret verifies', () => {
+    const previous = `whsec_${Buffer.from('the-previous-key-0123456789').toString('base64')}`;
+    const signature = webhookSigner([secret, previous])(id, now, body);
+    expect(signature.split(' ')).toHaveLength(2);
+    for (const s of [secret, previous])
+      expect(new Webhook(s).verify(body, headers(now, signature))).toEqual(JSON.parse(body));
+    const other = `whsec_${Buffer.from('some-other-key-0123456789').toString('base64')}`;
+    expect(() => new Webhook(other).verify(body, headers(now, signature))).toThrow(/signature/);
   });
 });
 
-describe('verifyWebhook', () => {
-  it('accepts a fresh, correctly signed request (header names in any case)', () => {
-    expect(verifyWebhook(secret, headers(now), body, { now })).toBe(true);
-    expect(verifyWebhook(secret, headers(now - 299), body, { now })).toBe(true);
-    const upper = {
-      'X-Commerce-Timestamp': String(now),
-      'X-Commerce-Signature': signWebhook(secret, now, body),
-    };
-    expect(verifyWebhook(secret, upper, body, { now })).toBe(true);
-  });
-
-  it('refuses a tampered body, a wrong secret and a signature made for another timestamp', () => {
-    expect(verifyWebhook(secret, headers(now), body.replace('1200', '1'), { now })).toBe(false);
-    expect(verifyWebhook('wrong-secret-0123456789', headers(now), body, { now })).toBe(false);
-    expect(verifyWebhook(secret, headers(now, signWebhook(secret, now - 10, body)), body, { now })).toBe(
-      false,
-    );
-  });
-
-  it('refuses stale and future timestamps beyond the tolerance', () => {
-    expect(verifyWebhook(secret, headers(now - 301), body, { now })).toBe(false);
-    expect(verifyWebhook(secret, headers(now + 301), body, { now })).toBe(false);
-    expect(verifyWebhook(secret, headers(now - 3_000), body, { now, toleranceSec: 3_600 })).toBe(true);
-    expect(verifyWebhook(secret, headers(now - 10), body, { now, toleranceSec: 5 })).toBe(false);
-  });
-
-  it('refuses missing or malformed headers', () => {
-    expect(verifyWebhook(secret, {}, body, { now })).toBe(false);
+describe('WEBHOOK_SECRET / WEBHOOK_SECRET_PREVIOUS', () => {
+  it('accept whsec_ secrets and plain secrets of 16+ characters; refuse a malformed whsec_', () => {
     expect(
-      verifyWebhook(secret, { [WEBHOOK_HEADERS.signature]: signWebhook(secret, now, body) }, body, { now }),
-    ).toBe(false);
-    expect(verifyWebhook(secret, headers(now, 'v1=00'), body, { now })).toBe(false);
-    expect(verifyWebhook(secret, headers(now, signWebhook(secret, now, body).slice(3)), body, { now })).toBe(
-      false,
+      loadConfig({ WEBHOOK_SECRET: secret, WEBHOOK_SECRET_PREVIOUS: 'a-plain-secret-0123' }).webhook,
+    ).toEqual({ url: undefined, secret, previousSecret: 'a-plain-secret-0123' });
+    expect(() => loadConfig({ WEBHOOK_SECRET: 'whsec_not base64!' })).toThrow(/WEBHOOK_SECRET/);
+    expect(() => loadConfig({ WEBHOOK_SECRET: `whsec_${Buffer.from('short').toString('base64')}` })).toThrow(
+      /WEBHOOK_SECRET/,
     );
-    expect(
-      verifyWebhook(secret, { ...headers(now), [WEBHOOK_HEADERS.timestamp]: `${now}.5` }, body, { now }),
-    ).toBe(false);
-  });
-
-  it('accepts any one of several signatures (secret rotation)', () => {
-    const both = `${signWebhook('old-secret-0123456789', now, body)}, ${signWebhook(secret, now, body)}`;
-    expect(verifyWebhook(secret, headers(now, both), body, { now })).toBe(true);
+    expect(() => loadConfig({ WEBHOOK_SECRET_PREVIOUS: 'short' })).toThrow(/WEBHOOK_SECRET_PREVIOUS/);
   });
 });

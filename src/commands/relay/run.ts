@@ -65,6 +65,13 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
       env: 'RELAY_CDC_HEARTBEAT',
       default: RELAY_DEFAULTS.heartbeat,
     }),
+    'legacy-headers': Flags.boolean({
+      summary:
+        'Also send the headers from before CloudEvents (event-id, event-type, aggregate-type, aggregate-version); --no-legacy-headers once every consumer reads ce_*.',
+      env: 'RELAY_LEGACY_HEADERS',
+      allowNo: true,
+      default: RELAY_DEFAULTS.legacyHeaders,
+    }),
     'metrics-port': Flags.integer({ summary: 'Serve Prometheus /metrics on this port (env METRICS_PORT).' }),
   };
 
@@ -88,6 +95,7 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
         slot: this.flags.slot,
         publication: this.flags.publication,
         heartbeat: this.flags.heartbeat,
+        legacyHeaders: this.flags['legacy-headers'],
       },
     );
     this.log(

@@ -2,18 +2,30 @@ import type { Message } from 'kafkajs';
 import type { ClaimedEvent } from '../../lib/outbox/claim.js';
 import { aggregateKey, cutAtGaps } from '../../lib/outbox/chain.js';
 import { eventHeaders } from '../../lib/kafka/event-headers.js';
+import { occurredAtOf } from '../../lib/cloud-event.js';
 
-/** The Kafka message for an outbox row: key = partition key, value = the envelope, event headers. */
-export function toMessage(event: ClaimedEvent): Message {
+/**
+ * The Kafka message for an outbox row: key = partition key, value = the envelope (byte for byte),
+ * CloudEvents binary headers (+ the legacy ones). Everything but `ce_time` comes from the row's
+ * columns; occurredAt is read from the envelope's text without parsing it. Every mode (lease, lock,
+ * CDC) sends its rows through here.
+ */
+export function toMessage(event: ClaimedEvent, legacyHeaders = true): Message {
   return {
     key: event.partitionKey,
     value: event.value,
-    headers: eventHeaders({
-      eventId: event.eventId,
-      eventType: event.eventType,
-      aggregateType: event.aggregateType,
-      version: event.version,
-    }),
+    headers: eventHeaders(
+      {
+        eventId: event.eventId,
+        eventType: event.eventType,
+        aggregateType: event.aggregateType,
+        aggregateId: event.aggregateId,
+        version: event.version,
+        schemaVersion: event.schemaVersion,
+        occurredAt: occurredAtOf(event.value),
+      },
+      legacyHeaders,
+    ),
   };
 }
 

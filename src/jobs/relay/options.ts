@@ -25,6 +25,12 @@ export interface RelayOptions {
   maxBackoffMs: number;
   /** CDC mode (cdc/): the logical replication slot, the publication, how often the heartbeat is sent. */
   cdc: { slot: string; publication: string; heartbeatMs: number };
+  /**
+   * Whether messages also carry the headers from before CloudEvents (event-id, event-type,
+   * aggregate-type, aggregate-version): on during the change; each one costs the relay CPU per message
+   * (docs/wire-format.md).
+   */
+  legacyHeaders: boolean;
 }
 
 export const RELAY_DEFAULTS = {
@@ -38,6 +44,7 @@ export const RELAY_DEFAULTS = {
   slot: 'commerce_outbox_relay',
   publication: 'commerce_outbox',
   heartbeat: '10s',
+  legacyHeaders: true,
 } as const;
 
 export function newRelayId(): string {
@@ -56,6 +63,7 @@ export function parseRelayOptions(raw: {
   slot?: string;
   publication?: string;
   heartbeat?: string;
+  legacyHeaders?: boolean;
 }): RelayOptions {
   const mode = raw.mode ?? RELAY_DEFAULTS.mode;
   if (!(RELAY_MODES as readonly string[]).includes(mode))
@@ -86,6 +94,7 @@ export function parseRelayOptions(raw: {
       publication: identifier('--publication', raw.publication ?? RELAY_DEFAULTS.publication),
       heartbeatMs: duration('--heartbeat', raw.heartbeat ?? RELAY_DEFAULTS.heartbeat),
     },
+    legacyHeaders: raw.legacyHeaders ?? RELAY_DEFAULTS.legacyHeaders,
   };
 }
 

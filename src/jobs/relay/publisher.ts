@@ -27,6 +27,7 @@ export class Publisher implements BatchPublisher {
     private readonly kafka: Kafka,
     private readonly logger: Logger,
     private readonly retry?: RetryOptions,
+    private readonly messages: { legacyHeaders: boolean } = { legacyHeaders: true },
   ) {}
 
   async publish(events: ClaimedEvent[], renew: RenewLease): Promise<BatchOutcome> {
@@ -42,7 +43,7 @@ export class Publisher implements BatchPublisher {
     });
     if (send.length === 0) return { published: [], rejected: [], held };
     try {
-      const sent = await sendRows(producer, send, renew, this.logger);
+      const sent = await sendRows(producer, send, renew, this.logger, this.messages);
       if (sent.unavailable) await this.reset();
       return {
         published: ids(sent.acked),
@@ -75,7 +76,7 @@ export class Publisher implements BatchPublisher {
       const producer = await this.connected();
       const { send } = await renew([event]);
       if (send.length === 0) return 'lost';
-      const sent = await sendRows(producer, send, renew, this.logger);
+      const sent = await sendRows(producer, send, renew, this.logger, this.messages);
       if (sent.unavailable) throw sent.unavailable;
       return sent.acked.length > 0 ? 'sent' : 'lost';
     } catch (err) {

@@ -77,7 +77,9 @@ export class Relay implements Loop {
     this.logger = logger;
     // Its own Kafka client: timeouts and retries bounded by the lease, whatever the shared client uses.
     const budget = sendBudget(deps.options.leaseMs);
-    this.publisher = new Publisher(createKafka(deps.config.kafka, logger, budget), logger, budget.retry);
+    this.publisher = new Publisher(createKafka(deps.config.kafka, logger, budget), logger, budget.retry, {
+      legacyHeaders: deps.options.legacyHeaders,
+    });
     this.wakeup = new Wakeup(deps.config.database.url, signal, logger);
     this.pipeline = new RelayPipeline({
       db: deps.pool,

@@ -27,11 +27,12 @@ export async function sendRows(
   rows: ClaimedEvent[],
   renew: RenewLease,
   logger: Logger,
+  options: { legacyHeaders: boolean } = { legacyHeaders: true },
 ): Promise<RowsSent> {
   const messageOf = new Map<number, Message>();
   const eventOf = new Map<Message, ClaimedEvent>();
   for (const event of rows) {
-    const message = toMessage(event);
+    const message = toMessage(event, options.legacyHeaders);
     messageOf.set(event.id, message);
     eventOf.set(message, event);
   }

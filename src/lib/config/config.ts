@@ -39,8 +39,11 @@ export interface AppConfig {
   readonly eventHandledRetentionMs: number;
   /** ORDER_PAYMENT_TTL: an order not paid by created_at + this is expired (`orders expire`). */
   readonly orders: { paymentTtlMs: number };
-  /** WEBHOOK_URL / WEBHOOK_SECRET: unset unless the webhook handler runs (it checks them). */
-  readonly webhook: { url: string | undefined; secret: string | undefined };
+  /**
+   * WEBHOOK_URL / WEBHOOK_SECRET (+ WEBHOOK_SECRET_PREVIOUS while rotating): unset unless the webhook
+   * handler runs (it checks them).
+   */
+  readonly webhook: { url: string | undefined; secret: string | undefined; previousSecret?: string };
   /**
    * The payment gateway; callbackUrl unset means "the API's own callback route" (paymentCallbackUrl).
    * breakerHalfOpenMs: how long an open circuit breaker waits before letting one test call through.
@@ -92,7 +95,11 @@ export function toConfig(env: Env): AppConfig {
     },
     eventHandledRetentionMs: retention,
     orders: { paymentTtlMs: paymentTtl(env.ORDER_PAYMENT_TTL) },
-    webhook: { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET },
+    webhook: {
+      url: env.WEBHOOK_URL,
+      secret: env.WEBHOOK_SECRET,
+      ...(env.WEBHOOK_SECRET_PREVIOUS ? { previousSecret: env.WEBHOOK_SECRET_PREVIOUS } : {}),
+    },
     gateway: {
       url: env.GATEWAY_URL.replace(/\/+$/, ''),
       secret: env.GATEWAY_SECRET,

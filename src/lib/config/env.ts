@@ -8,6 +8,23 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const weight = z.coerce.number().finite().min(0);
+/**
+ * A webhook signing secret: Standard Webhooks' `whsec_<base64 key>` (a key of 16 bytes or more), or a
+ * plain secret of 16 characters or more, whose UTF-8 bytes are the key (its whsec_ form is
+ * `whsec_` + base64 of it).
+ */
+const webhookSecret = z
+  .string()
+  .refine(
+    (s) => (s.startsWith('whsec_') ? whsecKeyBytes(s.slice(6)) >= 16 : s.length >= 16),
+    'whsec_ + the base64 of a key of at least 16 bytes, or a plain secret of at least 16 characters',
+  );
+
+function whsecKeyBytes(base64: string): number {
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(base64) && base64.length % 4 === 0
+    ? Buffer.from(base64, 'base64').length
+    : 0;
+}
 
 export const envSchema = z.object({
   DATABASE_URL: z
@@ -104,11 +121,16 @@ export const envSchema = z.object({
     .describe(
       'the `http://` or `https://` URL the `webhook` handler POSTs events to; required by that handler',
     ),
-  WEBHOOK_SECRET: z
-    .string()
-    .min(16, 'a secret of at least 16 characters')
+  WEBHOOK_SECRET: webhookSecret
     .optional()
-    .describe("key of the webhooks' signature, at least 16 characters; required by the `webhook` handler"),
+    .describe(
+      "key of the webhooks' Standard Webhooks signature: `whsec_<base64>` (a key of at least 16 bytes) or a plain secret of at least 16 characters (its UTF-8 bytes are the key); required by the `webhook` handler",
+    ),
+  WEBHOOK_SECRET_PREVIOUS: webhookSecret
+    .optional()
+    .describe(
+      'while WEBHOOK_SECRET is rotated: the previous secret, which still signs (each webhook carries both signatures)',
+    ),
   GATEWAY_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')
@@ -246,6 +268,7 @@ export const ENV_READERS: Readonly<Record<EnvName, readonly string[]>> = {
   EVENT_HANDLED_RETENTION: ['outbox cleanup'],
   WEBHOOK_URL: ['collector run'],
   WEBHOOK_SECRET: ['collector run'],
+  WEBHOOK_SECRET_PREVIOUS: ['collector run'],
   GATEWAY_URL: GATEWAY_CLIENT,
   GATEWAY_SECRET: [...API, 'gateway serve'],
   GATEWAY_TIMEOUT: GATEWAY_CLIENT,

@@ -1,6 +1,6 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { DLQ_HEADERS, headerString, readDeadLetter } from './dead-letter.js';
-import { EVENT_HEADERS } from './event-headers.js';
+import { DLQ_HEADERS, readDeadLetter } from './dead-letter.js';
+import { readEventHeaders } from './event-headers.js';
 
 /** One dead letter as `dlq list` and `dlq replay` show it. */
 export interface DeadLetterView {
@@ -8,7 +8,7 @@ export interface DeadLetterView {
   offset: string;
   key: string | null;
   eventId: string | null;
-  /** From the value's eventType, else the event-type header, else '?'. */
+  /** From the value's eventType, else the headers' (ce_type, else the legacy event-type), else '?'. */
   eventType: string;
   originalTopic: string | null;
   originalPartition: number | null;
@@ -26,13 +26,13 @@ export interface DeadLetterView {
 export function viewDeadLetter(partition: number, message: KafkaMessage): DeadLetterView {
   const info = readDeadLetter(message.headers);
   const value = parseValue(message.value);
+  const headers = readEventHeaders(message.headers);
   return {
     partition,
     offset: message.offset,
     key: message.key?.toString('utf8') ?? null,
-    eventId: stringField(value, 'eventId') ?? headerString(message.headers, EVENT_HEADERS.eventId) ?? null,
-    eventType:
-      stringField(value, 'eventType') ?? headerString(message.headers, EVENT_HEADERS.eventType) ?? '?',
+    eventId: stringField(value, 'eventId') ?? headers.eventId ?? null,
+    eventType: stringField(value, 'eventType') ?? headers.eventType ?? '?',
     originalTopic: info.originalTopic || null,
     originalPartition: Number.isInteger(info.originalPartition) ? info.originalPartition! : null,
     originalOffset: info.originalOffset ?? null,

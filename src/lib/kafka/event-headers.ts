@@ -1,6 +1,38 @@
 import type { IHeaders } from 'kafkajs';
+import {
+  aggregateTypeOf,
+  CE_DATA_CONTENT_TYPE,
+  CE_SPEC_VERSION,
+  cloudEventSource,
+  cloudEventType,
+  eventTypeOf,
+  type WireEvent,
+} from '../cloud-event.js';
+import { schemaIdOf } from '../events/schema-id.js';
+import { headerString } from './dead-letter.js';
 
-/** Headers the relay puts on every event message, so tools can route and inspect without parsing. */
+/**
+ * The headers of every event message: the CloudEvents Kafka protocol binding's binary mode (the
+ * message value is the event's data, our JSON envelope), so any CloudEvents consumer reads our topics
+ * (lib/cloud-event.ts maps the envelope to the attributes; docs/wire-format.md).
+ */
+export const CE_HEADERS = {
+  specversion: 'ce_specversion',
+  id: 'ce_id',
+  source: 'ce_source',
+  type: 'ce_type',
+  time: 'ce_time',
+  subject: 'ce_subject',
+  dataschema: 'ce_dataschema',
+  /** Binary mode: the data's content type (`datacontenttype`), under Kafka's plain header name. */
+  contentType: 'content-type',
+} as const;
+
+/**
+ * The headers before CloudEvents (legacy), still sent during the change so readers of the previous
+ * release keep working. Every reader in this repository reads both, preferring ce_* (readEventHeaders).
+ * They go in the release after the one in which every consumer reads ce_* (docs/wire-format.md).
+ */
 export const EVENT_HEADERS = {
   eventId: 'event-id',
   eventType: 'event-type',
@@ -8,16 +40,56 @@ export const EVENT_HEADERS = {
   version: 'aggregate-version',
 } as const;
 
-export function eventHeaders(e: {
-  eventId: string;
-  eventType: string;
-  aggregateType: string;
-  version: number;
-}): IHeaders {
+/**
+ * The headers the relay puts on an event message, built by hand in one place: the relay's cost per
+ * message is the pipeline's capacity (issue 23), and building a `CloudEvent` per message (the
+ * `cloudevents` package validates and freezes each one) costs more than the headers themselves.
+ * The tests parse these headers with the package's Kafka binding.
+ */
+export function eventHeaders(e: WireEvent & { version: number }, legacy = true): IHeaders {
+  const headers: IHeaders = {
+    [CE_HEADERS.specversion]: CE_SPEC_VERSION,
+    [CE_HEADERS.id]: e.eventId,
+    [CE_HEADERS.source]: cloudEventSource(e.aggregateType),
+    [CE_HEADERS.type]: cloudEventType(e.eventType),
+    [CE_HEADERS.subject]: e.aggregateId,
+    [CE_HEADERS.dataschema]: schemaIdOf(e.eventType, e.schemaVersion),
+    [CE_HEADERS.contentType]: CE_DATA_CONTENT_TYPE,
+  };
+  if (e.occurredAt !== undefined) headers[CE_HEADERS.time] = e.occurredAt;
+  if (!legacy) return headers;
+  headers[EVENT_HEADERS.eventId] = e.eventId;
+  headers[EVENT_HEADERS.eventType] = e.eventType;
+  headers[EVENT_HEADERS.aggregateType] = e.aggregateType;
+  headers[EVENT_HEADERS.version] = String(e.version);
+  return headers;
+}
+
+/** What an event message's headers say about its event; a field neither header set carries is undefined. */
+export interface EventHeaderFields {
+  eventId?: string;
+  eventType?: string;
+  aggregateType?: string;
+  /** ce_subject only (the Kafka key carries it too). */
+  aggregateId?: string;
+  /** The legacy aggregate-version only: after the legacy headers go, the envelope carries it. */
+  version?: number;
+}
+
+/**
+ * Reads an event message's headers, CloudEvents first, else the legacy ones: messages written by a
+ * relay of the previous release (still in the topics, in dead letters, replayed) carry only those.
+ */
+export function readEventHeaders(headers: IHeaders | undefined): EventHeaderFields {
+  const version = headerString(headers, EVENT_HEADERS.version);
   return {
-    [EVENT_HEADERS.eventId]: e.eventId,
-    [EVENT_HEADERS.eventType]: e.eventType,
-    [EVENT_HEADERS.aggregateType]: e.aggregateType,
-    [EVENT_HEADERS.version]: String(e.version),
+    eventId: headerString(headers, CE_HEADERS.id) ?? headerString(headers, EVENT_HEADERS.eventId),
+    eventType:
+      eventTypeOf(headerString(headers, CE_HEADERS.type)) ?? headerString(headers, EVENT_HEADERS.eventType),
+    aggregateType:
+      aggregateTypeOf(headerString(headers, CE_HEADERS.source)) ??
+      headerString(headers, EVENT_HEADERS.aggregateType),
+    aggregateId: headerString(headers, CE_HEADERS.subject),
+    version: version === undefined || !/^\d+$/.test(version) ? undefined : Number(version),
   };
 }

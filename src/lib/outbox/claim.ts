@@ -23,6 +23,8 @@ export interface ClaimedEvent {
   /** The envelope as JSON text: published byte for byte as the message value. */
   value: string;
   attemptCount: number;
+  /** The envelope's schema version (migration 017): the relay's `ce_dataschema` header names it. */
+  schemaVersion: number;
 }
 
 export interface ClaimResult {

@@ -5,7 +5,10 @@ import { EVENT_TYPES } from '../../../lib/events/index.js';
 
 export interface WebhookOptions {
   url: string;
+  /** Signs every request: `whsec_<base64>` (Standard Webhooks), or a plain secret whose UTF-8 bytes are the key. */
   secret: string;
+  /** While a secret is rotated, the one before: requests carry a signature by each. */
+  previousSecret?: string;
   /** The event types to send; null = all. */
   eventTypes: ReadonlySet<string> | null;
   /** Per request, from connecting to the response status. */
@@ -29,7 +32,8 @@ export const WEBHOOK_DEFAULTS = {
 } as const;
 
 /**
- * The sender's options from WEBHOOK_URL/WEBHOOK_SECRET (missing: ConfigError, exit 3) and the
+ * The sender's options from WEBHOOK_URL/WEBHOOK_SECRET (missing: ConfigError, exit 3),
+ * WEBHOOK_SECRET_PREVIOUS (optional) and the
  * `collector run` flags `--webhook-events`, `--webhook-timeout`, `--webhook-concurrency` (bad: UsageError,
  * exit 2).
  */
@@ -53,6 +57,7 @@ export function parseWebhookOptions(
   return {
     url: webhook.url,
     secret: webhook.secret,
+    ...(webhook.previousSecret ? { previousSecret: webhook.previousSecret } : {}),
     eventTypes: parseEventTypes(flags.events),
     timeoutMs,
     concurrency,

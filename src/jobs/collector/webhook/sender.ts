@@ -2,10 +2,11 @@ import type { Logger } from '../../../lib/log.js';
 import { backoffDelay } from '../../../lib/backoff.js';
 import { sleep } from '../../../lib/sleep.js';
 import { StopDeadline, trackLoop, unlessForced, type Loop, type StopOptions } from '../../../lib/loop.js';
-import { encodeEvent, type DomainEvent } from '../../../lib/events/index.js';
+import type { DomainEvent } from '../../../lib/events/index.js';
+import { CE_STRUCTURED_CONTENT_TYPE, structuredCloudEvent } from '../../../lib/cloud-event.js';
 import type { WebhookOptions } from './options.js';
 import type { WebhookMetrics } from './metrics.js';
-import { WEBHOOK_HEADERS, signWebhook } from './signature.js';
+import { WEBHOOK_HEADERS, webhookSigner } from './signature.js';
 import { attemptKind, ReceiverDownError, retryAfterMs, unreachableReason } from './classify.js';
 import { Semaphore } from './semaphore.js';
 
@@ -39,7 +40,7 @@ const RETRY_CALLBACK_EVERY_MS = 1_000;
 /** How much of a refusing response's body goes into the rejection's error. */
 const ERROR_BODY_CHARS = 300;
 const ERROR_BODY_BYTES = 4_096;
-const USER_AGENT = 'commerce-webhook/1';
+const USER_AGENT = 'commerce-webhook/2';
 
 /**
  * Sends events to one webhook receiver: at least once, in order per aggregate, never dropping one
@@ -57,6 +58,7 @@ export class WebhookSender implements Loop {
   private untrack = () => {};
   private inFlight = 0;
   private idle?: () => void;
+  private readonly sign: ReturnType<typeof webhookSigner>;
 
   constructor(
     private readonly options: WebhookOptions,
@@ -67,6 +69,9 @@ export class WebhookSender implements Loop {
       throw new RangeError(`webhook concurrency must be a positive integer, got ${options.concurrency}`);
     // Shared by every deliver() call: the bound holds however many partitions deliver at once.
     this.slots = new Semaphore(options.concurrency);
+    this.sign = webhookSigner(
+      options.previousSecret ? [options.secret, options.previousSecret] : [options.secret],
+    );
     this.finished = new Promise((resolve) => (this.ended = resolve));
   }
 
@@ -161,7 +166,9 @@ export class WebhookSender implements Loop {
   ): Promise<DeliveryOutcome> {
     const { eventTypes, backoff } = this.options;
     if (eventTypes && !eventTypes.has(event.eventType)) return { kind: 'skipped' };
-    const body = encodeEvent(event);
+    // The body is the event as a structured-mode CloudEvent (its data: the envelope), the same on
+    // every attempt; only the timestamp and so the signature change.
+    const body = structuredCloudEvent(event);
     let failingSince: number | undefined;
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(event, body, signal);
@@ -215,12 +222,11 @@ export class WebhookSender implements Loop {
         redirect: 'manual',
         signal: request.signal,
         headers: {
-          'content-type': 'application/json',
+          'content-type': CE_STRUCTURED_CONTENT_TYPE,
           'user-agent': USER_AGENT,
-          [WEBHOOK_HEADERS.eventId]: event.eventId,
-          [WEBHOOK_HEADERS.eventType]: event.eventType,
+          [WEBHOOK_HEADERS.id]: event.eventId,
           [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-          [WEBHOOK_HEADERS.signature]: signWebhook(this.options.secret, timestamp, body),
+          [WEBHOOK_HEADERS.signature]: this.sign(event.eventId, timestamp, body),
         },
       });
       const status = response.status;

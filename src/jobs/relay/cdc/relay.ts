@@ -88,6 +88,7 @@ export class CdcRelay implements Loop {
       createKafka(deps.config.kafka, this.logger, budget),
       this.logger,
       budget.retry,
+      { legacyHeaders: deps.options.legacyHeaders },
     );
     this.sweeper = new RelayPipeline({
       db: deps.pool,

@@ -37,6 +37,8 @@ export function outboxRowOf(message: Pgoutput.MessageInsert): ClaimedEvent | und
     partitionKey: String(row.partition_key),
     value: String(row.payload),
     attemptCount: Number(row.attempt_count ?? 0),
+    // Absent from rows inserted before migration 017 (still in the WAL): they are version 1.
+    schemaVersion: Number(row.schema_version ?? 1),
   };
 }
 

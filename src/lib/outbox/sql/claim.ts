@@ -12,7 +12,8 @@ import { blocked, claimable, holding, stuck, unpublished } from './states.js';
 export const CLAIMED_COLUMNS = `o.id, o.event_id AS "eventId", o.aggregate_type AS "aggregateType",
             o.aggregate_id AS "aggregateId", o.aggregate_version AS "version",
             o.event_type AS "eventType", o.topic, o.partition_key AS "partitionKey",
-            o.payload::text AS value, o.attempt_count AS "attemptCount"`;
+            o.payload::text AS value, o.attempt_count AS "attemptCount",
+            o.schema_version AS "schemaVersion"`;
 
 /** Rows one claim walks: a small multiple of the batch, so a claim costs O(batch), never O(backlog). */
 export function claimWindow(limit: number): number {
