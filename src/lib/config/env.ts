@@ -62,6 +62,12 @@ export const envSchema = z.object({
   GATEWAY_BREAKER_HALF_OPEN: z.string().default('10s'),
   // How long an order may stay unpaid: then `orders expire` gives its stock back (EXPIRED).
   ORDER_PAYMENT_TTL: z.string().default('30m'),
+  // Loyalty points per paid order: this fraction of the amount (minor units), rounded down. At most 4
+  // decimals (a whole number of basis points, so every process computes the same integer).
+  POINTS_RATE: z
+    .string()
+    .regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, 'a fraction from 0 to 1 with at most 4 decimals, e.g. 0.01')
+    .default('0.01'),
   PAYMENT_CALLBACK_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')
