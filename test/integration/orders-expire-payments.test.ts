@@ -1,22 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, seedProduct, startApi, useTestApi, type TestApi } from '../support/api.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startKept, stopCli, type KeptProcess } from '../support/cli.js';
 import { GATEWAY_SECRET, startGateway, type RunningGateway } from '../support/gateway.js';
+import { caughtUp } from '../support/handlers.js';
 import { eventually } from '../support/wait.js';
+import { ensureTopics, pipelineTopics } from '../../src/lib/kafka/topics.js';
+import { pointsFor } from '../../src/domain/points/rule.js';
 
 /**
  * The payment window against payments, through real gateway simulator processes and the real CLI.
- * 60 orders with a 4-second window: a third left unpaid, a third paid through a gateway that settles
+ * 200 orders with a 4-second window: a third left unpaid, a third paid through a gateway that settles
  * at once, a third paid through one whose callbacks come 5-6 s later (past the window; 30% FAILED),
- * some cancelled (unpaid, and paid then refunded), while pairs of `orders expire` run at once.
- * Every order must end PAID, CANCELLED or EXPIRED; stock returns exactly for expired and cancelled
- * orders; an order whose payment was in flight at its deadline is not expired (PAID if charged,
- * EXPIRED once its payment FAILED); money ends where the order's state says, by the simulators' own
- * records; one OrderExpired per expired order. Then a charge landing on an order already EXPIRED or
- * CANCELLED is refunded once, automatically.
+ * some cancelled (unpaid, and paid then refunded), while pairs of `orders expire` run at once and a
+ * relay and two collector groups run as processes (the default handlers, and a group running only
+ * `points`: the two overlap on it). Every order must end PAID, CANCELLED or EXPIRED; stock returns
+ * exactly for expired and cancelled orders; an order whose payment was in flight at its deadline is
+ * not expired (PAID if charged, EXPIRED once its payment FAILED); money ends where the order's state
+ * says, by the simulators' own records; one OrderExpired per expired order; loyalty points are the
+ * rule on the PAID orders (paid then refunded ones earn and lose theirs), once whatever group applied
+ * them. Verify finds a hand-corrupted balance, rebuild fixes it. Then a charge landing on an order
+ * already EXPIRED or CANCELLED is refunded once, automatically.
  */
 describe('orders expire beside payments', () => {
   const TTL = { ORDER_PAYMENT_TTL: '4s' };
+  // 7.25%: amounts of 100-3000 earn 7-217 points, most of them rounded down.
+  const POINTS = { POINTS_RATE: '0.0725' };
+  const RATE_BP = 725;
   // The fast gateway: every payment succeeds within 100 ms.
   const s = useTestApi({
     gateway: ['--settle-delay', '20ms-100ms', '--latency', '1ms-5ms', '--success-rate', '1'],
@@ -40,7 +49,27 @@ describe('orders expire beside payments', () => {
     const config = s.ctx.configWith({ ADMIN_TOKEN, ...TTL, GATEWAY_URL: gateway.url, GATEWAY_SECRET });
     slow = { gateway, api: await startApi(s.ctx, { config }) };
   }, 60_000);
+  // The pipeline as processes: a relay, the default collector group, and a group of points alone.
+  const procs: KeptProcess[] = [];
+  const pipelineEnv = () => ({ ...s.ctx.env, ...POINTS, LOG_LEVEL: 'info' });
+  const POINTS_GROUP = () => `${s.ctx.config.kafka.groupId}-points`;
+  beforeAll(async () => {
+    await ensureTopics(s.ctx.kafka, pipelineTopics(s.ctx.config.kafka));
+    const env = pipelineEnv();
+    const started = await Promise.all([
+      startKept('relay', ['relay', 'run', '--lease', '3s'], env, /relay running/),
+      startKept('collector', ['collector', 'run', '--session-timeout', '6s'], env, /collector running/),
+      startKept(
+        'collector points',
+        ['collector', 'run', '--group', POINTS_GROUP(), '--handlers', 'points', '--session-timeout', '6s'],
+        env,
+        /collector running/,
+      ),
+    ]);
+    procs.push(...started.map((p) => p.proc));
+  }, 60_000);
   afterAll(async () => {
+    await Promise.all(procs.map((p) => stopCli(p.child).catch(() => p.child.kill('SIGKILL'))));
     await slow?.api.close();
     await slow?.gateway.stop();
   });
@@ -54,9 +83,10 @@ describe('orders expire beside payments', () => {
     expect(runs.some((r) => r.code === 0)).toBe(true);
   };
 
-  it('60 orders: unpaid ones expire, in-flight ones wait for their payment, stock and money end where the state says', async () => {
+  it('200 orders: unpaid ones expire, in-flight ones wait for their payment, stock, money and points end where the state says', async () => {
     const products: Array<{ id: number }> = [];
-    for (let i = 0; i < 3; i++) products.push(await seedProduct(s.api, { price: 100 * (i + 1), stock: 300 }));
+    for (let i = 0; i < 3; i++)
+      products.push(await seedProduct(s.api, { price: 100 * (i + 1), stock: 1000 }));
     type Kind = 'unpaid' | 'paid' | 'late';
     const orders: Array<{
       id: number;
@@ -67,9 +97,9 @@ describe('orders expire beside payments', () => {
     }> = [];
     const kinds: Kind[] = ['unpaid', 'paid', 'late'];
     await Promise.all(
-      Array.from({ length: 6 }, async (_, c) => {
-        for (let i = 0; i < 10; i++) {
-          const n = c * 10 + i;
+      Array.from({ length: 8 }, async (_, c) => {
+        for (let i = 0; i < 25; i++) {
+          const n = c * 25 + i;
           const kind = kinds[n % 3]!;
           const user = `u-${c}`;
           const items: [number, number][] = [[products[n % 3]!.id, 1 + (n % 4)]];
@@ -175,11 +205,129 @@ describe('orders expire beside payments', () => {
         .filter(([id]) => id === p.id)
         .reduce((sum, [, q]) => sum + q, 0);
       const { rows } = await s.ctx.pool.query('SELECT stock FROM products WHERE id = $1', [p.id]);
-      expect(rows[0].stock, `product ${p.id}`).toBe(300 - taken);
+      expect(rows[0].stock, `product ${p.id}`).toBe(1000 - taken);
     }
     for (const g of [s.gateway, slow.gateway])
       expect(Object.values((await g.stats()).charges).every((n) => n === 1)).toBe(true);
+
+    // Points: the rule on the PAID orders, per user; a paid order cancelled (refunded) earned and lost.
+    const amount = (o: (typeof orders)[number]) =>
+      o.items.reduce((sum, [id, q]) => sum + q * 100 * (1 + products.findIndex((p) => p.id === id)), 0);
+    const expected = new Map<string, number>();
+    for (const o of orders)
+      if (st.get(o.id) === 'PAID')
+        expected.set(o.user, (expected.get(o.user) ?? 0) + pointsFor(amount(o), RATE_BP));
+    const refunded = orders.filter((o) => o.kind === 'paid' && o.cancel);
+    expect(refunded.length).toBeGreaterThan(0);
+    const balances = async () =>
+      new Map(
+        (await s.ctx.pool.query(`SELECT user_id, balance::int AS b FROM points_balances`)).rows.map((r) => [
+          r.user_id as string,
+          r.b as number,
+        ]),
+      );
+    // Both groups caught up: every OrderPaid / PaymentRefunded applied, by one group or the other.
+    await eventually(
+      async () =>
+        (await caughtUp(s.ctx, s.ctx.config.kafka.groupId)) && (await caughtUp(s.ctx, POINTS_GROUP())),
+      60_000,
+      200,
+    );
+    // A balance row for every user with an entry (a user whose orders were all paid then refunded: 0).
+    const earners = new Set(
+      orders.filter((o) => st.get(o.id) === 'PAID' || (o.kind === 'paid' && o.cancel)).map((o) => o.user),
+    );
+    expect(Object.fromEntries(await balances())).toEqual(
+      Object.fromEntries([...earners].map((u) => [u, expected.get(u) ?? 0])),
+    );
+    // One entry per event, each naming its order and the event the outbox holds for it.
+    const { rows: ledger } = await s.ctx.pool.query(
+      `SELECT l.order_id::int AS order_id, l.reason, l.delta::int AS delta, o.event_type
+         FROM points_ledger l LEFT JOIN outbox_event o ON o.event_id = l.event_id ORDER BY l.id`,
+    );
+    const byOrder = new Map<number, Array<[string, number]>>();
+    for (const e of ledger) {
+      expect(e.event_type).toBe(e.reason === 'order-paid' ? 'OrderPaid' : 'PaymentRefunded');
+      byOrder.set(e.order_id, [...(byOrder.get(e.order_id) ?? []), [e.reason, e.delta]]);
+    }
+    for (const o of orders) {
+      const earn = pointsFor(amount(o), RATE_BP);
+      const entries = byOrder.get(o.id) ?? [];
+      const label = `order ${o.id} (${o.kind}${o.cancel ? ', cancelled' : ''}: ${st.get(o.id)})`;
+      if (st.get(o.id) === 'PAID') expect(entries, label).toEqual([['order-paid', earn]]);
+      else if (o.kind === 'paid' && o.cancel)
+        expect(entries, label).toEqual([
+          ['order-paid', earn],
+          ['payment-refunded', -earn],
+        ]);
+      else expect(entries, label).toEqual([]);
+    }
+    // Applied once, whichever of the two groups did: both marked each event 'points' between them.
+    const { rows: marks } = await s.ctx.pool.query(
+      `SELECT count(*)::int AS n FROM event_inbox i JOIN outbox_event o USING (event_id)
+        WHERE o.event_type IN ('OrderPaid', 'PaymentRefunded') AND 'points' = ANY (i.handlers)`,
+    );
+    expect(marks[0].n).toBe(ledger.length);
+    // The API shows a user's balance and last entries.
+    const user = refunded[0]!.user;
+    const mine = await s.api.call('GET', '/users/me/points?limit=3', { user });
+    expect(mine.status).toBe(200);
+    expect(mine.body.balance).toBe(expected.get(user) ?? 0);
+    const userEntries = ledger.filter((e) => orders.find((o) => o.id === e.order_id)?.user === user);
+    expect(mine.body.entries).toHaveLength(Math.min(3, userEntries.length));
+    for (const e of mine.body.entries) {
+      expect(orders.find((o) => o.id === e.orderId)?.user).toBe(user);
+      expect(e.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    }
   }, 180_000);
+
+  it('verify finds a hand-corrupted points balance (exit 6, naming the user); rebuild --target points fixes it', async () => {
+    const env = { ...s.ctx.env, ...POINTS };
+    const pointsDiffs = (r: { json: { differences: Array<{ check: string }> } }) =>
+      r.json.differences.filter((d) => d.check === 'points');
+    const before = await runCli(['verify', '--json'], env, 120_000);
+    expect(pointsDiffs(before), before.stderr).toEqual([]);
+    expect(before.json.checked.pointsUsers).toBeGreaterThan(0);
+    expect(before.json.inFlight.pointsUsers).toBe(0);
+
+    const { rows } = await s.ctx.pool.query(
+      `UPDATE points_balances SET balance = balance + 11
+        WHERE user_id = (SELECT min(user_id) FROM points_balances WHERE balance > 0) RETURNING user_id, balance::int AS b`,
+    );
+    const corrupted = rows[0] as { user_id: string; b: number };
+    const found = await runCli(['verify', '--json'], env, 120_000);
+    expect(found.code, found.stderr).toBe(6);
+    expect(pointsDiffs(found)).toEqual([
+      {
+        check: 'points',
+        userId: corrupted.user_id,
+        field: 'balance',
+        expected: String(corrupted.b - 11),
+        actual: String(corrupted.b),
+      },
+    ]);
+
+    const rebuild = async (dryRun: boolean) => {
+      const r = await runCli(
+        ['rebuild', '--target', 'points', '--json', ...(dryRun ? ['--dry-run'] : [])],
+        env,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return r.json;
+    };
+    expect(await rebuild(true)).toMatchObject({ target: 'points', dryRun: true, changed: 1 });
+    expect(
+      (
+        await s.ctx.pool.query(`SELECT balance::int AS b FROM points_balances WHERE user_id = $1`, [
+          corrupted.user_id,
+        ])
+      ).rows[0].b,
+    ).toBe(corrupted.b);
+    expect(await rebuild(false)).toMatchObject({ target: 'points', dryRun: false, changed: 1 });
+    const after = await runCli(['verify', '--json'], env, 120_000);
+    expect(pointsDiffs(after)).toEqual([]);
+    expect(await rebuild(true)).toMatchObject({ changed: 0 });
+  }, 120_000);
 
   it('a charge landing on an order already EXPIRED or CANCELLED is refunded once, automatically', async () => {
     const product = await seedProduct(s.api, { price: 900, stock: 10 });
