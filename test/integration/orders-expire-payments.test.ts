@@ -291,7 +291,7 @@ describe('orders expire beside payments', () => {
     }
   }, 180_000);
 
-  it('verify finds a hand-corrupted points balance (exit 6, naming the user); rebuild --target points fixes it', async () => {
+  it('verify finds a hand-corrupted points balance and a lost ledger entry (exit 6, naming the users); rebuild --target points fixes both', async () => {
     const env = { ...s.ctx.env, ...POINTS };
     const pointsDiffs = (r: { json: { differences: Array<{ check: string }> } }) =>
       r.json.differences.filter((d) => d.check === 'points');
@@ -301,7 +301,18 @@ describe('orders expire beside payments', () => {
         RETURNING user_id, balance::int AS b`,
     );
     const corrupted = rows[0] as { user_id: string; b: number };
-    // Exactly that user's balance (its ledger still sums right): every other user was compared.
+    // Another user's earn entry lost (their balance is right, their ledger is not).
+    const { rows: lost } = await s.ctx.pool.query(
+      `DELETE FROM points_ledger WHERE id = (SELECT max(id) FROM points_ledger
+         WHERE user_id = (SELECT max(user_id) FROM points_balances) AND reason = 'order-paid' AND delta > 0)
+       RETURNING user_id, event_id::text, order_id::int, delta::int`,
+    );
+    const entry = lost[0] as { user_id: string; event_id: string; order_id: number; delta: number };
+    expect(entry.user_id).not.toBe(corrupted.user_id);
+    const ledgerSum = async (user: string) =>
+      (await s.ctx.pool.query(`SELECT sum(delta)::int AS n FROM points_ledger WHERE user_id = $1`, [user]))
+        .rows[0].n as number;
+    // Exactly those two: every other user was compared and found right.
     const found = await runCli(['verify', '--json'], env, 120_000);
     expect(found.code, found.stderr).toBe(6);
     expect(pointsDiffs(found)).toEqual([
@@ -312,18 +323,33 @@ describe('orders expire beside payments', () => {
         expected: String(corrupted.b - 11),
         actual: String(corrupted.b),
       },
+      {
+        check: 'points',
+        userId: entry.user_id,
+        field: 'ledger',
+        expected: String((await ledgerSum(entry.user_id)) + entry.delta),
+        actual: String(await ledgerSum(entry.user_id)),
+      },
     ]);
     expect(found.json.checked.pointsUsers).toBe(USERS);
     expect(found.json.inFlight.pointsUsers).toBe(0);
 
+    // From event_log: the balance put right, the entry back with its event id.
     const rebuilt = await runCli(['rebuild', '--target', 'points', '--json'], env);
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
-    expect(rebuilt.json).toMatchObject({ target: 'points', dryRun: false, changed: 1 });
+    expect(rebuilt.json).toMatchObject({ target: 'points', dryRun: false, changed: 2 });
     const { rows: after } = await s.ctx.pool.query(
       `SELECT balance::int AS b FROM points_balances WHERE user_id = $1`,
       [corrupted.user_id],
     );
     expect(after[0].b).toBe(corrupted.b - 11);
+    const { rows: back } = await s.ctx.pool.query(
+      `SELECT user_id, order_id::int, delta::int, reason FROM points_ledger WHERE event_id = $1`,
+      [entry.event_id],
+    );
+    expect(back).toEqual([
+      { user_id: entry.user_id, order_id: entry.order_id, delta: entry.delta, reason: 'order-paid' },
+    ]);
     const again = await runCli(['verify', '--json'], env, 120_000);
     expect(pointsDiffs(again)).toEqual([]);
   }, 120_000);

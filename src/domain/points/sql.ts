@@ -103,8 +103,9 @@ const EARN = (amount: string, rate: string) => `(${amount} * ${rate}::bigint / 1
  * Per user, the balance and the ledger's sum beside what the source of truth says: the orders that
  * are PAID, each earning by the rule on its SUCCEEDED payment (a refunded payment, or a charge
  * refunded on an order that never was PAID, earns nothing). Users with something in flight are left
- * out and counted: an OrderPaid / PaymentRefunded event the ledger does not have yet (unpublished,
- * uncollected), or a refund under way (REFUND_REQUESTED: its PaymentRefunded is still to come).
+ * out and counted: an OrderPaid / PaymentRefunded event the points handler has not applied yet
+ * (unpublished, uncollected: neither its ledger entry nor its 'points' mark; an entry lost after its
+ * mark is a difference), or a refund under way (REFUND_REQUESTED: its PaymentRefunded is to come).
  * Ordered by user, for a cursor.
  */
 export function selectPointsChecks(rateBasisPoints: number): Sql {
@@ -117,9 +118,11 @@ export function selectPointsChecks(rateBasisPoints: number): Sql {
      ), ledger AS (
        SELECT user_id, sum(delta) AS points FROM points_ledger GROUP BY user_id
      ), in_flight AS (
+       -- Not applied yet: no entry, and no mark (an event marked without its entry is a difference).
        SELECT o.payload->'payload'->>'userId' AS user_id FROM outbox_event o
         WHERE o.event_type IN ('OrderPaid', 'PaymentRefunded')
           AND NOT EXISTS (SELECT 1 FROM points_ledger l WHERE l.event_id = o.event_id)
+          AND NOT EXISTS (SELECT 1 FROM event_inbox i WHERE i.event_id = o.event_id AND 'points' = ANY (i.handlers))
        UNION
        SELECT o.user_id FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.status = 'REFUND_REQUESTED'
      ), users AS (

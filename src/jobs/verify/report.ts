@@ -26,7 +26,7 @@ export interface VerifyReport {
     byReason: Record<string, number>;
     /** Published events not in event_log on partitions the collector has not caught up on. */
     outboxEventsBehindCollector: number;
-    /** Users with an OrderPaid / PaymentRefunded not in the points ledger yet, or a refund under way. */
+    /** Users with an OrderPaid / PaymentRefunded the points handler has not applied yet, or a refund under way. */
     pointsUsers: number;
   };
   ranking: {
