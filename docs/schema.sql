@@ -188,6 +188,30 @@ CREATE UNIQUE INDEX payments_one_live_per_order ON payments USING btree (order_i
 CREATE INDEX payments_order_idx ON payments USING btree (order_id, id);
 CREATE INDEX payments_unsettled_idx ON payments USING btree (updated_at, id) WHERE (status = ANY (ARRAY['REQUESTED'::text, 'PENDING'::text, 'REFUND_REQUESTED'::text]));
 
+CREATE TABLE points_balances (
+  user_id text NOT NULL,
+  balance bigint NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT points_balances_pkey PRIMARY KEY (user_id),
+  CONSTRAINT points_balances_user_id_check CHECK (((length(user_id) >= 1) AND (length(user_id) <= 100)))
+);
+
+CREATE TABLE points_ledger (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  user_id text NOT NULL,
+  order_id bigint NOT NULL,
+  event_id uuid NOT NULL,
+  delta bigint NOT NULL,
+  reason text NOT NULL,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT points_ledger_pkey PRIMARY KEY (id),
+  CONSTRAINT points_ledger_event_key UNIQUE (event_id),
+  CONSTRAINT points_ledger_order_reason_key UNIQUE (order_id, reason),
+  CONSTRAINT points_ledger_reason_check CHECK ((reason = ANY (ARRAY['order-paid'::text, 'payment-refunded'::text]))),
+  CONSTRAINT points_ledger_user_id_check CHECK (((length(user_id) >= 1) AND (length(user_id) <= 100)))
+);
+CREATE INDEX points_ledger_user_idx ON points_ledger USING btree (user_id, id DESC);
+
 CREATE TABLE product_metrics (
   product_id bigint NOT NULL,
   like_count bigint DEFAULT 0 NOT NULL,

@@ -54,7 +54,7 @@ function deployed(ctx: BenchContext, ports: { api: number; metrics: number[] }) 
     api: ['api', 'serve', '--port', String(ports.api)],
     relay: ['relay', 'run'],
     'collector analytics': [
-      ...['collector', 'run', '--group', `${group}-analytics`, '--handlers', 'audit,metrics'],
+      ...['collector', 'run', '--group', `${group}-analytics`, '--handlers', 'audit,metrics,points'],
       ...['--metrics-port', String(ports.metrics[0])],
     ],
     'collector live': [

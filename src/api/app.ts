@@ -15,6 +15,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
 import { likeRoutes } from './routes/likes.js';
 import { orderRoutes } from './routes/orders.js';
+import { pointsRoutes } from './routes/points.js';
 import { rankingRoutes } from './routes/rankings.js';
 
 /** Request bodies larger than this are refused with 413 before they are parsed. */
@@ -77,6 +78,7 @@ export async function buildApp(serviceDeps: ServiceDeps, options: BuildOptions =
       catalogRoutes(api, deps, views);
       likeRoutes(api, deps);
       orderRoutes(api, deps);
+      pointsRoutes(api, deps);
       rankingRoutes(api, deps);
       await paymentRoutes(api, deps, deps.config.gateway.secret);
     },

@@ -39,9 +39,9 @@ export default class Rebuild extends BaseCommand<typeof Rebuild> {
 
   public async run(): Promise<RebuildSummary> {
     const { target } = this.flags;
-    if (this.flags.date !== undefined && target === 'metrics')
+    if (this.flags.date !== undefined && (target === 'metrics' || target === 'points'))
       throw new UsageError(
-        '--date: product_metrics holds totals, not days; use it with --target daily or ranking',
+        `--date: ${target === 'metrics' ? 'product_metrics' : 'points'} holds totals, not days; use it with --target daily or ranking`,
       );
     const progress = this.progress(
       `rebuilding ${target}`,

@@ -11,7 +11,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     'product_metrics against likes, products.stock, order items of orders not cancelled and the ' +
     'ProductViewed events in event_log; product_metrics_daily summed against the same; the live Redis ' +
     "ranking of a day against the score rule on that day's daily metrics; PUBLISHED outbox events " +
-    "against event_log where the collector's group has committed past them. Products with events in " +
+    "against event_log where the collector's group has committed past them; each user's loyalty points " +
+    '(balance and ledger) against POINTS_RATE on PAID orders. Products and users with events in ' +
     'flight are counted, not compared. Reads only. Exit 0 when consistent, 6 with the differences.';
   static override examples = [
     '<%= config.bin %> verify',
@@ -53,16 +54,19 @@ export default class Verify extends BaseCommand<typeof Verify> {
     const { checked, inFlight } = report;
     progress.succeed(
       `${checked.products} product(s) checked, ${checked.rankingMembers} ranking member(s), ` +
+        `${checked.pointsUsers} user(s) with points, ` +
         `${report.differences.length} difference(s) in ${report.durationMs} ms`,
     );
     this.log(
       `In flight (not compared): ${inFlight.products} product(s) ${JSON.stringify(inFlight.byReason)}, ` +
-        `${inFlight.outboxEventsBehindCollector} published event(s) the collector has not reached.`,
+        `${inFlight.outboxEventsBehindCollector} published event(s) the collector has not reached, ` +
+        `${inFlight.pointsUsers} user(s) with points in flight.`,
     );
     if (!report.ranking.keyExists) this.log(`The live ranking key ${report.ranking.key} does not exist.`);
     this.table(report.differences, [
       { header: 'Check', get: (d) => d.check },
       { header: 'Product', get: (d) => d.productId ?? '', align: 'right' },
+      { header: 'User', get: (d) => d.userId ?? '' },
       { header: 'Event', get: (d) => d.eventId ?? '' },
       { header: 'Field', get: (d) => d.field },
       { header: 'Expected', get: (d) => String(d.expected), align: 'right' },

@@ -96,9 +96,12 @@ describe('collector handlers: each effect once per event, whatever group deliver
     expect(baseline.audit).toEqual({ rows: n, events: n });
     expect(baseline.marks).toEqual([
       { handler: 'metrics', rows: n, events: n },
+      { handler: 'points', rows: n, events: n },
       { handler: 'ranking', rows: n, events: n },
       { handler: 'webhook', rows: n, events: n },
     ]);
+    // The paid order earns 1% of its 400 (POINTS_RATE's default); the cancelled one was never paid.
+    expect(baseline.points).toEqual([{ order: 100, reason: 'order-paid', delta: 4 }]);
     expect(baseline.metrics.map((m) => [m.product, m.view_count, m.sales_count, m.stock])).toEqual([
       [1, 13, 2, 0],
       [2, 16, 1, 0],
@@ -131,7 +134,11 @@ describe('collector handlers: each effect once per event, whatever group deliver
 
   it('groups split by function produce exactly what one all-handlers group produces', async () => {
     const [base, day] = [3000, '2024-06-03'];
-    const events = await runScenario(base, day, [['audit', 'metrics'], ['ranking', 'cache'], ['webhook']]);
+    const events = await runScenario(base, day, [
+      ['audit', 'metrics', 'points'],
+      ['ranking', 'cache'],
+      ['webhook'],
+    ]);
     expect(await effectsOf(ctx, base, day, events)).toEqual(baseline);
     expect(delivered(events)).toEqual({ events: events.length, requests: events.length });
   }, 120_000);

@@ -73,6 +73,9 @@ describe('commerce dev and commerce demo', () => {
         json.payments.payments,
       );
       expect(json.payments.recoverRuns).toBeGreaterThan(0);
+      // Every user's points balance is the rule on their paid orders (each earns at least 10 points).
+      expect(json.pointsProblems).toEqual([]);
+      expect(json.points.points > 0).toBe(json.payments.succeeded > 0);
       // Orders left unpaid expired during the run (a 3 s window), their stock back (checked above).
       expect(json.traffic.expired).toBeGreaterThan(0);
       expect(json.pipeline.written).toBeGreaterThan(0);

@@ -1,22 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, seedProduct, startApi, useTestApi, type TestApi } from '../support/api.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startKept, stopCli, type KeptProcess } from '../support/cli.js';
 import { GATEWAY_SECRET, startGateway, type RunningGateway } from '../support/gateway.js';
+import { caughtUp } from '../support/handlers.js';
 import { eventually } from '../support/wait.js';
+import { ensureTopics, pipelineTopics } from '../../src/lib/kafka/topics.js';
+import { pointsFor } from '../../src/domain/points/rule.js';
 
 /**
  * The payment window against payments, through real gateway simulator processes and the real CLI.
- * 60 orders with a 4-second window: a third left unpaid, a third paid through a gateway that settles
+ * 200 orders with a 4-second window: a third left unpaid, a third paid through a gateway that settles
  * at once, a third paid through one whose callbacks come 5-6 s later (past the window; 30% FAILED),
- * some cancelled (unpaid, and paid then refunded), while pairs of `orders expire` run at once.
- * Every order must end PAID, CANCELLED or EXPIRED; stock returns exactly for expired and cancelled
- * orders; an order whose payment was in flight at its deadline is not expired (PAID if charged,
- * EXPIRED once its payment FAILED); money ends where the order's state says, by the simulators' own
- * records; one OrderExpired per expired order. Then a charge landing on an order already EXPIRED or
- * CANCELLED is refunded once, automatically.
+ * some cancelled (unpaid, and paid then refunded), while pairs of `orders expire` run at once and a
+ * relay and two collector groups run as processes (the default handlers, and a group running only
+ * `points`: the two overlap on it). Every order must end PAID, CANCELLED or EXPIRED; stock returns
+ * exactly for expired and cancelled orders; an order whose payment was in flight at its deadline is
+ * not expired (PAID if charged, EXPIRED once its payment FAILED); money ends where the order's state
+ * says, by the simulators' own records; one OrderExpired per expired order; loyalty points are the
+ * rule on the PAID orders (paid then refunded ones earn and lose theirs), once whatever group applied
+ * them. Verify finds a hand-corrupted balance, rebuild fixes it. Then a charge landing on an order
+ * already EXPIRED or CANCELLED is refunded once, automatically.
  */
 describe('orders expire beside payments', () => {
   const TTL = { ORDER_PAYMENT_TTL: '4s' };
+  // 7.25%: amounts of 100-3000 earn 7-217 points, most of them rounded down.
+  const POINTS = { POINTS_RATE: '0.0725' };
+  const RATE_BP = 725;
+  const PRODUCTS = 3;
+  // Users, each placing its orders one after the other, all at once (more at once, on 2 busy cores,
+  // stretched create -> pay past the 4 s window).
+  const USERS = 8;
   // The fast gateway: every payment succeeds within 100 ms.
   const s = useTestApi({
     gateway: ['--settle-delay', '20ms-100ms', '--latency', '1ms-5ms', '--success-rate', '1'],
@@ -40,7 +53,30 @@ describe('orders expire beside payments', () => {
     const config = s.ctx.configWith({ ADMIN_TOKEN, ...TTL, GATEWAY_URL: gateway.url, GATEWAY_SECRET });
     slow = { gateway, api: await startApi(s.ctx, { config }) };
   }, 60_000);
+  // The pipeline as processes: a relay, the default collector group, and a group of points alone.
+  // Started without waiting for them to be ready: joining a group takes seconds, and a collector
+  // reads its topics from the beginning, so it catches up on whatever was published before it joined.
+  let pipeline: Promise<KeptProcess[]> = Promise.resolve([]);
+  const pipelineEnv = () => ({ ...s.ctx.env, ...POINTS, LOG_LEVEL: 'info' });
+  const POINTS_GROUP = () => `${s.ctx.config.kafka.groupId}-points`;
+  beforeAll(async () => {
+    await ensureTopics(s.ctx.kafka, pipelineTopics(s.ctx.config.kafka));
+    const env = pipelineEnv();
+    pipeline = Promise.all([
+      startKept('relay', ['relay', 'run', '--lease', '3s'], env, /relay running/),
+      startKept('collector', ['collector', 'run', '--session-timeout', '6s'], env, /collector running/),
+      startKept(
+        'collector points',
+        ['collector', 'run', '--group', POINTS_GROUP(), '--handlers', 'points', '--session-timeout', '6s'],
+        env,
+        /collector running/,
+      ),
+    ]).then((started) => started.map((p) => p.proc));
+    pipeline.catch(() => undefined); // awaited by the test (and afterAll)
+  }, 60_000);
   afterAll(async () => {
+    const procs = await pipeline.catch(() => []);
+    await Promise.all(procs.map((p) => stopCli(p.child).catch(() => p.child.kill('SIGKILL'))));
     await slow?.api.close();
     await slow?.gateway.stop();
   });
@@ -54,9 +90,10 @@ describe('orders expire beside payments', () => {
     expect(runs.some((r) => r.code === 0)).toBe(true);
   };
 
-  it('60 orders: unpaid ones expire, in-flight ones wait for their payment, stock and money end where the state says', async () => {
+  it('200 orders: unpaid ones expire, in-flight ones wait for their payment, stock, money and points end where the state says', async () => {
     const products: Array<{ id: number }> = [];
-    for (let i = 0; i < 3; i++) products.push(await seedProduct(s.api, { price: 100 * (i + 1), stock: 300 }));
+    for (let i = 0; i < PRODUCTS; i++)
+      products.push(await seedProduct(s.api, { price: 100 * (i + 1), stock: 1000 }));
     type Kind = 'unpaid' | 'paid' | 'late';
     const orders: Array<{
       id: number;
@@ -67,13 +104,13 @@ describe('orders expire beside payments', () => {
     }> = [];
     const kinds: Kind[] = ['unpaid', 'paid', 'late'];
     await Promise.all(
-      Array.from({ length: 6 }, async (_, c) => {
-        for (let i = 0; i < 10; i++) {
-          const n = c * 10 + i;
+      Array.from({ length: USERS }, async (_, c) => {
+        for (let i = 0; i < 200 / USERS; i++) {
+          const n = c * (200 / USERS) + i;
           const kind = kinds[n % 3]!;
           const user = `u-${c}`;
-          const items: [number, number][] = [[products[n % 3]!.id, 1 + (n % 4)]];
-          if (n % 5 === 0) items.push([products[(n + 1) % 3]!.id, 2]);
+          const items: [number, number][] = [[products[n % PRODUCTS]!.id, 1 + (n % 4)]];
+          if (n % 5 === 0) items.push([products[(n + 1) % PRODUCTS]!.id, 2]);
           const api = kind === 'late' ? slow.api : s.api;
           const created = await api.call('POST', '/orders', {
             user,
@@ -98,6 +135,7 @@ describe('orders expire beside payments', () => {
       expect((await s.api.call('POST', `/orders/${o.id}/cancel`, { user: o.user })).status).toBe(200);
     }
 
+    await pipeline; // the relay and both collector groups run while the expiry runs go on
     const status = async () =>
       new Map(
         (await s.ctx.pool.query<{ id: number; status: string }>(`SELECT id, status FROM orders`)).rows.map(
@@ -175,11 +213,146 @@ describe('orders expire beside payments', () => {
         .filter(([id]) => id === p.id)
         .reduce((sum, [, q]) => sum + q, 0);
       const { rows } = await s.ctx.pool.query('SELECT stock FROM products WHERE id = $1', [p.id]);
-      expect(rows[0].stock, `product ${p.id}`).toBe(300 - taken);
+      expect(rows[0].stock, `product ${p.id}`).toBe(1000 - taken);
     }
     for (const g of [s.gateway, slow.gateway])
       expect(Object.values((await g.stats()).charges).every((n) => n === 1)).toBe(true);
+
+    // Points: the rule on the PAID orders, per user; a paid order cancelled (refunded) earned and lost.
+    const amount = (o: (typeof orders)[number]) =>
+      o.items.reduce((sum, [id, q]) => sum + q * 100 * (1 + products.findIndex((p) => p.id === id)), 0);
+    const expected = new Map<string, number>();
+    for (const o of orders)
+      if (st.get(o.id) === 'PAID')
+        expected.set(o.user, (expected.get(o.user) ?? 0) + pointsFor(amount(o), RATE_BP));
+    const refunded = orders.filter((o) => o.kind === 'paid' && o.cancel);
+    expect(refunded.length).toBeGreaterThan(0);
+    const balances = async () =>
+      new Map(
+        (await s.ctx.pool.query(`SELECT user_id, balance::int AS b FROM points_balances`)).rows.map((r) => [
+          r.user_id as string,
+          r.b as number,
+        ]),
+      );
+    // Both groups caught up: every OrderPaid / PaymentRefunded applied, by one group or the other.
+    await eventually(
+      async () =>
+        (await caughtUp(s.ctx, s.ctx.config.kafka.groupId)) && (await caughtUp(s.ctx, POINTS_GROUP())),
+      60_000,
+      200,
+    );
+    // A balance row for every user with an entry (a user whose orders were all paid then refunded: 0).
+    const earners = new Set(
+      orders.filter((o) => st.get(o.id) === 'PAID' || (o.kind === 'paid' && o.cancel)).map((o) => o.user),
+    );
+    expect(Object.fromEntries(await balances())).toEqual(
+      Object.fromEntries([...earners].map((u) => [u, expected.get(u) ?? 0])),
+    );
+    // One entry per event, each naming its order and the event the outbox holds for it.
+    const { rows: ledger } = await s.ctx.pool.query(
+      `SELECT l.order_id::int AS order_id, l.reason, l.delta::int AS delta, o.event_type
+         FROM points_ledger l LEFT JOIN outbox_event o ON o.event_id = l.event_id ORDER BY l.id`,
+    );
+    const byOrder = new Map<number, Array<[string, number]>>();
+    for (const e of ledger) {
+      expect(e.event_type).toBe(e.reason === 'order-paid' ? 'OrderPaid' : 'PaymentRefunded');
+      byOrder.set(e.order_id, [...(byOrder.get(e.order_id) ?? []), [e.reason, e.delta]]);
+    }
+    for (const o of orders) {
+      const earn = pointsFor(amount(o), RATE_BP);
+      const entries = byOrder.get(o.id) ?? [];
+      const label = `order ${o.id} (${o.kind}${o.cancel ? ', cancelled' : ''}: ${st.get(o.id)})`;
+      if (st.get(o.id) === 'PAID') expect(entries, label).toEqual([['order-paid', earn]]);
+      else if (o.kind === 'paid' && o.cancel)
+        expect(entries, label).toEqual([
+          ['order-paid', earn],
+          ['payment-refunded', -earn],
+        ]);
+      else expect(entries, label).toEqual([]);
+    }
+    // Applied once, whichever of the two groups did: both marked each event 'points' between them.
+    const { rows: marks } = await s.ctx.pool.query(
+      `SELECT count(*)::int AS n FROM event_inbox i JOIN outbox_event o USING (event_id)
+        WHERE o.event_type IN ('OrderPaid', 'PaymentRefunded') AND 'points' = ANY (i.handlers)`,
+    );
+    expect(marks[0].n).toBe(ledger.length);
+    // The API shows a user's balance and last entries.
+    const user = refunded[0]!.user;
+    const mine = await s.api.call('GET', '/users/me/points?limit=3', { user });
+    expect(mine.status).toBe(200);
+    expect((await s.api.call('GET', '/users/me/points?limit=0', { user })).status).toBe(400);
+    expect((await s.api.call('GET', '/users/me/points')).status).toBe(401);
+    expect(mine.body.balance).toBe(expected.get(user) ?? 0);
+    const userEntries = ledger.filter((e) => orders.find((o) => o.id === e.order_id)?.user === user);
+    expect(mine.body.entries).toHaveLength(Math.min(3, userEntries.length));
+    for (const e of mine.body.entries) {
+      expect(orders.find((o) => o.id === e.orderId)?.user).toBe(user);
+      expect(e.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    }
   }, 180_000);
+
+  it('verify finds a hand-corrupted points balance and a lost ledger entry (exit 6, naming the users); rebuild --target points fixes both', async () => {
+    const env = { ...s.ctx.env, ...POINTS };
+    const pointsDiffs = (r: { json: { differences: Array<{ check: string }> } }) =>
+      r.json.differences.filter((d) => d.check === 'points');
+    const { rows } = await s.ctx.pool.query(
+      `UPDATE points_balances SET balance = balance + 11
+        WHERE user_id = (SELECT min(user_id) FROM points_balances WHERE balance > 0)
+        RETURNING user_id, balance::int AS b`,
+    );
+    const corrupted = rows[0] as { user_id: string; b: number };
+    // Another user's earn entry lost (their balance is right, their ledger is not).
+    const { rows: lost } = await s.ctx.pool.query(
+      `DELETE FROM points_ledger WHERE id = (SELECT max(id) FROM points_ledger
+         WHERE user_id = (SELECT max(user_id) FROM points_balances) AND reason = 'order-paid' AND delta > 0)
+       RETURNING user_id, event_id::text, order_id::int, delta::int`,
+    );
+    const entry = lost[0] as { user_id: string; event_id: string; order_id: number; delta: number };
+    expect(entry.user_id).not.toBe(corrupted.user_id);
+    const ledgerSum = async (user: string) =>
+      (await s.ctx.pool.query(`SELECT sum(delta)::int AS n FROM points_ledger WHERE user_id = $1`, [user]))
+        .rows[0].n as number;
+    // Exactly those two: every other user was compared and found right.
+    const found = await runCli(['verify', '--json'], env, 120_000);
+    expect(found.code, found.stderr).toBe(6);
+    expect(pointsDiffs(found)).toEqual([
+      {
+        check: 'points',
+        userId: corrupted.user_id,
+        field: 'balance',
+        expected: String(corrupted.b - 11),
+        actual: String(corrupted.b),
+      },
+      {
+        check: 'points',
+        userId: entry.user_id,
+        field: 'ledger',
+        expected: String((await ledgerSum(entry.user_id)) + entry.delta),
+        actual: String(await ledgerSum(entry.user_id)),
+      },
+    ]);
+    expect(found.json.checked.pointsUsers).toBe(USERS);
+    expect(found.json.inFlight.pointsUsers).toBe(0);
+
+    // From event_log: the balance put right, the entry back with its event id.
+    const rebuilt = await runCli(['rebuild', '--target', 'points', '--json'], env);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.json).toMatchObject({ target: 'points', dryRun: false, changed: 2 });
+    const { rows: after } = await s.ctx.pool.query(
+      `SELECT balance::int AS b FROM points_balances WHERE user_id = $1`,
+      [corrupted.user_id],
+    );
+    expect(after[0].b).toBe(corrupted.b - 11);
+    const { rows: back } = await s.ctx.pool.query(
+      `SELECT user_id, order_id::int, delta::int, reason FROM points_ledger WHERE event_id = $1`,
+      [entry.event_id],
+    );
+    expect(back).toEqual([
+      { user_id: entry.user_id, order_id: entry.order_id, delta: entry.delta, reason: 'order-paid' },
+    ]);
+    const again = await runCli(['verify', '--json'], env, 120_000);
+    expect(pointsDiffs(again)).toEqual([]);
+  }, 120_000);
 
   it('a charge landing on an order already EXPIRED or CANCELLED is refunded once, automatically', async () => {
     const product = await seedProduct(s.api, { price: 900, stock: 10 });

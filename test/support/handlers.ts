@@ -73,8 +73,8 @@ export async function seedCache(ctx: TestContext, base: number): Promise<void> {
 
 /**
  * Every effect of a scenario, product ids relative to `base` so two scenarios compare: metrics
- * (total and daily), audit rows and marks per handler (count and distinct events), the live ranking
- * of the day, and which cached details are left.
+ * (total and daily), audit rows and marks per handler (count and distinct events), the points ledger
+ * of its orders, the live ranking of the day, and which cached details are left.
  */
 export async function effectsOf(ctx: TestContext, base: number, day: string, events: DomainEvent[]) {
   const ids = events.map((e) => e.eventId);
@@ -111,6 +111,12 @@ export async function effectsOf(ctx: TestContext, base: number, day: string, eve
          FROM event_inbox, unnest(handlers) AS handler
         WHERE event_id = ANY($1::uuid[]) AND handler <> 'audit' GROUP BY 1 ORDER BY 1`,
       [ids],
+    ),
+    // Loyalty points of the scenario's orders (user balances are shared by every scenario).
+    points: await q(
+      `SELECT order_id - $1 AS order, reason, delta::int FROM points_ledger
+        WHERE order_id BETWEEN $1 AND $1 + 999 ORDER BY 1, 2`,
+      [base],
     ),
     ranking: scores,
     cached,

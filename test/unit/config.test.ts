@@ -32,6 +32,10 @@ describe('loadConfig', () => {
     ['WEBHOOK_SECRET', 'short', /WEBHOOK_SECRET.*16/],
     ['ORDER_PAYMENT_TTL', 'soon', /ORDER_PAYMENT_TTL/],
     ['ORDER_PAYMENT_TTL', '500ms', /ORDER_PAYMENT_TTL.*at least 1s/],
+    ['POINTS_RATE', '1%', /POINTS_RATE.*fraction/],
+    ['POINTS_RATE', '1.5', /POINTS_RATE/],
+    ['POINTS_RATE', '-0.01', /POINTS_RATE/],
+    ['POINTS_RATE', '0.00001', /POINTS_RATE.*4 decimals/],
   ])('rejects %s=%s naming the variable', (name, value, pattern) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(pattern);
@@ -49,6 +53,14 @@ describe('loadConfig', () => {
   it('reads the payment window, 30 minutes by default', () => {
     expect(loadConfig({}).orders.paymentTtlMs).toBe(30 * 60_000);
     expect(loadConfig({ ORDER_PAYMENT_TTL: '90s' }).orders.paymentTtlMs).toBe(90_000);
+  });
+
+  it('reads the points rate as basis points, 1% by default', () => {
+    expect(loadConfig({}).points.rateBasisPoints).toBe(100);
+    expect(loadConfig({ POINTS_RATE: '0.0725' }).points.rateBasisPoints).toBe(725);
+    expect(loadConfig({ POINTS_RATE: '0.29' }).points.rateBasisPoints).toBe(2900);
+    expect(loadConfig({ POINTS_RATE: '1' }).points.rateBasisPoints).toBe(10_000);
+    expect(loadConfig({ POINTS_RATE: '0' }).points.rateBasisPoints).toBe(0);
   });
 
   it('treats empty strings as unset', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Parser } from '@oclif/core';
 import type { BaseCommand } from '../../src/lib/cli/base-command.js';
+import { HANDLERS } from '../../src/jobs/collector/handlers.js';
 
 /**
  * deploy/k8s must stay valid and must only run commands the CLI has. Command ids come from the
@@ -141,7 +142,7 @@ describe('deploy/k8s manifests', () => {
     const groups = runs.map((r) => flag(r.args, '--group'));
     expect(new Set(groups).size).toBe(runs.length);
     const handlers = runs.flatMap((r) => flag(r.args, '--handlers').split(','));
-    expect(handlers.sort()).toEqual(['audit', 'cache', 'metrics', 'ranking', 'webhook']);
+    expect(handlers.sort()).toEqual([...HANDLERS].sort());
   });
 
   it('cron jobs never overlap and run the expected commands', () => {

@@ -18,7 +18,7 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
       helpValue: '<handler,...>',
       parse: async (input) => parseHandlers(input),
     })({
-      summary: `Handlers this group runs: audit, metrics, ranking, cache, webhook (default ${DEFAULT_HANDLERS.join(',')}).`,
+      summary: `Handlers this group runs: audit, metrics, ranking, cache, webhook, points (default ${DEFAULT_HANDLERS.join(',')}).`,
       description:
         'Each handler keeps its own idempotency marks (event id, handler): any groups may run any ' +
         'overlapping sets and every effect still happens once per event.',

@@ -3,11 +3,12 @@ import { exec, rows } from '../../lib/db/query.js';
 import { withRetryingTransaction } from '../../lib/db/transaction.js';
 import { foldDaily, foldProducts } from './fold.js';
 import { RANKING_MARK_TTL_SECONDS } from '../../lib/ranking/live-ranking.js';
+import { recordPoints } from '../../domain/points/ledger.js';
 import type { HandlerSet } from './handlers.js';
 import { claimEvents, upsertMetrics, type LoggedEvent } from './sql.js';
 
 export interface ApplyResult {
-  /** Events new to at least one of the group's database handlers (audit, metrics, ranking). */
+  /** Events new to at least one of the group's database handlers (audit, metrics, ranking, points). */
   applied: number;
   duplicates: number;
   /**
@@ -16,6 +17,8 @@ export interface ApplyResult {
    * would find its mark expired and count twice, so it is left out.
    */
   rankable: Set<string>;
+  /** Ledger entries the points handler wrote. */
+  pointsEntries: number;
 }
 
 // Duplicates handled longer ago than this (the ranking marks' lifetime, less a margin) are not rankable.
@@ -23,31 +26,37 @@ const RANKABLE_DUPLICATE_SECONDS = RANKING_MARK_TTL_SECONDS - 3_600;
 
 /**
  * The database effects of the group's handlers for a batch, in ONE transaction: one statement adds the
- * group's database handlers (audit, metrics, ranking) to each event's inbox row (event_inbox; audit
- * writes its columns of that row) and returns, per handler, the events new to it; then metrics folds
- * only the events it claimed (one statement for both tables). A redelivered batch therefore changes
- * nothing, whichever group redelivers it, whole, in part, or out of order. Each handler's effect and
- * mark commit together.
+ * group's database handlers (audit, metrics, ranking, points) to each event's inbox row (event_inbox;
+ * audit writes its columns of that row) and returns, per handler, the events new to it; then metrics
+ * folds only the events it claimed (one statement for both tables), and points writes the ledger
+ * entries of the OrderPaid / PaymentRefunded it claimed (domain/points/ledger.ts). A redelivered batch
+ * therefore changes nothing, whichever group redelivers it, whole, in part, or out of order. Each
+ * handler's effect and mark commit together.
  */
 export async function applyEvents(
   pool: pg.Pool,
-  options: { group: string; handlers: HandlerSet; timeZone: string },
+  options: { group: string; handlers: HandlerSet; timeZone: string; pointsRateBasisPoints: number },
   logged: LoggedEvent[],
 ): Promise<ApplyResult> {
   const { handlers } = options;
   const unique = dedupe(logged);
-  const claiming = (['audit', 'metrics', 'ranking'] as const).filter((h) => handlers.has(h));
+  const claiming = (['audit', 'metrics', 'ranking', 'points'] as const).filter((h) => handlers.has(h));
   if (unique.length === 0 || claiming.length === 0)
-    return { applied: unique.length, duplicates: logged.length - unique.length, rankable: new Set() };
+    return {
+      applied: unique.length,
+      duplicates: logged.length - unique.length,
+      rankable: new Set(),
+      pointsEntries: 0,
+    };
   return withRetryingTransaction(pool, async (client) => {
     const ids = unique.map((l) => l.event.eventId);
     const isNew = new Set<string>();
-    const fresh = { metrics: new Set<string>(), ranking: new Set<string>() };
+    const fresh = { metrics: new Set<string>(), ranking: new Set<string>(), points: new Set<string>() };
     const rankable = new Set<string>();
     const audit = handlers.has('audit') ? { group: options.group } : undefined;
     const ranking = handlers.has('ranking') ? RANKABLE_DUPLICATE_SECONDS : null;
     const claimed = await rows<{
-      handler: 'audit' | 'metrics' | 'ranking' | 'ranked-recently';
+      handler: 'audit' | 'metrics' | 'ranking' | 'points' | 'ranked-recently';
       ids: string[] | null;
     }>(client, claimEvents(claiming, unique, audit, ranking));
     for (const c of claimed) {
@@ -66,8 +75,17 @@ export async function applyEvents(
       const daily = foldDaily(toFold, options.timeZone);
       if (products.length > 0 || daily.length > 0) await exec(client, upsertMetrics(products, daily));
     }
+    // After the metrics upsert: this takes locks (its orders) only once the transaction holds all the
+    // others it will take, so a wait here never closes a cycle with another collector's transaction.
+    const pointsEntries = handlers.has('points')
+      ? await recordPoints(
+          client,
+          unique.filter((l) => fresh.points.has(l.event.eventId)).map((l) => l.event),
+          options.pointsRateBasisPoints,
+        )
+      : 0;
     for (const id of fresh.ranking) rankable.add(id);
-    return { applied: isNew.size, duplicates: logged.length - isNew.size, rankable };
+    return { applied: isNew.size, duplicates: logged.length - isNew.size, rankable, pointsEntries };
   });
 }
 

@@ -27,7 +27,7 @@ export interface BatchContext extends CollectorDeps {
 
 /**
  * The kafkajs eachBatch handler: the partition's messages in chunks of `batchSize`; per chunk the
- * group's handlers (one transaction for audit/metrics/ranking marks, then Redis for ranking/cache,
+ * group's handlers (one transaction for audit/metrics/ranking/points marks and effects, then Redis for ranking/cache,
  * then webhook), then dead letters, then the offset commit (last offset + 1). A handler that fails
  * holds back the whole partition for this group (never skipping an event for any of its handlers);
  * the other handlers' effects are repeated harmlessly on the retry, being idempotent. Two chunks are
@@ -42,8 +42,17 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
 
   // Before each step, its chunk's turn for the handlers it serves (ordered-steps.ts).
   const handle = async (events: LoggedEvent[], guard: BatchGuard, turn: Turn) => {
-    await turn(['audit', 'metrics', 'ranking']);
-    const result = await applyEvents(pool, { group: groupId, handlers, timeZone: config.timezone }, events);
+    await turn(['audit', 'metrics', 'ranking', 'points']);
+    const result = await applyEvents(
+      pool,
+      {
+        group: groupId,
+        handlers,
+        timeZone: config.timezone,
+        pointsRateBasisPoints: config.points.rateBasisPoints,
+      },
+      events,
+    );
     publishDbCommitted(() => ({
       topic: events[0]!.topic,
       partition: events[0]!.partition,

@@ -15,8 +15,10 @@ import type { LoggedEvent } from './sql.js';
  * - cache:   Redis evictions of cached reads. No mark: deleting a key twice leaves the same state,
  *            and evicting again after a redelivery only costs a cache miss.
  * - webhook: a signed POST per selected event; 'webhook' added to the inbox row once the receiver said 2xx.
+ * - points:  loyalty points (points_ledger + points_balances) for OrderPaid / PaymentRefunded; 'points'
+ *            in the inbox row, same transaction; the ledger's unique event id backs it up.
  */
-export const HANDLERS = ['audit', 'metrics', 'ranking', 'cache', 'webhook'] as const;
+export const HANDLERS = ['audit', 'metrics', 'ranking', 'cache', 'webhook', 'points'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
 /**
@@ -28,6 +30,9 @@ export type HandlerName = (typeof HANDLERS)[number];
  * - ranking: increments add up.
  * - cache:   an eviction is the same whenever it happens.
  * - webhook: no. A receiver sees each request as it comes: the README promises order per aggregate.
+ * - points:  yes. An order's earn and refund add up to 0 whichever is applied first (domain/points/
+ *            rule.ts), and the transactions writing one order's points are serialized (an advisory
+ *            lock per order), so each sees the other's entry.
  * A new handler must say here whether it commutes (the type requires every handler).
  */
 export const COMMUTES: Readonly<Record<HandlerName, boolean>> = {
@@ -36,10 +41,11 @@ export const COMMUTES: Readonly<Record<HandlerName, boolean>> = {
   ranking: true,
   cache: true,
   webhook: false,
+  points: true,
 };
 
 /** `webhook` needs a receiver (WEBHOOK_URL), so it only runs when asked for. */
-export const DEFAULT_HANDLERS: readonly HandlerName[] = ['audit', 'metrics', 'ranking', 'cache'];
+export const DEFAULT_HANDLERS: readonly HandlerName[] = ['audit', 'metrics', 'ranking', 'cache', 'points'];
 
 export type HandlerSet = ReadonlySet<HandlerName>;
 

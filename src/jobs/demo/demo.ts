@@ -18,6 +18,7 @@ import type { Ledger } from './expected.js';
 import { compareMetrics, compareScores, type Mismatch } from './verify.js';
 import { DEMO_PAYMENT_TTL_MS, expireDemoOrders } from './expiry.js';
 import { checkDemoPayments, recoverDemoPayments, startDemoGateway, type PaymentFigures } from './payments.js';
+import { checkDemoPoints, type PointsFigures } from './points.js';
 
 export interface DemoDeps extends PipelineDeps {
   /** One line per stage and progress inside it (the command shows it as a spinner). */
@@ -31,6 +32,9 @@ export interface DemoResult {
   /** What the payments self-check found (empty when every payment is settled as the gateway says). */
   paymentProblems: string[];
   payments: PaymentFigures;
+  /** What the points self-check found (empty when every user's balance is the rule on paid orders). */
+  pointsProblems: string[];
+  points: PointsFigures;
   brand: string;
   products: number;
   traffic: Ledger['counts'];
@@ -144,16 +148,20 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
     // A run across midnight splits the live scores over two days; only a one-day run can be checked.
     if (day === today) mismatches.push(...compareScores(expected, scores, config.ranking));
     const payments = await checkDemoPayments(pool, gateway.simulator, userPrefix);
+    const points = await checkDemoPoints(pool, userPrefix, config.points.rateBasisPoints);
     return {
       verified:
         mismatches.length === 0 &&
         ledger.counts.unexpected === 0 &&
         payments.problems.length === 0 &&
-        expiry.problems.length === 0,
+        expiry.problems.length === 0 &&
+        points.problems.length === 0,
       mismatches,
       unexpectedResponses: ledger.unexpected,
       paymentProblems: [...payments.problems, ...expiry.problems],
       payments: { ...payments.figures, recovered: recovery.recovered, recoverRuns: recovery.runs },
+      pointsProblems: points.problems,
+      points: points.figures,
       brand: seed.brandName,
       products: seed.products.length,
       traffic: ledger.counts,

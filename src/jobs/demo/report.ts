@@ -28,6 +28,10 @@ export function renderReport(r: DemoResult): string {
         `recover settled or resent ${r.payments.recovered} in ${r.payments.recoverRuns} run(s); ` +
         `${r.payments.failuresInjected} failures injected, ${r.payments.callbacksLost} callbacks lost`,
     ],
+    [
+      'loyalty points',
+      `${r.points.points} points earned by ${r.points.users} user(s), ${r.points.entries} ledger entries`,
+    ],
     ['events written (outbox)', p.written],
     ['events published', p.published],
     ['events consumed', p.consumed],
@@ -59,14 +63,16 @@ export function renderReport(r: DemoResult): string {
     lines.push(
       `Verified: all ${r.payments.payments} payments settled as the gateway says; none charged twice.`,
     );
+    lines.push(`Verified: every user's points balance is the rule on their paid orders.`);
   } else {
     lines.push(
-      `NOT verified: ${r.mismatches.length} mismatch(es), ${r.unexpectedResponses.length} unexpected response(s), ${r.paymentProblems.length} payment problem(s).`,
+      `NOT verified: ${r.mismatches.length} mismatch(es), ${r.unexpectedResponses.length} unexpected response(s), ${r.paymentProblems.length} payment problem(s), ${r.pointsProblems.length} points problem(s).`,
     );
     for (const m of r.mismatches.slice(0, 20))
       lines.push(`  product ${m.productId} ${m.field}: expected ${m.expected}, got ${m.actual}`);
     for (const u of r.unexpectedResponses) lines.push(`  ${u}`);
     for (const problem of r.paymentProblems.slice(0, 20)) lines.push(`  ${problem}`);
+    for (const problem of r.pointsProblems.slice(0, 20)) lines.push(`  ${problem}`);
   }
   return lines.join('\n');
 }

@@ -88,3 +88,29 @@ export const selectDemoOrders = (userPrefix: string) =>
        FROM orders o WHERE o.user_id LIKE $1 || '%'`,
     [userPrefix],
   );
+
+/**
+ * This run's users' loyalty points: what the rule gives on their PAID orders (SUCCEEDED payments, at
+ * `rateBasisPoints`), the balance the points handler wrote, and its ledger entries summed.
+ */
+export const selectDemoPoints = (userPrefix: string, rateBasisPoints: number) =>
+  sql(
+    'demo.select-demo-points',
+    `WITH expected AS (
+       SELECT o.user_id, sum(p.amount * $2::bigint / 10000) AS points
+         FROM orders o JOIN payments p ON p.order_id = o.id AND p.status = 'SUCCEEDED'
+        WHERE o.user_id LIKE $1 || '%' AND o.status = 'PAID' GROUP BY o.user_id
+     ), ledger AS (
+       SELECT user_id, sum(delta) AS points, count(*) AS entries FROM points_ledger
+        WHERE user_id LIKE $1 || '%' GROUP BY user_id
+     ), users AS (
+       SELECT user_id FROM expected UNION SELECT user_id FROM ledger
+       UNION SELECT user_id FROM points_balances WHERE user_id LIKE $1 || '%'
+     )
+     SELECT u.user_id, coalesce(e.points, 0)::bigint::text AS expected, coalesce(b.balance, 0)::text AS balance,
+            coalesce(l.points, 0)::text AS ledger, coalesce(l.entries, 0)::int AS entries
+       FROM users u LEFT JOIN expected e USING (user_id) LEFT JOIN ledger l USING (user_id)
+       LEFT JOIN points_balances b USING (user_id)
+      ORDER BY u.user_id`,
+    [userPrefix, rateBasisPoints],
+  );

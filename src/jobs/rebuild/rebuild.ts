@@ -8,8 +8,9 @@ import { dateInZone } from '../../lib/time/dates.js';
 import { rankingDay } from '../../domain/rankings/live-day.js';
 import { rebuildRanking } from './ranking.js';
 import { rebuildTable, type TableRebuild } from './tables.js';
+import { rebuildPoints } from './points.js';
 
-export const REBUILD_TARGETS = ['metrics', 'daily', 'ranking'] as const;
+export const REBUILD_TARGETS = ['metrics', 'daily', 'ranking', 'points'] as const;
 export type RebuildTarget = (typeof REBUILD_TARGETS)[number];
 
 /** One lock for every target: two rebuilds at once would wait on each other's table locks anyway. */
@@ -52,6 +53,8 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildSummar
     target === 'ranking' ? (options.date ?? dateInZone(new Date(), config.timezone)) : (options.date ?? null);
   const { result, run } = await runExclusiveJob(pool, REBUILD_JOB, { target, date, dryRun }, async (ctx) => {
     const done = await withTransaction(pool, async (client): Promise<TableRebuild & { marks?: number }> => {
+      if (target === 'points')
+        return rebuildPoints(client, { rateBasisPoints: config.points.rateBasisPoints, dryRun });
       if (target !== 'ranking')
         return rebuildTable(client, target, {
           date,

@@ -6,6 +6,7 @@ import { one, rows } from '../../lib/db/query.js';
 import { dateInZone } from '../../lib/time/dates.js';
 import { checkOutbox, collectorPosition } from './outbox.js';
 import { checkProducts } from './products.js';
+import { checkPoints } from './points.js';
 import { DEFAULT_CARRY_WEIGHT } from '../../domain/rankings/carry-over.js';
 import { rankingDay } from '../../domain/rankings/live-day.js';
 import { confirmRanking, rankingCandidates } from './ranking.js';
@@ -94,7 +95,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       timeZone: config.timezone,
       chunkSize,
     });
-    return { inFlight, products, ranking, outbox, dailyWrong };
+    progress('checking loyalty points');
+    const points = await checkPoints(client, { rateBasisPoints: config.points.rateBasisPoints, chunkSize });
+    return { inFlight, products, ranking, outbox, dailyWrong, points };
   });
   const ranking = await confirmRanking(pool, redis, day, {
     weights: config.ranking,
@@ -102,7 +105,12 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     chunkSize,
     inFlight: async (client) => (await inFlightProducts(client)).ids,
   });
-  const differences = [...first.products.differences, ...ranking, ...first.outbox.differences];
+  const differences = [
+    ...first.products.differences,
+    ...ranking,
+    ...first.outbox.differences,
+    ...first.points.differences,
+  ];
   return {
     consistent: differences.length === 0,
     differences,
@@ -110,11 +118,13 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       products: first.products.checked,
       rankingMembers: first.ranking.members,
       outboxNotInEventLog: first.outbox.checked,
+      pointsUsers: first.points.checked,
     },
     inFlight: {
       products: first.inFlight.ids.size,
       byReason: first.inFlight.byReason,
       outboxEventsBehindCollector: first.outbox.behind,
+      pointsUsers: first.points.inFlight,
     },
     ranking: {
       date: day.date,

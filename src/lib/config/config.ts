@@ -40,6 +40,11 @@ export interface AppConfig {
   /** ORDER_PAYMENT_TTL: an order not paid by created_at + this is expired (`orders expire`). */
   readonly orders: { paymentTtlMs: number };
   /**
+   * POINTS_RATE as basis points (1/10,000): a paid order earns floor(amount * rateBasisPoints / 10,000)
+   * points (domain/points/rule.ts), the same integer in the collector, verify, rebuild and the demo.
+   */
+  readonly points: { rateBasisPoints: number };
+  /**
    * WEBHOOK_URL / WEBHOOK_SECRET (+ WEBHOOK_SECRET_PREVIOUS while rotating): unset unless the webhook
    * handler runs (it checks them).
    */
@@ -95,6 +100,7 @@ export function toConfig(env: Env): AppConfig {
     },
     eventHandledRetentionMs: retention,
     orders: { paymentTtlMs: paymentTtl(env.ORDER_PAYMENT_TTL) },
+    points: { rateBasisPoints: basisPoints(env.POINTS_RATE) },
     webhook: {
       url: env.WEBHOOK_URL,
       secret: env.WEBHOOK_SECRET,
@@ -134,6 +140,12 @@ function paymentTtl(value: string): number {
   const ms = durationVar('ORDER_PAYMENT_TTL', value);
   if (ms < 1_000) throw new ConfigError(`invalid ORDER_PAYMENT_TTL=${value}: expected at least 1s`);
   return ms;
+}
+
+/** '0.01' -> 100: the env schema allows at most 4 decimals, so this is exact (no float rounding). */
+function basisPoints(rate: string): number {
+  const [whole = '0', fraction = ''] = rate.split('.');
+  return Number(whole) * 10_000 + Number(fraction.padEnd(4, '0'));
 }
 
 function durationVar(name: string, value: string): number {

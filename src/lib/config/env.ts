@@ -158,6 +158,13 @@ export const envSchema = z.object({
     .describe(
       'how long an order may stay unpaid (at least `1s`): then `orders expire` gives its stock back (`EXPIRED`) and paying it is 409 `ORDER_EXPIRED`; read at order creation (`expiresAt`)',
     ),
+  POINTS_RATE: z
+    .string()
+    .regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, 'a fraction from 0 to 1 with at most 4 decimals, e.g. 0.01')
+    .default('0.01')
+    .describe(
+      'loyalty points per paid order: this fraction of the amount (minor units), rounded down; at most 4 decimals (a whole number of basis points, so every process computes the same integer)',
+    ),
   PAYMENT_CALLBACK_URL: z
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'an http:// URL')
@@ -274,6 +281,7 @@ export const ENV_READERS: Readonly<Record<EnvName, readonly string[]>> = {
   GATEWAY_TIMEOUT: GATEWAY_CLIENT,
   GATEWAY_BREAKER_HALF_OPEN: GATEWAY_CLIENT,
   ORDER_PAYMENT_TTL: API,
+  POINTS_RATE: ['collector run', 'demo', 'dev', 'rebuild', 'verify'],
   PAYMENT_CALLBACK_URL: GATEWAY_CLIENT,
 };
 
