@@ -1,4 +1,5 @@
-import type { JsonSchema } from './published.js';
+/** A JSON Schema document, as parsed. */
+export type JsonSchema = { [key: string]: unknown };
 
 /**
  * The compatibility gate (`commerce events check`): pure logic over JSON Schemas. A released version's

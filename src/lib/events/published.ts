@@ -5,7 +5,7 @@ import { EVENT_DEFINITIONS, EVENT_TYPES, type EventType } from './payloads.js';
 import { schemaIdOf } from './schema-id.js';
 import { UsageError } from '../errors.js';
 import { asyncApiDocument, KEY_OF } from './asyncapi.js';
-import { checkCompatibility, type Incompatibility } from './compat.js';
+import { checkCompatibility, type Incompatibility, type JsonSchema } from './compat.js';
 
 /**
  * The published contracts (issue 24): a JSON Schema (draft 2020-12) of every event type's payload at
@@ -15,7 +15,7 @@ import { checkCompatibility, type Incompatibility } from './compat.js';
  */
 export const SCHEMAS_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
 
-export type JsonSchema = { [key: string]: unknown };
+export type { JsonSchema } from './compat.js';
 
 /** Where a type's schema at a version lives, relative to SCHEMAS_DIR. */
 export function schemaPath(eventType: string, version: number): string {
