@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { committedOffsets, startTestCollector } from '../support/collector.js';
 import { caughtUp } from '../support/handlers.js';
@@ -18,6 +20,7 @@ import {
   orderCreatedFromV1,
   type OrderItem,
 } from '../../src/lib/events/index.js';
+import { SCHEMAS_DIR } from '../../src/lib/events/published.js';
 
 const SECRET = 'whsec-rolling-deploy-0123456789';
 
@@ -229,6 +232,41 @@ describe('events: a rolling deploy from OrderCreated v1 to v2', () => {
     // Nothing was dead-lettered, by either build.
     expect(await readTopic(ctx.kafka, dlqTopic(topic))).toEqual([]);
   }, 60_000);
+
+  it('events list, events schema and events check through the CLI (--json, exit codes)', async () => {
+    const list = await runCli(['events', 'list', '--json'], ctx.env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).types).toContainEqual(
+      expect.objectContaining({
+        eventType: 'OrderCreated',
+        versions: [1, 2],
+        current: 2,
+        topic: ctx.config.kafka.topics.order,
+      }),
+    );
+    const schema = await runCli(['events', 'schema', 'OrderCreated'], ctx.env);
+    expect(schema.code, schema.stderr).toBe(0);
+    expect(JSON.parse(schema.stdout).$id).toBe('urn:commerce:event:OrderCreated:v2');
+    const unknown = await runCli(['events', 'schema', 'OrderCreated', '--version', '9', '--json'], ctx.env);
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stdout).error.message).toMatch(/OrderCreated has no version 9/);
+
+    const dir = await mkdtemp(`${tmpdir()}/commerce-schemas-`);
+    try {
+      await cp(SCHEMAS_DIR, dir, { recursive: true });
+      expect((await runCli(['events', 'check', '--dir', dir], ctx.env)).code).toBe(0);
+      // A released v1 that said more than the code now does: a field the code removed.
+      const file = `${dir}/events/OrderCreated/v1.json`;
+      const v1 = JSON.parse(await readFile(file, 'utf8'));
+      v1.properties.couponCode = { type: 'string' };
+      await writeFile(file, JSON.stringify(v1));
+      const check = await runCli(['events', 'check', '--dir', dir], ctx.env);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain('OrderCreated v1: couponCode: removed-field');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   async function sales() {
     const { rows } = await ctx.pool.query<{ product_id: string; sales_count: number; sales_amount: number }>(

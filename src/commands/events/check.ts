@@ -1,3 +1,4 @@
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { CliError, ExitCode } from '../../lib/errors.js';
 import { describeIncompatibility } from '../../lib/events/compat.js';
@@ -11,9 +12,12 @@ export default class EventsCheckCommand extends BaseCommand<typeof EventsCheckCo
     'would break a reader of that version. A new optional field passes; a new version passes (publish it ' +
     'with `npm run schemas`). Needs no service; CI runs it before the tests.';
   static override examples = ['<%= config.bin %> events check', '<%= config.bin %> events check --json'];
+  static override flags = {
+    dir: Flags.string({ summary: "The committed schemas' folder (default: this package's schemas/)." }),
+  };
 
   public async run(): Promise<EventsCheck> {
-    const result = await checkEvents();
+    const result = await checkEvents(this.flags.dir);
     if (result.incompatible.length > 0)
       throw new CliError(
         `${result.incompatible.length} breaking change(s) to released event schemas ` +
