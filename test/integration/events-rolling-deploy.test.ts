@@ -254,7 +254,6 @@ describe('events: a rolling deploy from OrderCreated v1 to v2', () => {
     const dir = await mkdtemp(`${tmpdir()}/commerce-schemas-`);
     try {
       await cp(SCHEMAS_DIR, dir, { recursive: true });
-      expect((await runCli(['events', 'check', '--dir', dir], ctx.env)).code).toBe(0);
       // A released v1 that said more than the code now does: a field the code removed.
       const file = `${dir}/events/OrderCreated/v1.json`;
       const v1 = JSON.parse(await readFile(file, 'utf8'));

@@ -124,8 +124,13 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
         if (outcome.held) {
           // Everything before the held event is done: the partition is fetched again from it.
           const { message, error } = outcome.held;
-          resolveOffset((BigInt(message.offset) - 1n).toString());
-          await ctx.commit([{ ...at, offset: message.offset }]);
+          const chunk = chunks[k]!;
+          const index = chunk.indexOf(message);
+          if (index > 0) {
+            // (At the chunk's start, the chunks before committed up to it already.)
+            resolveOffset(chunk[index - 1]!.offset);
+            await ctx.commit([{ ...at, offset: message.offset }]);
+          }
           metrics.held.inc({ topic: at.topic });
           logger.warn(
             { ...at, offset: message.offset, eventType: error.eventType, schemaVersion: error.schemaVersion },
