@@ -34,6 +34,8 @@ export default class Demo extends BaseCommand<typeof Demo> {
     }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'LOCKED', 'VERIFY'] as const;
+
   public async run(): Promise<DemoResult> {
     const f = this.flags;
     const options: DemoOptions = {

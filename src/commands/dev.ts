@@ -19,6 +19,8 @@ export default class Dev extends BaseCommand<typeof Dev> {
     group: Flags.string({ summary: "The collector's consumer group (env KAFKA_GROUP_ID)." }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   protected override configOverrides() {
     return {
       ...super.configOverrides(),

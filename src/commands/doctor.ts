@@ -24,6 +24,8 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     }),
   };
 
+  static override exitCodes = [] as const;
+
   public async run(): Promise<DoctorReport> {
     const report = await runDoctor({
       config: this.appConfig,

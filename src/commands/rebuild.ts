@@ -35,6 +35,8 @@ export default class Rebuild extends BaseCommand<typeof Rebuild> {
     }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'LOCKED'] as const;
+
   public async run(): Promise<RebuildSummary> {
     const { target } = this.flags;
     if (this.flags.date !== undefined && target === 'metrics')

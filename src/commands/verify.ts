@@ -35,6 +35,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'VERIFY'] as const;
+
   public async run(): Promise<VerifyReport> {
     const progress = this.progress('verifying', 'verify did not finish');
     const report = await runVerify({

@@ -1,5 +1,6 @@
 /**
- * Errors that end a command, each with the exit code cron and Kubernetes act on.
+ * Errors that end a command, each with the exit code cron and Kubernetes act on (their meanings, and
+ * which command returns which: lib/cli/exit-codes.ts).
  * User-facing errors print one line and no stack trace; anything else is a bug and is logged in full.
  */
 export const ExitCode = {
@@ -10,6 +11,7 @@ export const ExitCode = {
   UNAVAILABLE: 4, // PostgreSQL, Redis or Kafka could not be reached
   LOCKED: 5, // another run of the same job holds the lock
   VERIFY: 6, // the work finished but its self-check found a discrepancy
+  FORCED: 130, // a second SIGTERM/SIGINT forced the stop
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -26,6 +26,8 @@ export const NOT_YET_EXPORTED: Record<string, string> = {};
 export const CDC_ONLY: Record<string, string> = {
   relay_cdc_slot_lag_seconds: 'the CDC relay, from its stream',
   relay_cdc_slot_retained_wal_bytes: 'the CDC relay, from pg_replication_slots',
+  commerce_cdc_slot_retained_wal_bytes:
+    'the exporter, one series per logical slot (the shared cluster has none)',
 };
 
 /** Names observability.test.ts need not find on dev or the exporter (see the two lists above). */

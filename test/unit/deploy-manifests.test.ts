@@ -15,21 +15,26 @@ const K8S = `${ROOT}deploy/k8s/`;
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const docs: Array<{ file: string; doc: Doc }> = readdirSync(K8S)
-  .filter((f) => f.endsWith('.yaml'))
-  .sort()
-  .flatMap((file) =>
-    parseAllDocuments(readFileSync(K8S + file, 'utf8')).map((d) => {
-      if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
-      return { file, doc: d.toJS() as Doc };
-    }),
-  );
-const ofKind = (kind: string) => docs.filter((d) => d.doc.kind === kind).map((d) => d.doc);
+const read = (dir: string): Array<{ file: string; doc: Doc }> =>
+  readdirSync(K8S + dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((name) => {
+      const file = dir + name;
+      return parseAllDocuments(readFileSync(K8S + file, 'utf8')).map((d) => {
+        if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
+        return { file, doc: d.toJS() as Doc };
+      });
+    });
+/** The set applied together, and variants/ that replace one of its objects (same kind and name). */
+const docs = read('');
+const variants = read('variants/');
+const ofKind = (kind: string, set = docs) => set.filter((d) => d.doc.kind === kind).map((d) => d.doc);
 const podSpec = (d: Doc): Doc =>
   d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template.spec : d.spec.template.spec;
 
 /** Every container's args, which the image's ENTRYPOINT (`node bin/run.js`) receives. */
-const invocations = docs.flatMap(({ file, doc }) =>
+const invocations = [...docs, ...variants].flatMap(({ file, doc }) =>
   ['Deployment', 'CronJob', 'Job'].includes(doc.kind)
     ? (podSpec(doc).containers as Doc[]).map((c) => ({
         where: `${file}:${doc.metadata.name}`,
@@ -96,7 +101,7 @@ describe('deploy/k8s manifests', () => {
   });
 
   it('deployments have probes on their health endpoints, a drain grace period and resources', () => {
-    for (const d of ofKind('Deployment')) {
+    for (const d of [...ofKind('Deployment'), ...ofKind('Deployment', variants)]) {
       const spec = podSpec(d);
       expect(spec.terminationGracePeriodSeconds, d.metadata.name).toBeGreaterThanOrEqual(30);
       expect(d.spec.selector.matchLabels).toEqual(
@@ -119,6 +124,15 @@ describe('deploy/k8s manifests', () => {
     }
     const api = ofKind('Deployment').find((d) => d.metadata.name === 'commerce-api')!;
     expect(podSpec(api).containers[0].readinessProbe.httpGet.path).toBe('/readyz');
+  });
+
+  it('each variant replaces an object of the set by kind and name', () => {
+    expect(variants.length).toBeGreaterThan(0);
+    for (const { file, doc } of variants) {
+      const same = ofKind(doc.kind).find((d) => d.metadata.name === doc.metadata.name);
+      expect(same, `${file}: ${doc.kind} ${doc.metadata.name} is not in deploy/k8s`).toBeDefined();
+      expect(doc.spec.selector, file).toEqual(same!.spec.selector);
+    }
   });
 
   it('collector groups split by function cover every handler once, each group its own Deployment', () => {
@@ -170,7 +184,7 @@ describe('deploy/k8s manifests', () => {
   }
 
   it('probes and scrape annotations point at the port each command listens on', () => {
-    for (const d of ofKind('Deployment')) {
+    for (const d of [...ofKind('Deployment'), ...ofKind('Deployment', variants)]) {
       const spec = podSpec(d);
       for (const c of spec.containers as Doc[]) {
         const args = c.args as string[];

@@ -15,6 +15,8 @@ export default class AggregateHistory extends BaseCommand<typeof AggregateHistor
     limit: Flags.integer({ default: 20, min: 1, max: 1000, summary: 'How many runs to list.' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<{ runs: JobRunRow[] }> {
     const runs = await recentAggregateRuns(this.db(), this.flags.job, this.flags.limit);
     this.table(runs, [

@@ -26,6 +26,8 @@ export default class Aggregate extends BaseCommand<typeof Aggregate> {
     'chunk-size': Flags.integer({ ...chunkSize, summary: 'Rows fetched per cursor read.' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'LOCKED'] as const;
+
   public async run(): Promise<AggregateSummary> {
     const progress = this.progress('rows read: 0');
     const summary = await runAggregate({

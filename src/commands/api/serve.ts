@@ -19,6 +19,8 @@ export default class ApiServe extends BaseCommand<typeof ApiServe> {
     host: Flags.string({ summary: 'Address to listen on (env API_HOST).' }),
   };
 
+  static override exitCodes = [] as const;
+
   protected override configOverrides() {
     return { ...super.configOverrides(), API_PORT: this.flags.port, API_HOST: this.flags.host };
   }

@@ -29,6 +29,8 @@ export default class CollectorLag extends BaseCommand<typeof CollectorLag> {
     }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<CollectorLagResult> {
     const lag = await collectorLag(this.kafka(), this.appConfig.kafka, {
       group: this.flags.group,

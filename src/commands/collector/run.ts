@@ -53,6 +53,8 @@ export default class CollectorRun extends BaseCommand<typeof CollectorRun> {
     }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   protected override configOverrides() {
     return {
       ...super.configOverrides(),

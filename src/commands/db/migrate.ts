@@ -6,6 +6,8 @@ export default class DbMigrate extends BaseCommand<typeof DbMigrate> {
     'Apply pending schema migrations (safe to run twice, or from two processes at once).';
   static override examples = ['<%= config.bin %> db migrate', '<%= config.bin %> db migrate --json'];
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<{ applied: Array<{ version: number; name: string }> }> {
     const applied = await migrate(this.db());
     this.log(

@@ -5,6 +5,8 @@ export default class DbStatus extends BaseCommand<typeof DbStatus> {
   static override summary = 'Show which migrations are applied and which are pending.';
   static override examples = ['<%= config.bin %> db status', '<%= config.bin %> db status --json'];
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<{ migrations: MigrationState[]; pending: number; upToDate: boolean }> {
     const migrations = await migrationStatus(this.db());
     this.table(migrations, [

@@ -21,6 +21,8 @@ export default class DlqList extends BaseCommand<typeof DlqList> {
     'from-offset': offsetFlag({ summary: 'Start at this offset instead of the earliest.' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<{ topic: string; letters: DeadLetterView[] }> {
     const { kafka } = this.appConfig;
     const topic = deadLetterTopicOf(kafka, this.flags.topic);

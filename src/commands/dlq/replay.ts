@@ -24,6 +24,8 @@ export default class DlqReplay extends BaseCommand<typeof DlqReplay> {
     group: Flags.string({ summary: 'Group holding replay progress (default <KAFKA_GROUP_ID>-dlq-replay).' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<ReplayResult> {
     const { kafka } = this.appConfig;
     const topic = deadLetterTopicOf(kafka, this.flags.topic);

@@ -16,6 +16,8 @@ export default class EventsCheckCommand extends BaseCommand<typeof EventsCheckCo
     dir: Flags.string({ summary: "The committed schemas' folder (default: this package's schemas/)." }),
   };
 
+  static override exitCodes = [] as const;
+
   public async run(): Promise<EventsCheck> {
     const result = await checkEvents(this.flags.dir);
     if (result.incompatible.length > 0)

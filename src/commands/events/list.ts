@@ -8,6 +8,8 @@ export default class EventsList extends BaseCommand<typeof EventsList> {
     'to the current one), the version it writes, the topic (KAFKA_TOPIC_PREFIX applied) and the message key.';
   static override examples = ['<%= config.bin %> events list', '<%= config.bin %> events list --json'];
 
+  static override exitCodes = [] as const;
+
   public async run(): Promise<{ types: EventTypeInfo[] }> {
     const types = listEventTypes(this.appConfig.kafka.topics);
     this.table(types, [

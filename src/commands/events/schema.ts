@@ -23,6 +23,8 @@ export default class EventsSchema extends BaseCommand<typeof EventsSchema> {
     version: Flags.integer({ summary: 'The schema version (default: the current one).' }),
   };
 
+  static override exitCodes = [] as const;
+
   public async run(): Promise<JsonSchema> {
     if (this.args.type === undefined && this.flags.version !== undefined)
       throw new UsageError('--version needs a TYPE');

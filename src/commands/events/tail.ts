@@ -45,6 +45,8 @@ export default class EventsTail extends BaseCommand<typeof EventsTail> {
     }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<void> {
     const tty = process.stdout.isTTY === true;
     await tailEvents(this.kafka(), this.appConfig.kafka, {

@@ -45,10 +45,12 @@ export default class GatewayServe extends BaseCommand<typeof GatewayServe> {
     latency: range({
       summary: 'Time before each answer: 50ms, or a range 20ms-200ms.',
       default: parseDurationRange('10ms-50ms'),
+      defaultHelp: async () => '10ms-50ms',
     }),
     'settle-delay': range({
       summary: 'Time from a charge to its settlement and callback: 2s, or 1s-3s.',
       default: parseDurationRange('1s-3s'),
+      defaultHelp: async () => '1s-3s',
     }),
     'success-rate': rate({
       summary: 'Share of payments settled SUCCESS (the rest FAILED with a reason).',
@@ -60,6 +62,8 @@ export default class GatewayServe extends BaseCommand<typeof GatewayServe> {
       summary: 'Makes every random choice reproducible (a function of seed, paymentId, request number).',
     }),
   };
+
+  static override exitCodes = [] as const;
 
   public async run(): Promise<{ url: string; stats: unknown }> {
     const f = this.flags;

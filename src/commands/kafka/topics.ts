@@ -34,6 +34,8 @@ export default class KafkaTopics extends BaseCommand<typeof KafkaTopics> {
     timeout: durationFlag({ summary: 'How long to wait for the cluster to settle, e.g. 2m (default 60s).' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'VERIFY'] as const;
+
   public async run(): Promise<{ topics: TopicState[] }> {
     const { kafka } = this.appConfig;
     const topics = await ensureTopics(

@@ -22,6 +22,8 @@ export default class MetricsServe extends BaseCommand<typeof MetricsServe> {
     host: Flags.string({ summary: 'Address to listen on.', default: '0.0.0.0' }),
   };
 
+  static override exitCodes = [] as const;
+
   protected override configOverrides() {
     return { ...super.configOverrides(), METRICS_PORT: this.flags.port };
   }

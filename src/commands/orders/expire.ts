@@ -24,6 +24,8 @@ export default class OrdersExpire extends BaseCommand<typeof OrdersExpire> {
     'dry-run': Flags.boolean({ default: false, summary: 'List what would expire; change nothing.' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'LOCKED'] as const;
+
   public async run(): Promise<ExpireResult> {
     const progress = this.progress('expiring unpaid orders', 'orders expire failed');
     const dryRun = this.flags['dry-run'];

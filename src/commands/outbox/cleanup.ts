@@ -22,6 +22,8 @@ export default class OutboxCleanup extends BaseCommand<typeof OutboxCleanup> {
     'dry-run': Flags.boolean({ default: false, summary: 'Count what would be deleted; delete nothing.' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'LOCKED'] as const;
+
   public async run(): Promise<CleanupResult> {
     const progress = this.progress('cleaning up', 'cleanup failed');
     const result = await runOutboxCleanup(this.db(), {

@@ -21,6 +21,8 @@ export default class OutboxRetry extends BaseCommand<typeof OutboxRetry> {
     'all-failed': Flags.boolean({ exactlyOne: ['id', 'all-failed'], summary: 'Every FAILED row.' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<{ retried: RetriedRow[] }> {
     const retried = await retryFailed(this.db(), this.flags.id ?? null);
     this.log(`${retried.length} row(s) put back to PENDING.`);

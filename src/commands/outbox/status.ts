@@ -13,6 +13,8 @@ export default class OutboxStatusCommand extends BaseCommand<typeof OutboxStatus
     limit: Flags.integer({ default: 10, min: 1, max: 1000, summary: 'How many recent FAILED rows to show.' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<OutboxStatus> {
     const status = await outboxStatus(this.db(), this.flags.limit);
     const { counts, oldestPendingAgeMs, dueNow, blocked } = status;

@@ -29,6 +29,8 @@ export default class PaymentsRecover extends BaseCommand<typeof PaymentsRecover>
     }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'LOCKED'] as const;
+
   public async run(): Promise<RecoverResult> {
     const progress = this.progress('recovering payments', 'payments recover failed');
     const result = await runPaymentsRecover(

@@ -9,6 +9,8 @@ export default class PaymentsStatusCommand extends BaseCommand<typeof PaymentsSt
     '<%= config.bin %> payments status --json',
   ];
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   public async run(): Promise<PaymentsStatus> {
     const status = await paymentsStatus(this.db());
     this.table(

@@ -21,6 +21,8 @@ export default class RankingCarryOver extends BaseCommand<typeof RankingCarryOve
     }),
   };
 
+  static override exitCodes = ['UNAVAILABLE', 'LOCKED'] as const;
+
   public async run(): Promise<CarryOverRun> {
     const deps = { pool: this.db(), redis: this.redis(), timeZone: this.appConfig.timezone };
     const result = await runCarryOver(deps, this.flags);

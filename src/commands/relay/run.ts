@@ -68,6 +68,8 @@ export default class RelayRun extends BaseCommand<typeof RelayRun> {
     'metrics-port': Flags.integer({ summary: 'Serve Prometheus /metrics on this port (env METRICS_PORT).' }),
   };
 
+  static override exitCodes = ['UNAVAILABLE'] as const;
+
   protected override configOverrides() {
     return { ...super.configOverrides(), METRICS_PORT: this.flags['metrics-port'] };
   }

@@ -141,3 +141,19 @@ export const bumpOrder = (orderId: number, status: 'CREATED' | 'PAID' | 'CANCELL
       WHERE id = $1 RETURNING version`,
     [orderId, status],
   );
+
+/**
+ * The oldest payment the gateway has not settled yet (REQUESTED or PENDING), from its creation (how
+ * long its customer has waited, which a resend by `payments recover` does not reset), and how many
+ * are older than `olderThanSeconds`. Refunds (REFUND_REQUESTED) are left out: their payment's creation
+ * says nothing about the refund's wait. Its predicate implies that of payments_unsettled_idx.
+ * Read by the exporter at each scrape and by `doctor`.
+ */
+export const selectUnsettledPayments = (olderThanSeconds: number) =>
+  sql(
+    'payments.select-unsettled-payments',
+    `SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_age,
+            count(*) FILTER (WHERE created_at < now() - make_interval(secs => $1))::int AS overdue
+       FROM payments WHERE status IN ('REQUESTED', 'PENDING')`,
+    [olderThanSeconds],
+  );

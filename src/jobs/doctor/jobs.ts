@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { rows } from '../../lib/db/query.js';
 import { BATCH_JOBS } from '../../lib/jobs/registry.js';
 import { age, fail, ok, warn, type CheckResult } from './check.js';
-import { selectJobLastRuns } from './sql.js';
+import { selectJobOutcomes } from '../../lib/jobs/sql.js';
 
 const F = 'jobs';
 
@@ -12,7 +12,7 @@ export async function jobChecks(pool: pg.Pool): Promise<CheckResult[]> {
     (
       await rows<{ job_name: string; since_success: number | null; last_status: string }>(
         pool,
-        selectJobLastRuns(),
+        selectJobOutcomes(),
       )
     ).map((r) => [r.job_name, r]),
   );

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { one } from '../../lib/db/query.js';
 import { batchJob } from '../../lib/jobs/registry.js';
 import { age, fail, ok, type CheckResult } from './check.js';
-import { selectUnsettledPayments } from './sql.js';
+import { selectUnsettledPayments } from '../../domain/payments/sql.js';
 
 /**
  * The recovery period: a payment is settled by the gateway's callback within seconds, or by

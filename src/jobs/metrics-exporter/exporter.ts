@@ -8,7 +8,10 @@ import { consumerLagWith } from '../../lib/kafka/consumer-lag.js';
 import { openPartitionFetcher, type PartitionFetcher } from '../../lib/kafka/partition-fetch.js';
 import type { Logger } from '../../lib/log.js';
 import { RECORDED_JOBS } from '../../lib/jobs/registry.js';
-import { selectJobOutcomes, selectOldestUnsettledPayment, selectOutboxBacklog } from './sql.js';
+import { selectJobOutcomes } from '../../lib/jobs/sql.js';
+import { selectOutboxHealth } from '../../lib/outbox/sql/status.js';
+import { selectDatabaseSlots } from '../../lib/outbox/sql/cdc.js';
+import { selectUnsettledPayments } from '../../domain/payments/sql.js';
 
 /**
  * The label is job_name, not job: Prometheus sets `job` itself (the scrape job) and would rename ours.
@@ -96,6 +99,15 @@ export function createExporterMetrics(
     registers,
     collect,
   });
+  // A CDC relay exports its own slot's figures only while it runs; a slot left behind by a relay that
+  // is down (or gone for good) still keeps WAL until the disk fills (alert CommerceCdcSlotRetainsWal).
+  const slotRetained = new Gauge({
+    name: 'commerce_cdc_slot_retained_wal_bytes',
+    help: 'WAL bytes each logical replication slot of this database keeps from being recycled (active: a relay streams from it).',
+    labelNames: ['slot', 'active'],
+    registers,
+    collect,
+  });
   const deadLetters = new Gauge({
     name: 'commerce_dead_letters',
     help: 'Dead letters ever written for this topic (end offsets of its dead-letter topic).',
@@ -143,9 +155,13 @@ export function createExporterMetrics(
     const jobs = await rows<JobOutcome>(deps.pool, selectJobOutcomes());
     const backlog = await one<{ pending: number; failed: number; oldest_pending_age: number }>(
       deps.pool,
-      selectOutboxBacklog(),
+      selectOutboxHealth(),
     );
-    const payments = await one<{ oldest_age: number }>(deps.pool, selectOldestUnsettledPayment());
+    const payments = await one<{ oldest_age: number }>(deps.pool, selectUnsettledPayments(0));
+    const slots = await rows<{ slot: string; active: boolean; retainedBytes: number }>(
+      deps.pool,
+      selectDatabaseSlots(),
+    );
     lastSuccess.reset();
     lastDuration.reset();
     lastStatus.reset();
@@ -160,6 +176,8 @@ export function createExporterMetrics(
     outboxRows.set({ status: 'FAILED' }, backlog?.failed ?? 0);
     oldestPending.set(backlog?.oldest_pending_age ?? 0);
     oldestUnsettledPayment.set(payments?.oldest_age ?? 0);
+    slotRetained.reset();
+    for (const s of slots) slotRetained.set({ slot: s.slot, active: String(s.active) }, s.retainedBytes);
   };
   // One admin connection and one partition fetcher (the lag's message times) kept between scrapes
   // (connecting costs more than the reads); dropped on an error so the next scrape connects afresh.
@@ -282,6 +300,7 @@ export function createExporterMetrics(
         outboxRows,
         oldestPending,
         oldestUnsettledPayment,
+        slotRetained,
       ]),
       guarded(
         'kafka',

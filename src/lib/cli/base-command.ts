@@ -9,7 +9,7 @@ import { CliError, ExitCode } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { ResourceStack } from '../resources.js';
 import { Clients } from './clients.js';
-import { classify } from './exit-codes.js';
+import { classify, type ExitCodeName } from './exit-codes.js';
 import { renderTable, type Column } from './table.js';
 import { createProgress, type Progress } from './progress.js';
 import { armShutdownDeadline, exitIfLeaked, forceStop } from './shutdown.js';
@@ -28,6 +28,12 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
+
+  /**
+   * The exit codes this command can return beyond every command's (exit-codes.ts: EXIT_CODES): each
+   * command declares its own (even `[]`); `--help` and docs/commands/ list them with their meanings.
+   */
+  declare static exitCodes: readonly ExitCodeName[];
 
   static override baseFlags = {
     'database-url': Flags.string({ helpGroup: 'GLOBAL', summary: 'PostgreSQL URL (env DATABASE_URL).' }),
@@ -90,7 +96,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         // Forced: the loops abandon their work in flight and give back what they hold (a relay its
         // leases, within RELEASE_GRACE_MS), then exit 130; a third signal exits at once.
         this.logger.warn({ signal }, 'second signal: forcing the stop');
-        void forceStop(this.logger, 130);
+        void forceStop(this.logger, ExitCode.FORCED);
         return;
       }
       this.logger.info(

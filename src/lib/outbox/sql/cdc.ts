@@ -93,6 +93,21 @@ export function selectSlotLag(slot: string) {
 }
 
 /**
+ * Every logical slot of this database with the WAL it keeps from being recycled, for the metrics
+ * exporter: a CDC relay that is down exports nothing, yet its slot still pins WAL until the disk fills.
+ */
+export function selectDatabaseSlots() {
+  return sql(
+    'outbox.select-database-slots',
+    `SELECT s.slot_name AS slot, s.active,
+            coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn), 0)::float8 AS "retainedBytes"
+       FROM pg_replication_slots s
+      WHERE s.database = current_database() AND s.slot_type = 'logical'`,
+    [],
+  );
+}
+
+/**
  * PUBLISHED after Kafka acknowledged them, in bulk and off the hot path (the CDC relay's marker runs
  * while the next batch is sent). No fence: CDC holds no lease; a row already PUBLISHED (by a replay,
  * or by the polling fallback) is left as it is. Like markPublished, it unblocks its aggregates' rows.
