@@ -51,7 +51,7 @@ export function defineEvent<S extends z.ZodType>(aggregate: 'product' | 'order',
 
 /**
  * The same type as a build that knows versions up to `max` only: what an older build reads (tests of a
- * rolling deploy, `decoderFor`). Versions above `max` are unknown to it.
+ * rolling deploy: definitionsUpTo in event.ts). Versions above `max` are unknown to it.
  */
 export function truncateVersions(definition: EventDefinition, max: number): EventDefinition {
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`a version is a positive integer, got ${max}`);
