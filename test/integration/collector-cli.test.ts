@@ -3,7 +3,7 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { committedOffsets, endOffsets, metricsRow, publish } from '../support/collector.js';
-import { createEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1 } from '../../src/lib/events/index.js';
 
 describe('commerce collector run', () => {
   let ctx: TestContext;
@@ -24,12 +24,17 @@ describe('commerce collector run', () => {
       await waitForOutput(child, /collector running/);
       await publish(ctx, [
         createEvent('ProductViewed', 4, 1, { productId: 4, count: 3 }),
-        createEvent('OrderCreated', 300, 1, {
-          orderId: 300,
-          userId: 'u',
-          items: [{ productId: 4, quantity: 1, unitPrice: 900 }],
-          totalAmount: 900,
-        }),
+        createEvent(
+          'OrderCreated',
+          300,
+          1,
+          orderCreatedFromV1({
+            orderId: 300,
+            userId: 'u',
+            items: [{ productId: 4, quantity: 1, unitPrice: 900 }],
+            totalAmount: 900,
+          }),
+        ),
       ]);
       await eventually(async () => (await metricsRow(ctx, 4))?.sales_count === 1);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -63,12 +68,17 @@ describe('commerce collector run', () => {
     try {
       await waitForOutput(child, /collector running/);
       await publish(ctx, [
-        createEvent('OrderCreated', 301, 1, {
-          orderId: 301,
-          userId: 'u',
-          items: [{ productId: 5, quantity: 2, unitPrice: 100 }],
-          totalAmount: 200,
-        }),
+        createEvent(
+          'OrderCreated',
+          301,
+          1,
+          orderCreatedFromV1({
+            orderId: 301,
+            userId: 'u',
+            items: [{ productId: 5, quantity: 2, unitPrice: 100 }],
+            totalAmount: 200,
+          }),
+        ),
         createEvent('ProductViewed', 5, 1, { productId: 5, count: 7 }),
       ]);
       await eventually(async () => (await metricsRow(ctx, 5))?.sales_count === 2);

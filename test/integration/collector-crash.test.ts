@@ -3,7 +3,7 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
 import { crashAt, startCli } from '../support/cli.js';
 import { committedOffsets, metricsRow, publish, startTestCollector } from '../support/collector.js';
-import { createEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1 } from '../../src/lib/events/index.js';
 import { COLLECTOR_PROBES } from '../../src/jobs/collector/probes.js';
 
 describe('collector: crash between the database commit and the offset commit', () => {
@@ -22,12 +22,12 @@ describe('collector: crash between the database commit and the offset commit', (
         'OrderCreated',
         200,
         1,
-        {
+        orderCreatedFromV1({
           orderId: 200,
           userId: 'u',
           items: [{ productId: 1, quantity: 2, unitPrice: 100 }],
           totalAmount: 200,
-        },
+        }),
         at,
       ),
     ];

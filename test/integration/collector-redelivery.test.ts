@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
 import { metricsRow, publish, startTestCollector } from '../support/collector.js';
-import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1, type DomainEvent } from '../../src/lib/events/index.js';
 
 const at = new Date('2024-05-01T10:00:00Z');
 const product1: DomainEvent[] = [
@@ -32,9 +32,21 @@ const others: DomainEvent[] = [
     { productId: 2, delta: -1, newStock: 0, reason: 'order', orderId: 100 },
     at,
   ),
-  createEvent('OrderCreated', 100, 1, { orderId: 100, userId: 'u1', items: items100, totalAmount: 1700 }, at),
+  createEvent(
+    'OrderCreated',
+    100,
+    1,
+    orderCreatedFromV1({ orderId: 100, userId: 'u1', items: items100, totalAmount: 1700 }),
+    at,
+  ),
   createEvent('OrderPaid', 100, 2, { orderId: 100, userId: 'u1', paymentId: 1, amount: 1700 }, at),
-  createEvent('OrderCreated', 101, 1, { orderId: 101, userId: 'u2', items: items101, totalAmount: 500 }, at),
+  createEvent(
+    'OrderCreated',
+    101,
+    1,
+    orderCreatedFromV1({ orderId: 101, userId: 'u2', items: items101, totalAmount: 500 }),
+    at,
+  ),
   createEvent(
     'OrderCancelled',
     101,

@@ -7,7 +7,7 @@ import { eventually } from '../support/wait.js';
 import { caughtUp } from '../support/handlers.js';
 import { startTraffic } from '../support/traffic.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1, type DomainEvent } from '../../src/lib/events/index.js';
 
 const SECRET = 'whsec-slow-receiver-0123456789';
 /** Every answer takes most of the 6s session: a chunk of such deliveries outlives the session. */
@@ -19,7 +19,14 @@ function round(n: number): DomainEvent[] {
   const events: DomainEvent[] = [];
   for (let o = n * 10; o < n * 10 + 3; o++) {
     const items = [{ productId: 1, quantity: 1, unitPrice: 100 }];
-    events.push(createEvent('OrderCreated', o, 1, { orderId: o, userId: 'u', items, totalAmount: 100 }));
+    events.push(
+      createEvent(
+        'OrderCreated',
+        o,
+        1,
+        orderCreatedFromV1({ orderId: o, userId: 'u', items, totalAmount: 100 }),
+      ),
+    );
     events.push(createEvent('OrderPaid', o, 2, { orderId: o, userId: 'u', paymentId: o, amount: 100 }));
   }
   return events;

@@ -7,7 +7,7 @@ import { groupMembers, publish } from '../support/collector.js';
 import { caughtUp, groupLag } from '../support/handlers.js';
 import { readTopic } from '../support/topic-reader.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1, type DomainEvent } from '../../src/lib/events/index.js';
 import { dlqTopic } from '../../src/lib/kafka/topics.js';
 import { DLQ_HEADERS } from '../../src/lib/kafka/dead-letter.js';
 
@@ -19,7 +19,14 @@ function orderEvents(from: number, to: number): DomainEvent[] {
   const events: DomainEvent[] = [];
   for (let o = from; o <= to; o++) {
     const items = [{ productId: 1, quantity: 1, unitPrice: 100 }];
-    events.push(createEvent('OrderCreated', o, 1, { orderId: o, userId: 'u', items, totalAmount: 100 }));
+    events.push(
+      createEvent(
+        'OrderCreated',
+        o,
+        1,
+        orderCreatedFromV1({ orderId: o, userId: 'u', items, totalAmount: 100 }),
+      ),
+    );
     events.push(
       o % 3 === 0
         ? createEvent('OrderCancelled', o, 2, {

@@ -4,14 +4,25 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { publish } from '../support/collector.js';
 import { eventually } from '../support/wait.js';
-import { createEvent, encodeEvent, topicFor, type DomainEvent } from '../../src/lib/events/index.js';
+import {
+  createEvent,
+  orderCreatedFromV1,
+  encodeEvent,
+  topicFor,
+  type DomainEvent,
+} from '../../src/lib/events/index.js';
 import { eventHeaders } from '../../src/lib/kafka/event-headers.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { allGroupsLag } from '../../src/lib/kafka/consumer-lag.js';
 
 const items = [{ productId: 1, quantity: 1, unitPrice: 100 }];
 const orderCreated = (id: number) =>
-  createEvent('OrderCreated', id, 1, { orderId: id, userId: 'u', items, totalAmount: 100 });
+  createEvent(
+    'OrderCreated',
+    id,
+    1,
+    orderCreatedFromV1({ orderId: id, userId: 'u', items, totalAmount: 100 }),
+  );
 
 describe('commerce events tail', () => {
   let ctx: TestContext;

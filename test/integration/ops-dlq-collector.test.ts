@@ -7,7 +7,7 @@ import { dlqTopic } from '../../src/lib/kafka/topics.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { deadLetterMessage } from '../../src/lib/kafka/dead-letter.js';
 import { eventHeaders } from '../../src/lib/kafka/event-headers.js';
-import { createEvent, encodeEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1, encodeEvent } from '../../src/lib/events/index.js';
 import { dailyRankingKey } from '../../src/lib/ranking/score.js';
 
 /**
@@ -20,7 +20,7 @@ const event = createEvent(
   'OrderCreated',
   500,
   1,
-  {
+  orderCreatedFromV1({
     orderId: 500,
     userId: 'u1',
     items: [
@@ -28,7 +28,7 @@ const event = createEvent(
       { productId: 8, quantity: 1, unitPrice: 1000 },
     ],
     totalAmount: 1600,
-  },
+  }),
   at,
 );
 

@@ -7,7 +7,7 @@ import { slowRanking, slowRebuildSwap } from '../support/slow-clients.js';
 import { caughtUp } from '../support/handlers.js';
 import { eventually } from '../support/wait.js';
 import { dateInZone } from '../../src/lib/time/dates.js';
-import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1, type DomainEvent } from '../../src/lib/events/index.js';
 import { runRebuild } from '../../src/jobs/rebuild/rebuild.js';
 
 type Collector = Awaited<ReturnType<typeof startTestCollector>>;
@@ -207,12 +207,12 @@ describe('rebuild while a collector consumes', () => {
             'OrderCreated',
             order,
             next(order),
-            {
+            orderCreatedFromV1({
               orderId: order,
               userId: 'u',
               totalAmount: 300,
               items: [{ productId: p, quantity: 3, unitPrice: 100 }],
-            },
+            }),
             now,
           ),
         );

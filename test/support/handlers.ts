@@ -1,4 +1,4 @@
-import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1, type DomainEvent } from '../../src/lib/events/index.js';
 import { productCacheKeys } from '../../src/lib/cache/product-cache.js';
 import { dailyRankingKey } from '../../src/lib/ranking/score.js';
 import { compactDate } from '../../src/lib/time/dates.js';
@@ -46,13 +46,19 @@ export function scenarioEvents(base: number, day: string): DomainEvent[] {
   const o1 = base + 100;
   const o2 = base + 101;
   events.push(
-    createEvent('OrderCreated', o1, 1, { orderId: o1, userId: 'u1', items, totalAmount: 400 }, at),
+    createEvent(
+      'OrderCreated',
+      o1,
+      1,
+      orderCreatedFromV1({ orderId: o1, userId: 'u1', items, totalAmount: 400 }),
+      at,
+    ),
     createEvent('OrderPaid', o1, 2, { orderId: o1, userId: 'u1', paymentId: o1, amount: 400 }, at),
     createEvent(
       'OrderCreated',
       o2,
       1,
-      { orderId: o2, userId: 'u2', items: cancelled, totalAmount: 1200 },
+      orderCreatedFromV1({ orderId: o2, userId: 'u2', items: cancelled, totalAmount: 1200 }),
       at,
     ),
     createEvent(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1 } from '../../src/lib/events/index.js';
 import { foldDaily, foldProducts } from '../../src/jobs/collector/fold.js';
 import { evictionsFor } from '../../src/jobs/collector/redis-effects.js';
 import { rankingIncrements } from '../../src/lib/ranking/live-ranking.js';
@@ -15,7 +15,7 @@ const order = (type: 'OrderCreated' | 'OrderCancelled') => {
     { productId: 2, quantity: 1, unitPrice: 300 },
   ];
   return type === 'OrderCreated'
-    ? createEvent(type, 9, 1, { orderId: 9, userId: 'u', items, totalAmount: 1300 }, day1)
+    ? createEvent(type, 9, 1, orderCreatedFromV1({ orderId: 9, userId: 'u', items, totalAmount: 1300 }), day1)
     : createEvent(
         type,
         9,

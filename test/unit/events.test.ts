@@ -3,6 +3,7 @@ import {
   createEvent,
   decodeEvent,
   encodeEvent,
+  orderCreatedFromV1,
   PoisonMessageError,
   topicFor,
 } from '../../src/lib/events/index.js';
@@ -12,12 +13,17 @@ const topics = { catalog: 'catalog-events', order: 'order-events' };
 
 describe('events', () => {
   it('round-trips an event through its wire form', () => {
-    const event = createEvent('OrderCreated', 5, 1, {
-      orderId: 5,
-      userId: 'u1',
-      items: [{ productId: 1, quantity: 2, unitPrice: 1000 }],
-      totalAmount: 2000,
-    });
+    const event = createEvent(
+      'OrderCreated',
+      5,
+      1,
+      orderCreatedFromV1({
+        orderId: 5,
+        userId: 'u1',
+        items: [{ productId: 1, quantity: 2, unitPrice: 1000 }],
+        totalAmount: 2000,
+      }),
+    );
     expect(decodeEvent(Buffer.from(encodeEvent(event)))).toEqual(event);
     expect(topicFor(event, topics)).toBe('order-events');
     expect(event.aggregateType).toBe('order');

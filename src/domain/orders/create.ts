@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createEvent } from '../../lib/events/index.js';
+import { createEvent, DEFAULT_CURRENCY } from '../../lib/events/index.js';
 import { writeOutbox } from '../../lib/outbox/write.js';
 import { one, rows } from '../../lib/db/query.js';
 import { withTransaction } from '../../lib/db/transaction.js';
@@ -74,7 +74,8 @@ export async function createOrder(
       const created = createEvent('OrderCreated', orderId, row.order_version!, {
         orderId,
         userId,
-        items: priced,
+        currency: DEFAULT_CURRENCY,
+        items: priced.map((l) => ({ ...l, lineTotal: l.quantity * l.unitPrice })),
         totalAmount: row.total_amount!,
       });
       await writeOutbox(client, [...stockEvents, created], deps.config.kafka.topics);

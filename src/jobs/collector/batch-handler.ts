@@ -2,7 +2,7 @@ import type { EachBatchPayload, KafkaMessage, Producer, TopicPartitionOffsetAndM
 import { errorMessage } from '../../lib/errors.js';
 import { applyEvents } from './apply.js';
 import { applyRedisEffects } from './redis-effects.js';
-import { processChunk } from './process-chunk.js';
+import { PartitionHeld, processChunk, type ChunkOutcome } from './process-chunk.js';
 import { sendDeadLetters } from './dead-letters.js';
 import { ChunkTurns, type Turn } from './ordered-steps.js';
 import { BatchGuard } from './batch-guard.js';
@@ -96,6 +96,7 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
     const { batch, isRunning, isStale, resolveOffset } = payload;
     const at = { topic: batch.topic, partition: batch.partition };
     const runner = {
+      decoder: options.decoder,
       maxAttempts: options.maxAttempts,
       backoff: options.backoff,
       signal: guard.signal,
@@ -119,7 +120,7 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
             chunk,
           ),
         );
-      const outcomes = await settleAll(chunks.map(run));
+      const outcomes = await settleUpToHold(chunks.map(run));
       // Offsets move in order: past a chunk only when it and every chunk before it are done.
       for (const [k, outcome] of outcomes.entries()) {
         if (!outcome.complete) return;
@@ -129,6 +130,23 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
           logger.warn({ ...at, offset: l.message.offset, kind: l.kind, err: l.error }, 'dead-lettered');
         }
         stats.deadLettered += outcome.letters.length;
+        if (outcome.held) {
+          // Everything before the held event is done: the partition is fetched again from it.
+          const { message, error } = outcome.held;
+          const chunk = chunks[k]!;
+          const index = chunk.indexOf(message);
+          if (index > 0) {
+            // (At the chunk's start, the chunks before committed up to it already.)
+            resolveOffset(chunk[index - 1]!.offset);
+            await ctx.commit([{ ...at, offset: message.offset }]);
+          }
+          metrics.held.inc({ topic: at.topic });
+          logger.warn(
+            { ...at, offset: message.offset, eventType: error.eventType, schemaVersion: error.schemaVersion },
+            'held: an event of a schema version this collector does not know (upgrade the collector)',
+          );
+          throw new PartitionHeld({ ...at, offset: message.offset }, error);
+        }
         const chunk = chunks[k]!;
         const last = chunk[chunk.length - 1]!.offset;
         resolveOffset(last);
@@ -152,10 +170,16 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
  */
 const CHUNKS_IN_FLIGHT = 2;
 
-/** Like Promise.all, but waits for every promise to settle before rethrowing the first failure. */
-async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+/**
+ * Like Promise.all, but waits for every promise to settle before rethrowing the first failure; the
+ * outcomes end at the first held chunk (included): what the later chunks did or failed at follows the
+ * hold (their order-sensitive steps did not run) and they are fetched again with it.
+ */
+async function settleUpToHold(promises: Promise<ChunkOutcome>[]): Promise<ChunkOutcome[]> {
   const settled = await Promise.allSettled(promises);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const hold = settled.findIndex((r) => r.status === 'fulfilled' && r.value.held !== undefined);
+  const relevant = hold === -1 ? settled : settled.slice(0, hold + 1);
+  const failed = relevant.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+  return relevant.map((r) => (r as PromiseFulfilledResult<ChunkOutcome>).value);
 }

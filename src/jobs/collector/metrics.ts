@@ -13,6 +13,7 @@ export function createCollectorMetrics(registry: Registry, topics: readonly stri
     metrics.consumed.inc({ topic }, 0);
     metrics.duplicates.inc({ topic }, 0);
     for (const kind of DEAD_LETTER_KINDS) metrics.deadLettered.inc({ topic, kind }, 0);
+    metrics.held.inc({ topic }, 0);
   }
   return metrics;
 }
@@ -38,6 +39,12 @@ function defineCollectorMetrics(registry: Registry) {
       name: 'collector_dead_lettered_total',
       help: 'Messages sent to the dead-letter topic.',
       labelNames: ['topic', 'kind'],
+      registers,
+    }),
+    held: new Counter({
+      name: 'collector_held_unknown_version_total',
+      help: 'Times a partition was held at an event of a schema version this collector does not know (upgrade it).',
+      labelNames: ['topic'],
       registers,
     }),
     batchSeconds: new Histogram({

@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { AppConfig } from '../../lib/config/config.js';
 import type { Logger } from '../../lib/log.js';
+import { eventDecoder, type EventDecoder } from '../../lib/events/index.js';
 import { DEFAULT_HANDLERS, type HandlerName, type HandlerSet, type WebhookStep } from './handlers.js';
 
 /** The clients and settings a collector runs with; they are the caller's (it closes them). */
@@ -29,6 +30,11 @@ export interface CollectorOptions {
   sessionTimeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number };
   registry?: Registry;
+  /**
+   * How events are read (default: every version this build knows). Tests of a rolling deploy give an
+   * older build's: eventDecoder(definitionsUpTo({ OrderCreated: 1 })).
+   */
+  decoder?: EventDecoder;
 }
 
 export const COLLECTOR_DEFAULTS = {
@@ -59,7 +65,10 @@ export interface ResolvedCollectorOptions {
   /** A batch none of whose steps finished for this long gets no more heartbeats (BatchGuard). */
   stallMs: number;
   backoff: { baseMs: number; maxMs: number };
+  decoder: EventDecoder;
 }
+
+const DECODER = eventDecoder();
 
 /** Every option filled in, once, so the rest of the collector reads no `??`. */
 export function resolveCollectorOptions(
@@ -84,5 +93,6 @@ export function resolveCollectorOptions(
     // time, keeps its member; a step hung for longer lets its partitions go.
     stallMs: COLLECTOR_DEFAULTS.rebalanceTimeoutMs,
     backoff: options.backoff ?? COLLECTOR_DEFAULTS.backoff,
+    decoder: options.decoder ?? DECODER,
   };
 }

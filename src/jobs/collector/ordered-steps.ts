@@ -22,7 +22,7 @@ export class ChunkTurns {
   constructor(private readonly handlers: HandlerSet) {}
 
   /** Runs the next chunk (in offset order), giving it its `turn` for its steps. */
-  next<T extends { complete: boolean }>(chunk: (turn: Turn) => Promise<T>): Promise<T> {
+  next<T extends { complete: boolean; held?: unknown }>(chunk: (turn: Turn) => Promise<T>): Promise<T> {
     const earlier = this.done;
     const turn: Turn = (handlers) =>
       handlers.some((h) => this.handlers.has(h) && !COMMUTES[h]) ? earlier : Promise.resolve();
@@ -32,7 +32,7 @@ export class ChunkTurns {
       const result = await outcome.catch((err: unknown) => {
         throw new EarlierChunkUnfinished(err);
       });
-      if (!result.complete) throw new EarlierChunkUnfinished();
+      if (!result.complete || result.held) throw new EarlierChunkUnfinished(); // held: see PartitionHeld
     })();
     this.done.catch(() => undefined); // observed by the next chunk's turn, if it has one
     return outcome;

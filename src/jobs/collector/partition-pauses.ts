@@ -3,16 +3,20 @@ import { backoffDelay } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { classifyError } from '../../lib/error-kind.js';
+import { PartitionHeld } from './process-chunk.js';
 
 /** How long a partition whose step cannot make progress waits before it is fetched again. */
 export const PAUSE_BACKOFF = { baseMs: 1_000, maxMs: 15_000, jitter: 0.5 } as const;
 
 /**
  * A step that cannot make progress, whatever the events: a dependency `unavailable` (PostgreSQL,
- * Redis, or the webhook receiver down for longer than the sender waits: ReceiverDownError). Kafka's
- * own failures are not: kafkajs handles them (and a lost membership must reach it to rejoin).
+ * Redis, or the webhook receiver down for longer than the sender waits: ReceiverDownError), or an
+ * event of a schema version this build does not know (PartitionHeld: until the upgrade takes the
+ * partition). Kafka's own failures are not: kafkajs handles them (and a lost membership must reach it
+ * to rejoin).
  */
 export function pausesPartition(err: unknown): boolean {
+  if (err instanceof PartitionHeld) return true;
   const { kind, service } = classifyError(err);
   return kind === 'unavailable' && service !== 'Kafka';
 }

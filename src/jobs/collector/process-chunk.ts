@@ -1,5 +1,11 @@
 import type { KafkaMessage } from 'kafkajs';
-import { decodeEvent, PoisonMessageError, type DomainEvent } from '../../lib/events/index.js';
+import {
+  decodeEvent,
+  PoisonMessageError,
+  UnknownSchemaVersionError,
+  type DomainEvent,
+  type EventDecoder,
+} from '../../lib/events/index.js';
 import { backoffDelay } from '../../lib/backoff.js';
 import { sleep } from '../../lib/sleep.js';
 import { errorMessage } from '../../lib/errors.js';
@@ -11,6 +17,29 @@ export interface ChunkOutcome {
   /** False when stopped (signal) before every message was processed or dead-lettered. */
   complete: boolean;
   letters: DeadLetter[];
+  /**
+   * The first message whose schema version this build does not know, when the chunk has one: the
+   * messages before it were processed, it and the rest were not (see PartitionHeld).
+   */
+  held?: { message: KafkaMessage; error: UnknownSchemaVersionError };
+}
+
+/**
+ * The partition waits at an event written in a schema version newer than this collector knows (a
+ * newer API, mid rolling deploy): nothing from it on is applied nor dead-lettered, the offset stays
+ * at it, and the partition pauses like an outage (PartitionPauses) and is fetched again until a
+ * collector that knows the version (the upgrade) takes it over. Guessing would mis-apply it;
+ * dead-lettering it would let the same order's later events overtake it (webhooks promise order per
+ * aggregate) and leave a replay to someone's memory. docs/event-evolution.md.
+ */
+export class PartitionHeld extends Error {
+  constructor(
+    readonly at: { topic: string; partition: number; offset: string },
+    readonly unknown: UnknownSchemaVersionError,
+  ) {
+    super(`held at ${at.topic}/${at.partition}@${at.offset}: ${unknown.message}`, { cause: unknown });
+    this.name = 'PartitionHeld';
+  }
 }
 
 /**
@@ -37,6 +66,8 @@ export interface Rejection {
 }
 
 export interface ChunkRunner {
+  /** How events are read (validation, upcasting: lib/events); default decodeEvent, this build's. */
+  decoder?: EventDecoder;
   maxAttempts: number;
   backoff: { baseMs: number; maxMs: number };
   signal: AbortSignal;
@@ -50,7 +81,8 @@ export interface ChunkRunner {
 }
 
 /**
- * One chunk of one partition: decode (invalid messages are dead letters at once, never retried), then
+ * One chunk of one partition: decode (invalid messages are dead letters at once, never retried; at a
+ * version too new for this build, stop: the outcome's `held`), then
  * apply the events together, retried with backoff; if they keep failing, narrow down by applying
  * them one by one so only the events that fail on their own become dead letters.
  * An infrastructure error (database or Redis unreachable, a webhook receiver down for long) is
@@ -64,13 +96,19 @@ export async function processChunk(
 ): Promise<ChunkOutcome> {
   const letters: DeadLetter[] = [];
   const events: LoggedEvent[] = [];
+  let held: ChunkOutcome['held'];
+  const decode = runner.decoder?.decode ?? decodeEvent;
   for (const message of messages) {
     let event: DomainEvent;
     // Decoded from its text, which the audit row then stores as received (no re-serialising).
     const envelope = message.value?.toString('utf8') ?? '';
     try {
-      event = decodeEvent(envelope);
+      event = decode(envelope);
     } catch (err) {
+      if (err instanceof UnknownSchemaVersionError) {
+        held = { message, error: err };
+        break;
+      }
       if (!(err instanceof PoisonMessageError)) throw err;
       letters.push({ message, error: err.message, kind: 'poison', attempts: 1 });
       continue;
@@ -84,7 +122,7 @@ export async function processChunk(
       message,
     });
   }
-  if (events.length === 0) return { complete: true, letters };
+  if (events.length === 0) return { complete: true, letters, held };
 
   const rejected = (list: Rejection[]) => {
     for (const r of list)
@@ -114,7 +152,7 @@ export async function processChunk(
       }
     }
   }
-  return { complete: true, letters };
+  return { complete: true, letters, held };
 }
 
 /** The rejections when the handlers succeeded, 'aborted', or the last error after maxAttempts. */
