@@ -9,7 +9,7 @@ import { eventually } from '../support/wait.js';
 import { readTopic, type ReadMessage } from '../support/topic-reader.js';
 import { cloudEventOf, expectedAttributes, pick } from '../support/cloud-events.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import { createEvent, type DomainEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1, type DomainEvent } from '../../src/lib/events/index.js';
 import { writeOutbox } from '../../src/lib/outbox/write.js';
 
 const whsec = (key: string) => `whsec_${Buffer.from(key).toString('base64')}`;
@@ -23,7 +23,14 @@ function traffic(): DomainEvent[] {
   const events: DomainEvent[] = [];
   for (let o = 1; o <= 3; o++) {
     const items = [{ productId: o, quantity: 1, unitPrice: 100 }];
-    events.push(createEvent('OrderCreated', o, 1, { orderId: o, userId: 'u', items, totalAmount: 100 }));
+    events.push(
+      createEvent(
+        'OrderCreated',
+        o,
+        1,
+        orderCreatedFromV1({ orderId: o, userId: 'u', items, totalAmount: 100 }),
+      ),
+    );
     events.push(createEvent('OrderPaid', o, 2, { orderId: o, userId: 'u', paymentId: o, amount: 100 }));
     events.push(createEvent('ProductViewed', o, 1, { productId: o, count: 1 }));
   }

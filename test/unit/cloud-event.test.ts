@@ -2,16 +2,21 @@ import type { CloudEvent } from 'cloudevents';
 import { HTTP, Kafka, type KafkaMessage } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import { occurredAtOf, structuredCloudEvent, topLevelString } from '../../src/lib/cloud-event.js';
-import { createEvent, encodeEvent } from '../../src/lib/events/index.js';
+import { createEvent, encodeEvent, orderCreatedFromV1 } from '../../src/lib/events/index.js';
 import { eventHeaders, readEventHeaders } from '../../src/lib/kafka/event-headers.js';
 import { parseRelayOptions } from '../../src/jobs/relay/options.js';
 
-const event = createEvent('OrderCreated', 42, 1, {
-  orderId: 42,
-  userId: 'u1',
-  items: [{ productId: 7, quantity: 2, unitPrice: 500 }],
-  totalAmount: 1000,
-} as never);
+const event = createEvent(
+  'OrderCreated',
+  42,
+  1,
+  orderCreatedFromV1({
+    orderId: 42,
+    userId: 'u1',
+    items: [{ productId: 7, quantity: 2, unitPrice: 500 }],
+    totalAmount: 1000,
+  }),
+);
 
 describe('occurredAtOf / topLevelString', () => {
   it('reads the top-level field, not a nested one of the same name, in any key order and format', () => {
@@ -53,7 +58,7 @@ describe('eventHeaders (the relay)', () => {
       type: 'commerce.OrderCreated',
       subject: '42',
       time: event.occurredAt,
-      dataschema: 'urn:commerce:event:OrderCreated:v1',
+      dataschema: 'urn:commerce:event:OrderCreated:v2',
       datacontenttype: 'application/json',
       data: event,
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEvent } from '../../src/lib/events/index.js';
+import { createEvent, orderCreatedFromV1 } from '../../src/lib/events/index.js';
 import { ledgerEntries, pointsFor, type OrderPoints } from '../../src/domain/points/rule.js';
 
 const paid = (orderId: number, amount: number, userId = 'u1') =>
@@ -41,12 +41,17 @@ describe('points rule', () => {
   });
 
   it('ignores every other event and names each entry by its event and order', () => {
-    const created = createEvent('OrderCreated', 3, 1, {
-      orderId: 3,
-      userId: 'u2',
-      items: [{ productId: 1, quantity: 1, unitPrice: 700 }],
-      totalAmount: 700,
-    });
+    const created = createEvent(
+      'OrderCreated',
+      3,
+      1,
+      orderCreatedFromV1({
+        orderId: 3,
+        userId: 'u2',
+        items: [{ productId: 1, quantity: 1, unitPrice: 700 }],
+        totalAmount: 700,
+      }),
+    );
     const p = paid(3, 700, 'u2');
     expect(ledgerEntries([created, p], new Map(), 1000)).toEqual([
       { eventId: p.eventId, userId: 'u2', orderId: 3, delta: 70, reason: 'order-paid' },
