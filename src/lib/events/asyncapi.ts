@@ -26,8 +26,16 @@ export const EVENT_MESSAGE_HEADERS: Json = {
   properties: {
     ce_specversion: { type: 'string', const: '1.0', description: 'CloudEvents specification version.' },
     ce_id: { type: 'string', format: 'uuid', description: 'The eventId: unique per event.' },
-    ce_source: { type: 'string', description: 'The producing service (a URI-reference).' },
-    ce_type: { type: 'string', description: 'The event type (eventType).' },
+    ce_source: {
+      type: 'string',
+      enum: ['/commerce/product', '/commerce/order'],
+      description: '/commerce/<aggregateType>: with ce_id, the identity of the event.',
+    },
+    ce_type: {
+      type: 'string',
+      pattern: '^commerce\\.[A-Za-z]+$',
+      description: 'commerce.<eventType>, with no version (ce_dataschema carries it).',
+    },
     ce_time: { type: 'string', format: 'date-time', description: 'occurredAt.' },
     ce_subject: { type: 'string', description: 'The aggregate id (the message key).' },
     ce_dataschema: {
@@ -40,7 +48,15 @@ export const EVENT_MESSAGE_HEADERS: Json = {
     'aggregate-type': { type: 'string', enum: ['product', 'order'], description: 'Legacy.' },
     'aggregate-version': { type: 'string', pattern: '^[0-9]+$', description: 'Legacy: version.' },
   },
-  required: ['ce_specversion', 'ce_id', 'ce_source', 'ce_type'],
+  required: [
+    'ce_specversion',
+    'ce_id',
+    'ce_source',
+    'ce_type',
+    'ce_subject',
+    'ce_dataschema',
+    'content-type',
+  ],
 };
 
 /** Dead letters keep the original key, value and headers, and add these. */
