@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark, as README gives it: `npm run bench [-- --quick] [-- --only relay,api]`.
+# The benchmark, as docs/performance.md gives it: `npm run bench [-- --quick] [-- --only relay,api]`.
 # Uses the services named by DATABASE_URL, REDIS_URL and KAFKA_BROKERS when all three are set;
 # otherwise scripts/services.sh brings up local PostgreSQL, Redis and Kafka.
 set -euo pipefail

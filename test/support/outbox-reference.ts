@@ -35,7 +35,7 @@ import { msFromNow } from '../../src/lib/outbox/sql/states.js';
  * Progress: the lowest-id row of the walk whose predecessor is published (or none) is claimable by
  * whichever claim locks it, so concurrent claims never all come back empty while such a row exists.
  *
- * Figures (EXPLAIN (ANALYZE, BUFFERS), README "Performance"): O(window) buffer reads per claim on a hot
+ * Figures (EXPLAIN (ANALYZE, BUFFERS), docs/performance.md): O(window) buffer reads per claim on a hot
  * backlog where the old per-row "any earlier row blocked?" walk read ~10 M buffers.
  */
 export function claimEvents(relayId: string, limit: number, leaseMs: number) {

@@ -56,9 +56,9 @@ describe('Prometheus rules and the Grafana dashboard', () => {
     }
   });
 
-  it('every alert has a runbook entry in README.md', () => {
-    const readme = readFileSync(`${ROOT}README.md`, 'utf8');
-    for (const { alert } of alertRules()) expect(readme, alert).toContain(`**${alert}**`);
+  it('every alert has a runbook entry in docs/operations.md', () => {
+    const runbooks = readFileSync(`${ROOT}docs/operations.md`, 'utf8');
+    for (const { alert } of alertRules()) expect(runbooks, alert).toContain(`**${alert}**`);
   });
 
   it('every dashboard query is valid PromQL and selects at least one metric', () => {
