@@ -12,7 +12,7 @@ const FAILURE_KINDS = ['error', 'hang', 'reset'] as const;
 type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /**
- * The payment gateway simulator: a real HTTP peer that misbehaves on purpose (see README "Payment
+ * The payment gateway simulator: a real HTTP peer that misbehaves on purpose (docs/payments.md "Payment
  * gateway simulator"). Its state lives in memory and dies with the process.
  */
 export class GatewaySimulator {

@@ -41,7 +41,7 @@ export class UsageError extends kind('USAGE', ExitCode.USAGE) {}
 export class ConfigError extends kind('CONFIG', ExitCode.CONFIG) {}
 
 /**
- * The one error vocabulary (README "Errors: four kinds"): what a failure means for whoever meets it.
+ * The one error vocabulary (docs/architecture.md "Errors: four kinds"): what a failure means for whoever meets it.
  * - `unavailable`: a dependency cannot be reached or is overloaded: retry later, pause; 503, exit 4.
  * - `rejected`: the input or event is bad: never retried; a 4xx, a dead letter.
  * - `conflict`: a concurrent change (serialization failure, deadlock, lock not available): retry at

@@ -24,7 +24,7 @@ const STOP_BACKOFF = { baseMs: 200, maxMs: 2_000 } as const;
  * Product views, counted in memory and flushed periodically as one ProductViewed event per product
  * (with the number of views) in one transaction. A read never waits on a database write.
  *
- * Guarantees (README, HTTP API, "Views"): memory is one counter per viewed product, however long
+ * Guarantees (docs/api.md, "Guarantees"): memory is one counter per viewed product, however long
  * PostgreSQL is away; a failed flush keeps its counts for the next tick; a flush whose connection died
  * around COMMIT is settled by looking its event ids up in the outbox before anything else is written,
  * so it is counted once, never twice or not at all. stop() keeps retrying for `shutdownRetryMs`, or

@@ -29,7 +29,7 @@ export type HandlerName = (typeof HANDLERS)[number];
  * - metrics: counters add up; versioned state (likes, stock) keeps the highest version.
  * - ranking: increments add up.
  * - cache:   an eviction is the same whenever it happens.
- * - webhook: no. A receiver sees each request as it comes: the README promises order per aggregate.
+ * - webhook: no. A receiver sees each request as it comes: docs/collector.md promises order per aggregate.
  * - points:  yes. An order's earn and refund add up to 0 whichever is applied first (domain/points/
  *            rule.ts), and the transactions writing one order's points are serialized (an advisory
  *            lock per order), so each sees the other's entry.

@@ -13,7 +13,7 @@ export interface SourceStatus {
 
 export interface HandlerApplied {
   handler: string;
-  /** When it applied the event; null when that time is not recorded (README: trace). */
+  /** When it applied the event; null when that time is not recorded (docs/operations.md, "Where is my event?"). */
   at: string | null;
   /** The group whose collector applied it, when recorded (the audit handler's). */
   group?: string;

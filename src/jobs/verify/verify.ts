@@ -45,7 +45,7 @@ async function inFlightProducts(
 }
 
 /**
- * Compares every read model with its source of truth (see the README, "Consistency") and lists each
+ * Compares every read model with its source of truth (docs/batch-jobs.md, "Consistency") and lists each
  * difference. What is in flight (unpublished, uncollected, unaudited events; partitions the collector
  * has not caught up on) is counted, not compared. Reads only.
  */

@@ -17,7 +17,7 @@ export function paymentCallbackUrl(config: AppConfig, apiUrl?: string): string {
 }
 
 /**
- * The breaker and retry settings every part uses (README "Payment gateway"): 3 attempts, backoff
+ * The breaker and retry settings every part uses (docs/payments.md "Payment gateway client"): 3 attempts, backoff
  * 50ms..250ms, breaker open after 5 consecutive failed attempts, one test call after
  * GATEWAY_BREAKER_HALF_OPEN (10s). A call then
  * takes at most 3 * (GATEWAY_TIMEOUT + 250ms); callers with a tighter budget pass an AbortSignal.
