@@ -62,6 +62,7 @@ describe('commerce dev and commerce demo', () => {
         ctx.env,
         90_000,
       );
+      console.log('DEBUG', JSON.stringify(result.json).slice(0, 3000));
       expect(result.code, result.stderr).toBe(0);
       const json = result.json;
       expect(json.verified).toBe(true);
@@ -73,6 +74,12 @@ describe('commerce dev and commerce demo', () => {
         json.payments.payments,
       );
       expect(json.payments.recoverRuns).toBeGreaterThan(0);
+      // A payment landed on an order already EXPIRED: charged by the simulator, refunded once (the
+      // self-check: order EXPIRED, payment REFUNDED, the simulator's record, stock back, no points).
+      expect(json.latePayments).toMatchObject({ charged: 1, refunded: 1 });
+      expect(json.latePayments.orderId).toBeGreaterThan(0);
+      expect(json.latePayments.sent).toBeGreaterThanOrEqual(1);
+      expect(json.payments.refunded).toBeGreaterThanOrEqual(1);
       // Every user's points balance is the rule on their paid orders (each earns at least 10 points).
       expect(json.pointsProblems).toEqual([]);
       expect(json.points.points > 0).toBe(json.payments.succeeded > 0);
