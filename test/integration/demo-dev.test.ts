@@ -62,7 +62,6 @@ describe('commerce dev and commerce demo', () => {
         ctx.env,
         90_000,
       );
-      console.log('DEBUG', JSON.stringify(result.json).slice(0, 3000));
       expect(result.code, result.stderr).toBe(0);
       const json = result.json;
       expect(json.verified).toBe(true);
