@@ -13,7 +13,8 @@ export default class Demo extends BaseCommand<typeof Demo> {
   static override summary = 'Run the whole pipeline on simulated traffic, report, and check the metrics.';
   static override description =
     'Seeds a run-unique brand and products, starts the API, a relay and a collector in this process, ' +
-    'drives views, likes, orders, payments and cancellations over HTTP, waits for the pipeline, runs ' +
+    'drives views, likes, orders, payments and cancellations over HTTP, expires the unpaid orders and ' +
+    'refunds a payment that lands on one of them, waits for the pipeline, runs ' +
     'the weekly and monthly aggregation and prints the rankings and pipeline figures. Exit 6 when ' +
     "product_metrics differ from what the traffic implies. Only this run's products are checked, so it can run again.";
   static override examples = [

@@ -73,6 +73,12 @@ describe('commerce dev and commerce demo', () => {
         json.payments.payments,
       );
       expect(json.payments.recoverRuns).toBeGreaterThan(0);
+      // A payment landed on an order already EXPIRED: charged by the simulator, refunded once (the
+      // self-check: order EXPIRED, payment REFUNDED, the simulator's record, stock back, no points).
+      expect(json.latePayments).toMatchObject({ charged: 1, refunded: 1 });
+      expect(json.latePayments.orderId).toBeGreaterThan(0);
+      expect(json.latePayments.sent).toBeGreaterThanOrEqual(1);
+      expect(json.payments.refunded).toBeGreaterThanOrEqual(1);
       // Every user's points balance is the rule on their paid orders (each earns at least 10 points).
       expect(json.pointsProblems).toEqual([]);
       expect(json.points.points > 0).toBe(json.payments.succeeded > 0);

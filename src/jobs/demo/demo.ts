@@ -19,6 +19,7 @@ import { compareMetrics, compareScores, type Mismatch } from './verify.js';
 import { DEMO_PAYMENT_TTL_MS, expireDemoOrders } from './expiry.js';
 import { checkDemoPayments, recoverDemoPayments, startDemoGateway, type PaymentFigures } from './payments.js';
 import { checkDemoPoints, type PointsFigures } from './points.js';
+import { checkLatePayment, payAfterExpiry, placeLateOrder, type LatePaymentFigures } from './late-payment.js';
 
 export interface DemoDeps extends PipelineDeps {
   /** One line per stage and progress inside it (the command shows it as a spinner). */
@@ -32,6 +33,8 @@ export interface DemoResult {
   /** What the payments self-check found (empty when every payment is settled as the gateway says). */
   paymentProblems: string[];
   payments: PaymentFigures;
+  /** A payment landing on an order already EXPIRED: charged, then refunded once (its checks in paymentProblems). */
+  latePayments: LatePaymentFigures;
   /** What the points self-check found (empty when every user's balance is the rule on paid orders). */
   pointsProblems: string[];
   points: PointsFigures;
@@ -92,6 +95,8 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
     const seed = await seedCatalog(client, options.products, (n) =>
       stage(`seeding products ${n}/${options.products}`),
     );
+    // The order a payment will land on after its expiry: placed first (full stock), left unpaid.
+    const late = await placeLateOrder(client, seed.products[0]!.id, userPrefix);
     const ledger = await runTraffic({
       client,
       products: seed.products,
@@ -103,6 +108,8 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
       signal,
       onProgress: (n) => stage(`traffic: orders ${n}/${options.orders}`),
     });
+    if ('error' in late) ledger.surprise(late.error);
+    else ledger.ordered(late.items);
     if (signal?.aborted) throw new InterruptedError(signal, 'nothing was verified', 'demo');
     // Lost callbacks and failed requests leave payments unsettled: the recovery job settles them
     // (its OrderPaid events then go through the pipeline like any other).
@@ -117,6 +124,12 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
       userPrefix,
       signal,
     );
+    // A payment for an order already expired: charged by the simulator, refunded by the system.
+    stage('a payment landing after expiry (refunded)');
+    const latePayment =
+      'error' in late
+        ? { figures: { orderId: null, sent: 0, charged: 0, refunded: 0 }, problems: [] }
+        : await payAfterExpiry({ pool, config, logger }, pipeline.url, late, signal);
     await pipeline.api.close(); // flushes the buffered views into the outbox
     const caughtUp = await waitForCatchUp({
       pool,
@@ -149,17 +162,23 @@ async function demo(deps: DemoDeps, options: DemoOptions): Promise<DemoResult> {
     if (day === today) mismatches.push(...compareScores(expected, scores, config.ranking));
     const payments = await checkDemoPayments(pool, gateway.simulator, userPrefix);
     const points = await checkDemoPoints(pool, userPrefix, config.points.rateBasisPoints);
+    const lateProblems = [
+      ...latePayment.problems,
+      ...('error' in late ? [] : await checkLatePayment(pool, gateway.simulator, late, latePayment.figures)),
+    ];
     return {
       verified:
         mismatches.length === 0 &&
         ledger.counts.unexpected === 0 &&
         payments.problems.length === 0 &&
         expiry.problems.length === 0 &&
+        lateProblems.length === 0 &&
         points.problems.length === 0,
       mismatches,
       unexpectedResponses: ledger.unexpected,
-      paymentProblems: [...payments.problems, ...expiry.problems],
+      paymentProblems: [...payments.problems, ...expiry.problems, ...lateProblems],
       payments: { ...payments.figures, recovered: recovery.recovered, recoverRuns: recovery.runs },
+      latePayments: latePayment.figures,
       pointsProblems: points.problems,
       points: points.figures,
       brand: seed.brandName,

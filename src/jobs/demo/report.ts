@@ -11,6 +11,12 @@ const ranking = (rows: RankRow[]) =>
         { header: 'Score', get: (r) => r.score.toFixed(1), align: 'right' },
       ]);
 
+const latePayments = (l: DemoResult['latePayments']) =>
+  l.orderId === null
+    ? '- (no order to land on)'
+    : `${l.refunded} of ${l.charged} charged on order #${l.orderId} after it expired ` +
+      `(${l.sent} payment(s) sent, ${l.sent - l.charged} declined)`;
+
 const ms = (v: number | null) => (v === null ? '-' : `${v} ms`);
 
 /** The demo's report for people: rankings, pipeline figures, the self-check's verdict. */
@@ -28,6 +34,7 @@ export function renderReport(r: DemoResult): string {
         `recover settled or resent ${r.payments.recovered} in ${r.payments.recoverRuns} run(s); ` +
         `${r.payments.failuresInjected} failures injected, ${r.payments.callbacksLost} callbacks lost`,
     ],
+    ['late payments refunded', latePayments(r.latePayments)],
     [
       'loyalty points',
       `${r.points.points} points earned by ${r.points.users} user(s), ${r.points.entries} ledger entries`,
@@ -62,6 +69,10 @@ export function renderReport(r: DemoResult): string {
     lines.push(`Verified: product_metrics of all ${r.products} products equal what the traffic implies.`);
     lines.push(
       `Verified: all ${r.payments.payments} payments settled as the gateway says; none charged twice.`,
+    );
+    lines.push(
+      `Verified: the payment charged after order #${r.latePayments.orderId} expired was refunded once ` +
+        '(simulator: one charge, refunded), its stock is back and it kept no points.',
     );
     lines.push(`Verified: every user's points balance is the rule on their paid orders.`);
   } else {

@@ -114,3 +114,44 @@ export const selectDemoPoints = (userPrefix: string, rateBasisPoints: number) =>
       ORDER BY u.user_id`,
     [userPrefix, rateBasisPoints],
   );
+
+/** The late payment's order: its state and what a payment of it costs. */
+export const selectLateOrder = (orderId: number) =>
+  sql(
+    'demo.select-late-order',
+    `SELECT id::int, status, total_amount::int AS total_amount FROM orders WHERE id = $1`,
+    [orderId],
+  );
+
+/** The payments of the late payment's order, oldest first. */
+export const selectLatePayments = (orderId: number) =>
+  sql(
+    'demo.select-late-payments',
+    `SELECT id::int, payment_key, status FROM payments WHERE order_id = $1 ORDER BY id`,
+    [orderId],
+  );
+
+/**
+ * What the late payment's order left behind: its events by type, the stock moves it caused on its
+ * product summed (taken, then given back by the expiry: 0), and its loyalty points entries (the
+ * refund of a never-paid order: one entry of 0).
+ */
+export const selectLateTrail = (orderId: number, productId: number) =>
+  sql(
+    'demo.select-late-trail',
+    `WITH events AS (
+       SELECT event_type FROM outbox_event WHERE aggregate_type = 'order' AND aggregate_id = $1::text
+     ), stock AS (
+       SELECT (payload->'payload'->>'delta')::int AS delta FROM outbox_event
+        WHERE aggregate_type = 'product' AND aggregate_id = $2::text AND event_type = 'StockAdjusted'
+          AND payload->'payload'->>'orderId' = $1::text
+     )
+     SELECT (SELECT count(*) FILTER (WHERE event_type = 'OrderPaid')::int FROM events) AS order_paid,
+            (SELECT count(*) FILTER (WHERE event_type = 'PaymentRefunded')::int FROM events) AS payment_refunded,
+            (SELECT count(*) FILTER (WHERE event_type = 'OrderExpired')::int FROM events) AS order_expired,
+            (SELECT count(*)::int FROM stock) AS stock_moves,
+            (SELECT coalesce(sum(delta), 0)::int FROM stock) AS stock_delta,
+            (SELECT count(*)::int FROM points_ledger WHERE order_id = $1::bigint) AS points_entries,
+            (SELECT coalesce(sum(delta), 0)::int FROM points_ledger WHERE order_id = $1::bigint) AS points`,
+    [orderId, productId],
+  );
