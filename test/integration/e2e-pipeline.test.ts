@@ -102,12 +102,12 @@ describe('the whole pipeline as separate OS processes, with a relay and a collec
         `SELECT o.event_id, (SELECT count(*)::int FROM event_log l WHERE l.event_id = o.event_id) AS n
            FROM outbox_event o
           WHERE (SELECT count(*) FROM event_inbox h, unnest(h.handlers) AS x
-                  WHERE h.event_id = o.event_id AND x <> 'audit') <> 2
+                  WHERE h.event_id = o.event_id AND x <> 'audit') <> 3
              OR (SELECT count(*) FROM event_log l WHERE l.event_id = o.event_id AND l.consumer = $1) <> 1`,
         [consumer],
       ),
     );
-    expect(handled).toEqual([]); // every event marked by metrics and ranking, and audited exactly once
+    expect(handled).toEqual([]); // every event marked by metrics, ranking and points, and audited exactly once
     expect(await compareMetrics(ctx.pool, ledger.expected())).toEqual([]);
 
     for (const p of [relays[1]!.child, collectors[1]!.child])

@@ -145,6 +145,7 @@ describe('dlq replay into a running collector', () => {
     ]);
     expect(applied.handled).toEqual([
       { event_id: event.eventId, handler: 'metrics' },
+      { event_id: event.eventId, handler: 'points' },
       { event_id: event.eventId, handler: 'ranking' },
     ]);
     expect(applied.metrics).toEqual([

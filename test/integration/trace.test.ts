@@ -99,7 +99,7 @@ describe('commerce trace', () => {
       const { rows } = await ctx.pool.query(
         `SELECT count(*)::int AS n FROM outbox_event o LEFT JOIN event_inbox i USING (event_id)
           WHERE o.aggregate_type = 'order' AND o.aggregate_id = $1
-            AND (o.status <> 'PUBLISHED' OR i.handlers IS NULL OR NOT i.handlers @> '{audit,metrics,ranking}')`,
+            AND (o.status <> 'PUBLISHED' OR i.handlers IS NULL OR NOT i.handlers @> '{audit,metrics,ranking,points}')`,
         [String(paidOrder)],
       );
       if (rows[0].n !== 0) return false;
@@ -128,7 +128,7 @@ describe('commerce trace', () => {
       expect(e.kafka.timestamp).not.toBeNull();
       expect(e.consumedAt).not.toBeNull();
       const handlers = Object.fromEntries(e.handlers.map((h: Json) => [h.handler, h]));
-      expect(Object.keys(handlers).sort()).toEqual(['audit', 'metrics', 'ranking']);
+      expect(Object.keys(handlers).sort()).toEqual(['audit', 'metrics', 'points', 'ranking']);
       expect(handlers.audit.group).toBe(groupA);
       expect(handlers.audit.at).not.toBeNull();
       expect(e.hops.map((h: Json) => `${h.from}>${h.to}`)).toEqual(
