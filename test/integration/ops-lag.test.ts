@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { runCli, startExporter, stopCli } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 
@@ -193,15 +193,9 @@ describe('commerce collector lag', () => {
     expect(table.stdout).toMatch(new RegExp(`Group ${group}: total lag 4, \\d+\\.\\dm behind`));
 
     // The exporter's gauge: the same age, per partition.
-    const exporter = startCli(['metrics', 'serve', '--port', '0', '--host', '127.0.0.1'], {
-      ...ctx.env,
-      LOG_LEVEL: 'info',
-    });
+    const exporter = await startExporter(ctx.env);
     try {
-      const url = (await waitForOutput(exporter, /listening on http:\/\/127\.0\.0\.1:\d+/, 45_000)).replace(
-        'listening on ',
-        '',
-      );
+      const { url } = exporter;
       // A scrape whose Kafka read misses the exporter's 5 s source timeout (a loaded machine, the first
       // connection) reports no lag series and kafka down; the next scrape has it.
       const line = await eventually(
@@ -218,7 +212,7 @@ describe('commerce collector lag', () => {
       );
       expect(Number(line!.slice(line!.lastIndexOf(' ') + 1))).toBeGreaterThanOrEqual(600);
     } finally {
-      await stopCli(exporter);
+      await stopCli(exporter.child);
     }
   }, 120_000);
 

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
-import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
+import { runCli, startCli, startExporter, stopCli } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { readTopic } from '../support/topic-reader.js';
 import { cloudEventOf, expectedAttributes, pick } from '../support/cloud-events.js';
@@ -231,15 +231,9 @@ describe('relay run --mode cdc', () => {
     expect(await stopCli(r.child)).toBe(0);
 
     // With the relay gone, the exporter still sees the slot and the WAL it keeps (the alert's source).
-    const exporter = startCli(['metrics', 'serve', '--port', '0', '--host', '127.0.0.1'], {
-      ...ctx.env,
-      LOG_LEVEL: 'info',
-    });
+    const exporter = await startExporter(ctx.env);
     try {
-      const url = (await waitForOutput(exporter, /listening on http:\/\/127\.0\.0\.1:\d+/, 45_000)).replace(
-        'listening on ',
-        '',
-      );
+      const { url } = exporter;
       const text = await (await fetch(`${url}/metrics`)).text();
       expect(text).toMatch(
         new RegExp(
@@ -248,7 +242,7 @@ describe('relay run --mode cdc', () => {
         ),
       );
     } finally {
-      await stopCli(exporter);
+      await stopCli(exporter.child);
     }
   }, 120_000);
 

@@ -125,3 +125,15 @@ export async function startKept(
   const line = await waitForOutput(child, ready, timeoutMs);
   return { proc: { name, child, pid: child.pid!, output }, line };
 }
+
+/** `metrics serve` on a free port of 127.0.0.1, once it listens: the process and its base URL. */
+export async function startExporter(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = startCli(['metrics', 'serve', '--port', '0', '--host', '127.0.0.1'], {
+    ...env,
+    LOG_LEVEL: 'info',
+  });
+  const line = await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:\d+/, 45_000);
+  return { child, url: line.replace('listening on ', '') };
+}

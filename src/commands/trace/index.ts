@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { TRACE_DESCRIPTION, traceFlags } from '../../lib/cli/trace-flags.js';
-import { renderTrace, runTrace, traceExitCode, type TraceReport } from '../../jobs/trace/trace.js';
+import { traceCommand, type TraceReport } from '../../jobs/trace/trace.js';
 import type { TraceKind } from '../../jobs/trace/types.js';
 
 /** `trace <kind> <id>`: the same as `trace order|product|event <id>`; an unknown kind is a usage error naming it. */
@@ -26,19 +26,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
   static override exitCodes = ['UNAVAILABLE'] as const;
 
   public async run(): Promise<TraceReport> {
-    const f = this.flags;
-    const report = await runTrace(
-      { config: this.appConfig, logger: this.logger },
-      {
-        kind: this.args.kind as TraceKind,
-        id: this.args.id,
-        limit: f.limit,
-        groups: f.group,
-        timeoutMs: f.timeout,
-      },
-    );
-    this.log(renderTrace(report));
-    process.exitCode = traceExitCode(report);
-    return report;
+    const deps = { config: this.appConfig, logger: this.logger, log: (text: string) => this.log(text) };
+    return traceCommand(deps, { kind: this.args.kind as TraceKind, id: this.args.id }, this.flags);
   }
 }

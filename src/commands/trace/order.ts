@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { TRACE_DESCRIPTION, traceFlags } from '../../lib/cli/trace-flags.js';
-import { renderTrace, runTrace, traceExitCode, type TraceReport } from '../../jobs/trace/trace.js';
+import { traceCommand, type TraceReport } from '../../jobs/trace/trace.js';
 
 export default class TraceOrder extends BaseCommand<typeof TraceOrder> {
   static override summary =
@@ -17,13 +17,7 @@ export default class TraceOrder extends BaseCommand<typeof TraceOrder> {
   static override exitCodes = ['UNAVAILABLE'] as const;
 
   public async run(): Promise<TraceReport> {
-    const f = this.flags;
-    const report = await runTrace(
-      { config: this.appConfig, logger: this.logger },
-      { kind: 'order', id: this.args.id, limit: f.limit, groups: f.group, timeoutMs: f.timeout },
-    );
-    this.log(renderTrace(report));
-    process.exitCode = traceExitCode(report); // the report is the output
-    return report;
+    const deps = { config: this.appConfig, logger: this.logger, log: (text: string) => this.log(text) };
+    return traceCommand(deps, { kind: 'order', id: this.args.id }, this.flags);
   }
 }

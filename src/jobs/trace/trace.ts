@@ -10,11 +10,11 @@ import type { Logger } from '../../lib/log.js';
 import { NoAnswerError, withinTimeout } from '../../lib/timeout.js';
 import { checkId, readDatabase, type DatabasePart } from './database.js';
 import { readKafka, type KafkaPart, type WantedEvent } from './kafka.js';
+import { renderTrace } from './render.js';
 import { buildEvents, tracePayment } from './timeline.js';
 import type { SourceStatus, TraceKind, TraceReport } from './types.js';
 
 export type { TraceReport } from './types.js';
-export { renderTrace } from './render.js';
 
 export interface TraceOptions {
   kind: TraceKind;
@@ -194,4 +194,24 @@ function wanted(db: DatabasePart, config: AppConfig): WantedEvent[] {
 /** The exit code of a printed trace: 0 when every source answered, 4 when one did not (named in the notes). */
 export function traceExitCode(report: TraceReport): number {
   return report.complete ? ExitCode.OK : ExitCode.UNAVAILABLE;
+}
+
+/**
+ * What every `trace` command does once its flags are parsed: trace, print the timeline, and set the
+ * exit code from the report (the report is the output, so this is not an error).
+ */
+export async function traceCommand(
+  deps: { config: AppConfig; logger: Logger; log: (text: string) => void },
+  target: { kind: TraceKind; id: string },
+  flags: { limit?: number; group?: string[]; timeout?: number },
+): Promise<TraceReport> {
+  const report = await runTrace(deps, {
+    ...target,
+    limit: flags.limit,
+    groups: flags.group,
+    timeoutMs: flags.timeout,
+  });
+  deps.log(renderTrace(report));
+  process.exitCode = traceExitCode(report);
+  return report;
 }
