@@ -111,7 +111,9 @@ describe('relay in lock mode', () => {
         // The batch's transaction holds its rows: cut its connection, as a network failure or a DBA would.
         const held = await idleInTransaction(ctx);
         expect(held).toHaveLength(1);
-        await ctx.pool.query('SELECT pg_terminate_backend($1)', [held[0]]);
+        // With a timeout, pg_terminate_backend waits until the backend has exited (its locks gone);
+        // without one it only signals it, and the claim below could still find the rows locked.
+        await ctx.pool.query('SELECT pg_terminate_backend($1, 10000)', [held[0]]);
         // Free at once, far inside the 60s a lease would have kept them: another claim takes them all.
         const other = await claimLockedBatch(ctx.pool, 100, 60_000);
         freed = other.events;
