@@ -93,16 +93,30 @@ describe('commerce kafka topics', () => {
   });
 });
 
-/** Each topic's configs as the cluster describes them: value and where it comes from. */
+/**
+ * Each topic's configs as the cluster describes them: value and where it comes from. Under KRaft the
+ * broker asked may not host a topic created a moment ago yet (UNKNOWN_TOPIC_OR_PARTITION, a retriable
+ * error): asked again until it does, for 10 s at most.
+ */
 async function describeTopicConfigs(
   kafka: Kafka,
   names: string[],
 ): Promise<Map<string, Record<string, { value: string; source: number }>>> {
   return withAdmin(kafka, async (admin) => {
-    const { resources } = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
-    });
+    const describe = () =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+      });
+    const { resources } = await eventually(
+      () =>
+        describe().catch((err: { type?: string }) => {
+          if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+          throw err;
+        }),
+      10_000,
+      200,
+    );
     return new Map(
       resources.map((r) => [
         r.resourceName,
