@@ -3,6 +3,7 @@ import { createTestContext, type TestContext } from '../support/context.js';
 import { eventually } from '../support/wait.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { committedOffsets, endOffsets, metricsRow, publish } from '../support/collector.js';
+import { freePort } from '../support/ports.js';
 import { createEvent, orderCreatedFromV1 } from '../../src/lib/events/index.js';
 
 describe('commerce collector run', () => {
@@ -13,7 +14,7 @@ describe('commerce collector run', () => {
   afterAll(() => ctx?.close());
 
   it('consumes until SIGTERM, then commits, leaves the group and exits 0 with a summary', async () => {
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const child = startCli(['collector', 'run', '--metrics-port', String(port)], {
       ...ctx.env,
       LOG_LEVEL: 'info',

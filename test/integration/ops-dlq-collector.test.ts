@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
+import { freePort } from '../support/ports.js';
 import { dlqTopic } from '../../src/lib/kafka/topics.js';
 import { createIdempotentProducer, SEND_ACKS_ALL } from '../../src/lib/kafka/client.js';
 import { deadLetterMessage } from '../../src/lib/kafka/dead-letter.js';
@@ -44,7 +45,7 @@ describe('dlq replay into a running collector', () => {
   let ctx: TestContext;
   let collector: ChildProcess | undefined;
   let stdout = '';
-  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  let port = 0; // a free one, taken in beforeAll
   const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
   async function deadLetter() {
@@ -110,6 +111,7 @@ describe('dlq replay into a running collector', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
+    port = await freePort();
     collector = startCli(['collector', 'run', '--metrics-port', String(port)], {
       ...ctx.env,
       LOG_LEVEL: 'info',

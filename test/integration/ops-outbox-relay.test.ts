@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { runCli, startCli, stopCli } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
+import { freePort } from '../support/ports.js';
 import { readTopic } from '../support/topic-reader.js';
 import { checkDelivery, insertEvents } from '../support/outbox-fixtures.js';
 import { createEvent, topicFor, type DomainEvent } from '../../src/lib/events/index.js';
@@ -110,8 +111,12 @@ describe('outbox retry, then the relay publishes', () => {
   });
 
   it('relay run --metrics-port serves /healthz and /metrics, as the Kubernetes probes expect', async () => {
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    // A port nothing listens on (a random one could be another test's server: the probe would answer
+    // from there while this relay fails to listen and exits 1).
+    const port = await freePort();
     const relay = startCli(['relay', 'run', '--metrics-port', String(port)], ctx.env);
+    let output = '';
+    relay.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     try {
       // Refused until the server listens: eventually retries a fetch that throws.
       const health = await eventually(() => fetch(`http://127.0.0.1:${port}/healthz`));
@@ -119,7 +124,7 @@ describe('outbox retry, then the relay publishes', () => {
       expect(await health.json()).toEqual({ status: 'ok' });
       expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
     } finally {
-      expect(await stopCli(relay, 'SIGTERM')).toBe(0);
+      expect(await stopCli(relay, 'SIGTERM'), output).toBe(0);
     }
   });
 });
