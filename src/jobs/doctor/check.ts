@@ -1,5 +1,6 @@
 import { unavailableService } from '../../lib/error-kind.js';
 import { errorMessage } from '../../lib/errors.js';
+import { NoAnswerError, withinTimeout as withinTimeLimit } from '../../lib/timeout.js';
 
 export type CheckStatus = 'OK' | 'WARN' | 'FAIL';
 
@@ -35,9 +36,6 @@ export const fail = (family: string, name: string, detail: string, fix: string):
   fix,
 });
 
-/** A timeout of withinTimeout: the service did not answer. */
-class NoAnswer extends Error {}
-
 /**
  * Runs one family of checks within `timeoutMs`: a service that does not answer (or refuses) turns into
  * one FAIL line naming it, with `unreachableFix`, instead of a hang or a crash; any other error (a
@@ -52,22 +50,14 @@ export async function withinTimeout(
   run: () => Promise<CheckResult[]>,
   otherFix = 'commerce doctor --log-level debug (the full error)',
 ): Promise<CheckResult[]> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NoAnswer(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  const running = run();
-  running.catch(() => undefined);
   try {
-    return await Promise.race([running, timeout]);
+    return await withinTimeLimit(run(), timeoutMs, what);
   } catch (err) {
-    if (err instanceof NoAnswer || unavailableService(err))
+    if (err instanceof NoAnswerError || unavailableService(err))
       return [
         fail(family, `${what} reachable`, `${what} is unreachable: ${errorMessage(err)}`, unreachableFix),
       ];
     return [fail(family, `${family} checks`, `could not check: ${errorMessage(err)}`, otherFix)];
-  } finally {
-    clearTimeout(timer);
   }
 }
 
