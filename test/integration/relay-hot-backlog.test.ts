@@ -38,12 +38,12 @@ describe('relay on a hot backlog (few aggregates, many rows each)', () => {
     await ctx.pool.query('VACUUM ANALYZE outbox_event');
 
     const args = ['relay', 'run', '--lease', '2s', '--batch-size', '200', '--poll-interval', '200ms'];
+    // A starts alone, so it holds the chains' heads while it works; it is frozen holding a lease (SIGSTOP)
+    // before B starts. Started together, B could hold every hot chain whenever A was looked at (a chain
+    // goes to whoever claims its head), A owned nothing, and B drained the backlog before A froze.
     const a = startCli(args, ctx.env);
-    const b = startCli(args, ctx.env);
-    children.push(a, b);
-    await Promise.all([waitForOutput(a, /relay running/), waitForOutput(b, /relay running/)]);
-
-    // Freeze A while it holds a lease (SIGSTOP), past its lease: B must take over and keep draining.
+    children.push(a);
+    await waitForOutput(a, /relay running/);
     const ownedByA = () => count(`locked_by LIKE $1 AND status = 'PENDING'`, [`%-${a.pid}-%`]);
     await eventually(
       async () => {
@@ -56,8 +56,12 @@ describe('relay on a hot backlog (few aggregates, many rows each)', () => {
       30_000,
       5,
     );
-    // B keeps publishing: 1,000 rows more, or all of them when fewer are left (a quiet machine may have
-    // published most of the backlog before A froze; the rest includes the rows A holds).
+    // B starts while A is frozen past its lease: it must take over A's rows and drain the rest.
+    const b = startCli(args, ctx.env);
+    children.push(b);
+    await waitForOutput(b, /relay running/);
+    // B keeps publishing: 1,000 rows more, or all of them when fewer are left (the rest includes the
+    // rows A holds).
     const frozenAt = await count(`status = 'PUBLISHED'`);
     const further = Math.min(frozenAt + 1_000, events.length);
     await eventually(async () => (await count(`status = 'PUBLISHED'`)) >= further, 30_000, 100);
