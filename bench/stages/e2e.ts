@@ -47,6 +47,15 @@ const QUICK: Plan = {
   budgetMs: 90_000,
 };
 
+/** BENCH_E2E_RATES=50,200 runs those steps only (no bisecting): to look at one rate again. */
+function withRates(plan: Plan, rates: string | undefined): Plan {
+  if (!rates) return plan;
+  const list = rates.split(',').map(Number);
+  if (list.some((r) => !Number.isInteger(r) || r < 1))
+    throw new Error(`BENCH_E2E_RATES must be a comma-separated list of orders/s, got ${rates}`);
+  return { ...plan, rates: list, bisect: false };
+}
+
 /** The deployment (deploy/k8s): API, relay and the three collector groups, each its own process. */
 function deployed(ctx: BenchContext, ports: { api: number; metrics: number[] }) {
   const group = ctx.env.KAFKA_GROUP_ID!;
@@ -107,7 +116,7 @@ export interface Step {
  */
 export async function e2eStage({ quick, log }: StageOptions): Promise<StageResult> {
   const began = Date.now();
-  const plan = quick ? QUICK : FULL;
+  const plan = withRates(quick ? QUICK : FULL, process.env.BENCH_E2E_RATES);
   const profileDir = process.env.BENCH_E2E_CPU_PROF;
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
 
