@@ -1,4 +1,4 @@
-import type { EachBatchPayload, KafkaMessage, Producer, TopicPartitionOffsetAndMetadata } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { errorMessage } from '../../lib/errors.js';
 import { applyEvents } from './apply.js';
 import { applyRedisEffects } from './redis-effects.js';
@@ -11,6 +11,7 @@ import type { CollectorMetrics, CollectorStats } from './metrics.js';
 import type { WebhookStep } from './handlers.js';
 import type { CollectorDeps, ResolvedCollectorOptions } from './options.js';
 import type { LoggedEvent } from './sql.js';
+import type { OffsetCommitter } from './offset-committer.js';
 
 export interface BatchContext extends CollectorDeps {
   options: ResolvedCollectorOptions;
@@ -22,13 +23,14 @@ export interface BatchContext extends CollectorDeps {
   signal: AbortSignal;
   /** Serialized (serialSender): chunks and partitions run concurrently, idempotent sends must not. */
   producer: Pick<Producer, 'send'>;
-  commit: (offsets: TopicPartitionOffsetAndMetadata[]) => Promise<void>;
+  /** The consumer's offset commits (offset-committer.ts: at most one per interval). */
+  committer: Pick<OffsetCommitter, 'add' | 'flush'>;
 }
 
 /**
  * The kafkajs eachBatch handler: the partition's messages in chunks of `batchSize`; per chunk the
  * group's handlers (one transaction for audit/metrics/ranking/points marks and effects, then Redis for ranking/cache,
- * then webhook), then dead letters, then the offset commit (last offset + 1). A handler that fails
+ * then webhook), then dead letters, then the offset (last offset + 1) to the committer (offset-committer.ts). A handler that fails
  * holds back the whole partition for this group (never skipping an event for any of its handlers);
  * the other handlers' effects are repeated harmlessly on the retry, being idempotent. Two chunks are
  * in flight at a time (see CHUNKS_IN_FLIGHT), order-sensitive steps in turn. It stops between chunks
@@ -136,10 +138,11 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
           const chunk = chunks[k]!;
           const index = chunk.indexOf(message);
           if (index > 0) {
-            // (At the chunk's start, the chunks before committed up to it already.)
+            // (At the chunk's start, the chunks before recorded offsets up to it already.)
             resolveOffset(chunk[index - 1]!.offset);
-            await ctx.commit([{ ...at, offset: message.offset }]);
+            ctx.committer.add({ ...at, offset: message.offset });
           }
+          await ctx.committer.flush();
           metrics.held.inc({ topic: at.topic });
           logger.warn(
             { ...at, offset: message.offset, eventType: error.eventType, schemaVersion: error.schemaVersion },
@@ -150,7 +153,9 @@ export function createBatchHandler(ctx: BatchContext): (payload: EachBatchPayloa
         const chunk = chunks[k]!;
         const last = chunk[chunk.length - 1]!.offset;
         resolveOffset(last);
-        await ctx.commit([{ ...at, offset: (BigInt(last) + 1n).toString() }]);
+        ctx.committer.add({ ...at, offset: (BigInt(last) + 1n).toString() });
+        // Dead letters are sent again with their chunk if its offset were not committed: not delayed.
+        if (outcome.letters.length > 0) await ctx.committer.flush();
         stats.batches += 1;
       }
       await guard.heartbeat();

@@ -10,6 +10,7 @@ import { createCollectorMetrics, type CollectorStats } from './metrics.js';
 import { resolveCollectorOptions, type CollectorDeps, type CollectorOptions } from './options.js';
 import { ConsumerSupervisor, supervisorLimits } from '../../lib/kafka/consumer-supervisor.js';
 import { PartitionPauses, pausesPartition } from './partition-pauses.js';
+import { OffsetCommitter } from './offset-committer.js';
 
 export type { CollectorDeps, CollectorOptions } from './options.js';
 
@@ -31,8 +32,8 @@ export interface CollectorHandle extends Loop {
   /**
    * Finishes the current chunk and commits it, leaves the group. A chunk waiting to retry (a handler's
    * service down, a webhook receiver down) is abandoned uncommitted: it is consumed again. Past
-   * `timeoutMs` (forced) it stops waiting for the chunk in flight: offsets already resolved are
-   * committed (each chunk commits as it ends), the rest is consumed again; kafkajs leaves the group
+   * `timeoutMs` (forced) it stops waiting for the chunk in flight: offsets of the chunks already done
+   * are committed (stop() commits what the committer holds first), the rest is consumed again; kafkajs leaves the group
    * once that chunk ends (or the session times out if the process exits first). Safe to call again.
    */
   stop(options?: StopOptions): Promise<void>;
@@ -66,6 +67,8 @@ export async function startCollector(
     if (started) lifecycle.set(!inGroup ? 'rejoining' : pauses.size > 0 ? 'paused' : 'running', fields);
   };
   const pauses = new PartitionPauses(logger, () => refresh());
+  // The latest consumer's committer: stop() commits what it holds before the consumer leaves.
+  let latestCommitter: OffsetCommitter | undefined;
 
   const supervisor = new ConsumerSupervisor({
     kafka,
@@ -91,6 +94,15 @@ export async function startCollector(
     },
     // One batch handler per consumer: it commits through that consumer, and stops with it.
     run: ({ consumer, signal: consumerSignal }) => {
+      const committer = new OffsetCommitter(
+        (offsets) => consumer.commitOffsets(offsets),
+        (err) =>
+          logger.warn(
+            { err: errorMessage(err) },
+            'offset commit failed: those events are delivered again, found done',
+          ),
+      );
+      latestCommitter = committer;
       const handleBatch = createBatchHandler({
         ...deps,
         logger,
@@ -100,7 +112,7 @@ export async function startCollector(
         stats,
         signal: consumerSignal,
         producer: sender,
-        commit: (offsets) => consumer.commitOffsets(offsets),
+        committer,
       });
       return {
         autoCommit: false,
@@ -146,6 +158,8 @@ export async function startCollector(
     return (stopping ??= (async () => {
       lifecycle.set('stopping');
       lifecycle.abort(); // cuts a retry backoff short
+      // What finished so far is committed while the consumer still may (kafkajs drops commits once it stops).
+      await unlessForced(latestCommitter?.flush() ?? Promise.resolve(), deadline);
       // Waits for the running batch, then leaves the group; a forced stop stops waiting.
       const left = await unlessForced(
         supervisor.stop().then(() => true),
