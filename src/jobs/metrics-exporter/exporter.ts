@@ -12,6 +12,7 @@ import { selectJobOutcomes } from '../../lib/jobs/sql.js';
 import { selectOutboxHealth } from '../../lib/outbox/sql/status.js';
 import { selectDatabaseSlots } from '../../lib/outbox/sql/cdc.js';
 import { selectUnsettledPayments } from '../../domain/payments/sql.js';
+import { withinTimeout } from '../../lib/timeout.js';
 
 /**
  * The label is job_name, not job: Prometheus sets `job` itself (the scrape job) and would rename ours.
@@ -267,25 +268,14 @@ export function createExporterMetrics(
     series: Gauge[],
     onFail?: () => unknown,
   ) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${SOURCE_TIMEOUT_MS} ms`)),
-        SOURCE_TIMEOUT_MS,
-      );
-    });
-    const reading = read();
-    reading.catch(() => undefined); // a read that loses the race still settles: observed here
     try {
-      await Promise.race([reading, timeout]);
+      await withinTimeout(read(), SOURCE_TIMEOUT_MS, source);
       sourceUp.set({ source }, 1);
     } catch (err) {
       deps.logger.warn({ err, source }, 'metrics exporter: read failed');
       for (const g of series) g.reset();
       sourceUp.set({ source }, 0);
       void onFail?.();
-    } finally {
-      clearTimeout(timer);
     }
   };
 
