@@ -4,6 +4,7 @@ import { HTTP } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.js';
+import { countOutbox, insertEvents, viewEvents } from '../support/outbox-fixtures.js';
 import { runCli, startCli, stopCli, waitForOutput } from '../support/cli.js';
 import { eventually } from '../support/wait.js';
 import { readTopic, type ReadMessage } from '../support/topic-reader.js';
@@ -101,7 +102,7 @@ describe('wire format: CloudEvents on Kafka, Standard Webhooks on HTTP', () => {
         LOG_LEVEL: 'info',
       },
     );
-    await waitForOutput(collector, /collector running/);
+    await waitForOutput(collector, /collector running/, 60_000);
     const sent = events.filter((e) => WEBHOOK_EVENTS.includes(e.eventType));
     await eventually(() => new Set(receiver.requests.map((r) => r.eventId)).size === sent.length, 30_000);
     expect(new Set(receiver.requests.map((r) => r.eventId))).toEqual(new Set(sent.map((e) => e.eventId)));
@@ -139,5 +140,18 @@ describe('wire format: CloudEvents on Kafka, Standard Webhooks on HTTP', () => {
     expect(() => verifyAt(sentAt + 4 * 60_000)).not.toThrow();
     expect(() => verifyAt(sentAt + 6 * 60_000)).toThrow(/too old/);
     expect(() => verifyAt(sentAt - 6 * 60_000)).toThrow(/too new/);
+  }, 120_000);
+
+  it('a RELAY_LEGACY_HEADERS that is neither true nor false exits 3 naming it, and publishes nothing', async () => {
+    await insertEvents(ctx.pool, viewEvents(1, 1, 90_001), ctx.config.kafka.topics);
+    const pending = `status = 'PENDING'`;
+    expect(await countOutbox(ctx.pool, pending)).toBe(1);
+    const run = await runCli(['relay', 'run', '--once', '--json'], {
+      ...ctx.env,
+      RELAY_LEGACY_HEADERS: 'on',
+    });
+    expect(run.code).toBe(3);
+    expect(run.json.error.message).toMatch(/RELAY_LEGACY_HEADERS="on"/);
+    expect(await countOutbox(ctx.pool, pending)).toBe(1);
   });
 });

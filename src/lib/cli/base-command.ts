@@ -9,6 +9,7 @@ import { CliError, ExitCode } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { ResourceStack } from '../resources.js';
 import { Clients } from './clients.js';
+import { checkBooleanEnv } from './boolean-env.js';
 import { classify, type ExitCodeName } from './exit-codes.js';
 import { renderTable, type Column } from './table.js';
 import { createProgress, type Progress } from './progress.js';
@@ -75,6 +76,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    checkBooleanEnv(this.ctor.flags, process.env);
     const { args, flags } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
