@@ -1,9 +1,8 @@
 import type { Admin, KafkaMessage } from 'kafkajs';
 import { errorMessage } from '../../lib/errors.js';
 import { allGroupsLagWith, consumerLagWith, type GroupLag } from '../../lib/kafka/consumer-lag.js';
-import { headerString } from '../../lib/kafka/dead-letter.js';
 import { viewDeadLetter } from '../../lib/kafka/dead-letter-view.js';
-import { EVENT_HEADERS } from '../../lib/kafka/event-headers.js';
+import { readEventHeaders } from '../../lib/kafka/event-headers.js';
 import { partitionOfKey } from '../../lib/kafka/key-partition.js';
 import type { PartitionFetcher } from '../../lib/kafka/partition-fetch.js';
 import { dlqTopic } from '../../lib/kafka/topics.js';
@@ -228,8 +227,9 @@ async function readDeadLetters(
   return result;
 }
 
+/** From its headers (CloudEvents `ce_id` first, as every reader: event-headers.ts), else its value. */
 function eventIdOf(m: KafkaMessage): string | undefined {
-  const header = headerString(m.headers, EVENT_HEADERS.eventId);
+  const header = readEventHeaders(m.headers).eventId;
   if (header) return header;
   try {
     const id = (JSON.parse(m.value?.toString('utf8') ?? '') as { eventId?: unknown }).eventId;

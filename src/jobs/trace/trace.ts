@@ -157,12 +157,7 @@ async function readBroker(
  * answer would wait for it (the command's leak check ends the process if a socket stays open).
  */
 async function closing(close: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    close.catch(() => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
-  ]);
-  clearTimeout(timer);
+  await withinTimeout(close, 1_000, 'close').catch(() => undefined);
 }
 
 function wanted(db: DatabasePart, config: AppConfig): WantedEvent[] {

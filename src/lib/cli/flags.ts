@@ -6,14 +6,17 @@ import { parseDate } from '../time/dates.js';
 /** A duration flag (`7d`, `12h`, `30m`, ...) parsed to milliseconds; anything else is a usage error (exit 2). */
 export const durationFlag = Flags.custom<number>({
   helpValue: '<duration>',
-  parse: async (input) => {
-    try {
-      return parseDuration(input);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  },
+  parse: async (input) => parseDurationInput(input),
 });
+
+/** A flag's duration in milliseconds; a malformed one is a usage error (exit 2). */
+export function parseDurationInput(input: string): number {
+  try {
+    return parseDuration(input);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 // Kafka's own rule for topic names (at most 249; the prefix needs room too).
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;

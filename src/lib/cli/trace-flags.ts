@@ -1,9 +1,22 @@
 import { Flags } from '@oclif/core';
-import { durationFlag } from './flags.js';
+import { UsageError } from '../errors.js';
+import { parseDurationInput } from './flags.js';
 
 /** `trace`'s defaults (src/jobs/trace applies them): each source's timeout, the events shown. */
 export const DEFAULT_TRACE_TIMEOUT_MS = 5_000;
 export const DEFAULT_TRACE_LIMIT = 50;
+/** A source that has not answered in two minutes will not: longer would only keep the operator waiting. */
+const MAX_TRACE_TIMEOUT_MS = 120_000;
+
+const traceTimeout = Flags.custom<number>({
+  helpValue: '<duration>',
+  parse: async (input) => {
+    const ms = parseDurationInput(input);
+    if (ms < 1 || ms > MAX_TRACE_TIMEOUT_MS)
+      throw new UsageError(`--timeout must be between 1ms and ${MAX_TRACE_TIMEOUT_MS / 1000}s, got ${input}`);
+    return ms;
+  },
+});
 
 /** The flags every `trace` command shares (order, product, event, and `trace <kind> <id>`). */
 export const traceFlags = {
@@ -17,7 +30,7 @@ export const traceFlags = {
     summary:
       'Compare these consumer groups (repeatable) instead of every group the broker says consumes the topic.',
   }),
-  timeout: durationFlag({
+  timeout: traceTimeout({
     summary: `How long each source (PostgreSQL, each part of Kafka) may take (default ${DEFAULT_TRACE_TIMEOUT_MS}ms).`,
   }),
 };
