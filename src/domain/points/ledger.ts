@@ -18,7 +18,7 @@ export async function recordPoints(
 ): Promise<number> {
   const relevant = events.filter(isPointsEvent);
   if (relevant.length === 0) return 0;
-  const orderIds = [...new Set(relevant.map((e) => (e.payload as { orderId: number }).orderId))];
+  const orderIds = [...new Set(relevant.map((e) => e.payload.orderId))];
   await one(client, lockOrderPoints(orderIds));
   const prior = new Map<number, OrderPoints>();
   for (const r of await rows<OrderPointsRow>(client, selectOrderPoints(orderIds))) {

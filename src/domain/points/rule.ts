@@ -26,8 +26,10 @@ export interface OrderPoints {
   refunded: boolean;
 }
 
+type PointsEvent = Extract<DomainEvent, { eventType: 'OrderPaid' | 'PaymentRefunded' }>;
+
 /** The events the points handler acts on; every other event changes nothing. */
-export function isPointsEvent(event: DomainEvent): boolean {
+export function isPointsEvent(event: DomainEvent): event is PointsEvent {
   return event.eventType === 'OrderPaid' || event.eventType === 'PaymentRefunded';
 }
 
@@ -47,7 +49,7 @@ export function ledgerEntries(
   const state = new Map<number, OrderPoints>();
   const entries: LedgerEntry[] = [];
   for (const event of events) {
-    if (event.eventType !== 'OrderPaid' && event.eventType !== 'PaymentRefunded') continue;
+    if (!isPointsEvent(event)) continue;
     const { orderId, userId, amount } = event.payload;
     const order = state.get(orderId) ?? { ...(prior.get(orderId) ?? { earned: null, refunded: false }) };
     state.set(orderId, order);

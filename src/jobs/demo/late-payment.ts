@@ -2,12 +2,12 @@ import type pg from 'pg';
 import type { AppConfig } from '../../lib/config/config.js';
 import { one, rows } from '../../lib/db/query.js';
 import type { Logger } from '../../lib/log.js';
-import { insertPayment } from '../../domain/payments/sql.js';
+import { insertPayment, selectOrderPayments } from '../../domain/payments/sql.js';
 import type { GatewaySimulator } from '../../gateway/server.js';
 import type { ApiClient } from './http.js';
 import type { OrderItem } from './expected.js';
 import { recoverDemoPayments } from './payments.js';
-import { selectLateOrder, selectLatePayments, selectLateTrail } from './sql.js';
+import { selectLateOrder, selectLateTrail } from './sql.js';
 
 /**
  * A payment that lands after its order expired, refunded once by the system (docs/order-lifecycle.md
@@ -84,7 +84,7 @@ export async function payAfterExpiry(
     await one(deps.pool, insertPayment(late.id, order.total_amount));
     figures.sent++;
     await recoverDemoPayments(deps, apiUrl, signal, true);
-    const { status } = (await rows<{ status: string }>(deps.pool, selectLatePayments(late.id))).at(-1)!;
+    const { status } = (await rows<{ status: string }>(deps.pool, selectOrderPayments(late.id))).at(-1)!;
     if (status === 'FAILED') continue; // declined: nothing charged, nothing to refund
     // Still unsettled after recover's rounds: not known to be charged (the payments check names it).
     if (status === 'REQUESTED' || status === 'PENDING') break;
@@ -115,7 +115,7 @@ export async function checkLatePayment(
     problems.push(`${label}: the order is ${order.status}`);
   const payments = await rows<{ id: number; payment_key: string; status: string }>(
     pool,
-    selectLatePayments(late.id),
+    selectOrderPayments(late.id),
   );
   const listed = payments.map((p) => `${p.id} ${p.status}`).join(', ');
   if (figures.charged === 0) {

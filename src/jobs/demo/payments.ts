@@ -69,12 +69,11 @@ export async function recoverDemoPayments(
   apiUrl: string,
   signal?: AbortSignal,
   now = false,
-): Promise<{ recovered: number; runs: number; refunded: number }> {
+): Promise<{ recovered: number; runs: number }> {
   const options = recoverClientOptions(deps.config, `${apiUrl}/api/v1/payments/callback`);
   const gateway = new GatewayClient(options, deps.logger);
   const quiet = deps.logger.child({}, { level: 'error' });
   let recovered = 0;
-  let refunded = 0;
   let runs = 0;
   for (; runs < 5 && !signal?.aborted;) {
     if (runs > 0 || !now) await new Promise((r) => setTimeout(r, DEMO_GATEWAY.settleDelay.maxMs + 200));
@@ -85,10 +84,9 @@ export async function recoverDemoPayments(
     runs++;
     const c = result.counts;
     recovered += c.succeeded + c.failed + c.refunded + c.resent;
-    refunded += c.refunded;
     if (result.examined === 0) break;
   }
-  return { recovered, runs, refunded };
+  return { recovered, runs };
 }
 
 /**

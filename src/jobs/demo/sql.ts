@@ -123,14 +123,6 @@ export const selectLateOrder = (orderId: number) =>
     [orderId],
   );
 
-/** The payments of the late payment's order, oldest first. */
-export const selectLatePayments = (orderId: number) =>
-  sql(
-    'demo.select-late-payments',
-    `SELECT id::int, payment_key, status FROM payments WHERE order_id = $1 ORDER BY id`,
-    [orderId],
-  );
-
 /**
  * What the late payment's order left behind: its events by type, the stock moves it caused on its
  * product summed (taken, then given back by the expiry: 0), and its loyalty points entries (the

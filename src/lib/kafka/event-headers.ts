@@ -1,14 +1,5 @@
 import type { IHeaders } from 'kafkajs';
-import {
-  aggregateTypeOf,
-  CE_DATA_CONTENT_TYPE,
-  CE_SPEC_VERSION,
-  cloudEventSource,
-  cloudEventType,
-  eventTypeOf,
-  type WireEvent,
-} from '../cloud-event.js';
-import { schemaIdOf } from '../events/schema-id.js';
+import { aggregateTypeOf, cloudEventAttributes, eventTypeOf, type WireEvent } from '../cloud-event.js';
 import { headerString } from './dead-letter.js';
 
 /**
@@ -41,22 +32,23 @@ export const EVENT_HEADERS = {
 } as const;
 
 /**
- * The headers the relay puts on an event message, built by hand in one place: the relay's cost per
- * message is the pipeline's capacity (issue 23), and building a `CloudEvent` per message (the
- * `cloudevents` package validates and freezes each one) costs more than the headers themselves.
- * The tests parse these headers with the package's Kafka binding.
+ * The headers the relay puts on an event message: the attributes of cloudEventAttributes (the one
+ * mapping, shared with the webhook body) under their binary-mode names. Plain objects, not a
+ * `CloudEvent` per message (the `cloudevents` package validates and freezes each one, which costs
+ * more than the headers themselves); the tests parse these headers with the package's Kafka binding.
  */
 export function eventHeaders(e: WireEvent & { version: number }, legacy = true): IHeaders {
+  const a = cloudEventAttributes(e);
   const headers: IHeaders = {
-    [CE_HEADERS.specversion]: CE_SPEC_VERSION,
-    [CE_HEADERS.id]: e.eventId,
-    [CE_HEADERS.source]: cloudEventSource(e.aggregateType),
-    [CE_HEADERS.type]: cloudEventType(e.eventType),
-    [CE_HEADERS.subject]: e.aggregateId,
-    [CE_HEADERS.dataschema]: schemaIdOf(e.eventType, e.schemaVersion),
-    [CE_HEADERS.contentType]: CE_DATA_CONTENT_TYPE,
+    [CE_HEADERS.specversion]: a.specversion,
+    [CE_HEADERS.id]: a.id,
+    [CE_HEADERS.source]: a.source,
+    [CE_HEADERS.type]: a.type,
+    [CE_HEADERS.subject]: a.subject,
+    [CE_HEADERS.dataschema]: a.dataschema,
+    [CE_HEADERS.contentType]: a.datacontenttype,
   };
-  if (e.occurredAt !== undefined) headers[CE_HEADERS.time] = e.occurredAt;
+  if (a.time !== undefined) headers[CE_HEADERS.time] = a.time;
   if (!legacy) return headers;
   headers[EVENT_HEADERS.eventId] = e.eventId;
   headers[EVENT_HEADERS.eventType] = e.eventType;
