@@ -99,7 +99,7 @@ export interface Step {
 
 /**
  * End to end, as deployed: the built CLI's `api serve`, `relay run` and three `collector run` groups
- * (audit,metrics / ranking,cache / webhook, as deploy/k8s runs them) as separate processes, each
+ * (audit,metrics,points / ranking,cache / webhook, as deploy/k8s runs them) as separate processes, each
  * against this stage's throwaway database, topic prefix and Redis prefix; orders offered by an
  * open-loop generator at fixed rates. "Applied" is the later of the analytics group's transaction
  * (event_log.received_at, with product_metrics) and the live group's (its ranking mark's handled_at),

@@ -4,6 +4,7 @@ import { runCli, startKept, stopCli, type KeptProcess } from '../support/cli.js'
 import { GATEWAY_SECRET, startGateway, type RunningGateway } from '../support/gateway.js';
 import { caughtUp } from '../support/handlers.js';
 import { eventually } from '../support/wait.js';
+import { countOutbox } from '../support/outbox-fixtures.js';
 import { ensureTopics, pipelineTopics } from '../../src/lib/kafka/topics.js';
 import { pointsFor } from '../../src/domain/points/rule.js';
 
@@ -91,6 +92,8 @@ describe('orders expire beside payments', () => {
   };
 
   it('200 orders: unpaid ones expire, in-flight ones wait for their payment, stock, money and points end where the state says', async () => {
+    // The pipeline's start (CLI starts, group joins) must not land in the orders' short payment window.
+    await pipeline;
     const products: Array<{ id: number }> = [];
     for (let i = 0; i < PRODUCTS; i++)
       products.push(await seedProduct(s.api, { price: 100 * (i + 1), stock: 1000 }));
@@ -135,7 +138,7 @@ describe('orders expire beside payments', () => {
       expect((await s.api.call('POST', `/orders/${o.id}/cancel`, { user: o.user })).status).toBe(200);
     }
 
-    await pipeline; // the relay and both collector groups run while the expiry runs go on
+    // The relay and both collector groups run while the expiry runs go on.
     const status = async () =>
       new Map(
         (await s.ctx.pool.query<{ id: number; status: string }>(`SELECT id, status FROM orders`)).rows.map(
@@ -234,10 +237,12 @@ describe('orders expire beside payments', () => {
           r.b as number,
         ]),
       );
-    // Both groups caught up: every OrderPaid / PaymentRefunded applied, by one group or the other.
+    // Everything published, and both groups caught up: every OrderPaid / PaymentRefunded applied.
     await eventually(
       async () =>
-        (await caughtUp(s.ctx, s.ctx.config.kafka.groupId)) && (await caughtUp(s.ctx, POINTS_GROUP())),
+        (await countOutbox(s.ctx.pool, `status <> 'PUBLISHED'`)) === 0 &&
+        (await caughtUp(s.ctx, s.ctx.config.kafka.groupId)) &&
+        (await caughtUp(s.ctx, POINTS_GROUP())),
       60_000,
       200,
     );

@@ -113,7 +113,11 @@ describe('relay in lock mode', () => {
         expect(held).toHaveLength(1);
         // With a timeout, pg_terminate_backend waits until the backend has exited (its locks gone);
         // without one it only signals it, and the claim below could still find the rows locked.
-        await ctx.pool.query('SELECT pg_terminate_backend($1, 10000)', [held[0]]);
+        const { rows: ended } = await ctx.pool.query<{ ok: boolean }>(
+          'SELECT pg_terminate_backend($1, 10000) AS ok',
+          [held[0]],
+        );
+        expect(ended[0]!.ok).toBe(true); // false: the backend did not exit within 10 s
         // Free at once, far inside the 60s a lease would have kept them: another claim takes them all.
         const other = await claimLockedBatch(ctx.pool, 100, 60_000);
         freed = other.events;

@@ -30,7 +30,8 @@ export interface CollectorHandle extends Loop {
   /** In its group and consuming (state running): what `/readyz` answers. */
   ready(): boolean;
   /**
-   * Finishes the current chunk and commits it, leaves the group. A chunk waiting to retry (a handler's
+   * Commits what finished chunks recorded, finishes the current chunk (kafkajs drops its commit once
+   * the consumer stops: its events are delivered again and found done), leaves the group. A chunk waiting to retry (a handler's
    * service down, a webhook receiver down) is abandoned uncommitted: it is consumed again. Past
    * `timeoutMs` (forced) it stops waiting for the chunk in flight: offsets of the chunks already done
    * are committed (stop() commits what the committer holds first), the rest is consumed again; kafkajs leaves the group
